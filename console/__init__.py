@@ -1,0 +1,1 @@
+"""The console app shell: QApplication + qasync loop, main window, sign-in, settings and wiring."""

@@ -1,0 +1,161 @@
+"""Request bodies of the HTTP API (pydantic); responses are documented alongside the routes."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from models.enums import AppointmentStatus, Role
+
+
+def _aware(v: datetime) -> datetime:
+    if v.tzinfo is None:
+        raise ValueError("needs a time zone offset, e.g. 2026-11-22T09:00:00-06:00 or ...Z")
+    return v
+
+
+AwareDatetime = Annotated[datetime, AfterValidator(_aware)]
+NonBlank = Annotated[str, Field(min_length=1, max_length=5000)]
+
+
+class Body(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class LoginIn(Body):
+    email: str = Field(min_length=1, max_length=200)
+    password: str = Field(min_length=1, max_length=500)
+
+
+class UserIn(Body):
+    email: str = Field(min_length=3, max_length=200, pattern=r"^[^@\s]+@[^@\s]+$")
+    password: str = Field(min_length=8, max_length=500)
+    name: str = Field(min_length=1, max_length=200)
+    role: Role
+
+
+class TechnicianIn(Body):
+    name: str = Field(min_length=1, max_length=200)
+    phone: str = Field(default="", max_length=40)
+    email: str = Field(default="", max_length=200)
+    password: str | None = Field(default=None, min_length=8, max_length=500)
+    vehicle_year: int | None = Field(default=None, ge=1950, le=2100)
+    vehicle_make: str = Field(default="", max_length=60)
+    vehicle_model: str = Field(default="", max_length=60)
+    vehicle_color: str = Field(default="", max_length=40)
+
+    @model_validator(mode="after")
+    def _login(self) -> TechnicianIn:
+        if self.password and not self.email:
+            raise ValueError("email is needed with password, so the technician can sign in to the field app")
+        return self
+
+
+class CustomerIn(Body):
+    name: str = Field(min_length=1, max_length=200)
+    email: str = Field(default="", max_length=200)
+    phone: str = Field(default="", max_length=40)
+    address: str = Field(default="", max_length=300)
+    city: str = Field(default="", max_length=100)
+    state: str = Field(default="", max_length=40)
+    zip: str = Field(default="", max_length=20)
+    lat: float | None = Field(default=None, ge=-90, le=90)
+    lng: float | None = Field(default=None, ge=-180, le=180)
+    notifications_enabled: bool = True
+    notify_sms: bool = True
+    notify_email: bool = True
+    onboarding_done: bool = True
+    booking_allowed: bool | None = None
+
+
+class JobIn(Body):
+    customer_id: int
+    service_type: str = Field(min_length=1, max_length=200)
+    description: str = Field(default="", max_length=10000)
+    internal_notes: str = Field(default="", max_length=10000)
+    source: str = Field(default="direct", max_length=60)
+    source_partner: str = Field(default="", max_length=200)
+    bios_allowed: bool = True
+    address: str | None = Field(default=None, max_length=300)
+    lat: float | None = Field(default=None, ge=-90, le=90)
+    lng: float | None = Field(default=None, ge=-180, le=180)
+    internal_cost_cents: int | None = Field(default=None, ge=0)
+
+
+class _Window(Body):
+    @model_validator(mode="after")
+    def _order(self):  # type: ignore[no-untyped-def]
+        start, end = getattr(self, "window_start", None), getattr(self, "window_end", None)
+        if start is not None and end is not None and end <= start:
+            raise ValueError("window_end must be after window_start")
+        return self
+
+
+class AppointmentIn(_Window):
+    job_id: int
+    technician_id: int | None = None
+    window_start: AwareDatetime
+    window_end: AwareDatetime
+
+
+class AppointmentPatch(_Window):
+    technician_id: int | None = None
+    window_start: AwareDatetime | None = None
+    window_end: AwareDatetime | None = None
+    unassign: bool = False
+
+
+class StatusIn(Body):
+    status: AppointmentStatus
+    reason: str = Field(default="", max_length=2000)
+    customer_message: str = Field(default="", max_length=2000)
+
+
+class PauseIn(Body):
+    customer_message: str = Field(min_length=1, max_length=2000)
+
+
+class BioIn(Body):
+    bio: str = Field(min_length=1, max_length=2000)
+
+
+class RejectIn(Body):
+    reason: str = Field(min_length=1, max_length=2000)
+
+
+class NoteIn(Body):
+    note: str = Field(default="", max_length=2000)
+
+
+class PositionIn(Body):
+    lat: float = Field(ge=-90, le=90)
+    lng: float = Field(ge=-180, le=180)
+    accuracy_m: float = Field(ge=0, le=100000)
+    recorded_at: AwareDatetime
+    speed_mps: float | None = Field(default=None, ge=0, le=200)
+
+
+class PositionsIn(Body):
+    positions: list[PositionIn] = Field(min_length=1, max_length=1000)
+
+    @field_validator("positions")
+    @classmethod
+    def _limit(cls, v: list[PositionIn]) -> list[PositionIn]:
+        return v
+
+
+class PreviewIn(Body):
+    customer_id: int | None = None
+    appointment_id: int | None = None
+
+    @model_validator(mode="after")
+    def _one(self) -> PreviewIn:
+        if (self.customer_id is None) == (self.appointment_id is None):
+            raise ValueError("give exactly one of customer_id or appointment_id")
+        return self
+
+
+class MessageTechIn(Body):
+    message: str = Field(min_length=1, max_length=600)

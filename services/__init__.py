@@ -1,0 +1,1 @@
+"""I/O: the backend app, the API client and event stream, notifications, ETA, watchdog, simulator."""

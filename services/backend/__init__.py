@@ -1,0 +1,1 @@
+"""The shared FastAPI backend: console API, field-app API, customer portal and tracker."""

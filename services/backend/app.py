@@ -1,0 +1,124 @@
+"""Builds the FastAPI application: routes, error format, schema upgrade and background jobs."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.responses import JSONResponse
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from services.backend import watchdog
+from services.backend.clock import Clock
+from services.backend.context import Backend
+from services.backend.db import make_engine, make_sessionmaker, normalise_url, upgrade_schema
+from services.backend.errors import error_body, install_error_handlers
+from services.backend.events import EventBus
+from services.backend.routes import alerts, appointments, auth, events, field, staff
+from services.backend.settings import Settings
+
+log = logging.getLogger(__name__)
+
+#: Routers in the order they are mounted; feature modules append theirs in `feature_routers()`.
+CORE_ROUTERS = [auth.router, staff.router, appointments.router, field.router, alerts.router, events.router]
+
+
+def feature_routers() -> list[Any]:
+    """Routers of the portal, tracker and booking features (imported lazily to keep start-up cheap)."""
+    import importlib
+
+    found = []
+    for name in ("booking", "portal", "tracker", "preview", "settings_api"):
+        try:
+            mod = importlib.import_module(f"services.backend.routes.{name}")
+        except ModuleNotFoundError as exc:
+            if exc.name != f"services.backend.routes.{name}":
+                raise
+            continue
+        found.extend(getattr(mod, "routers", [mod.router]))
+    return found
+
+
+def build_backend(settings: Settings, clock: Clock | None = None) -> Backend:
+    engine = make_engine(settings.db_url)
+    sessions = make_sessionmaker(engine)
+    bus = EventBus()
+    bus.attach(Session)
+    from services.eta import provider_from_settings
+
+    return Backend(settings=settings, clock=clock or Clock(), engine=engine, sessions=sessions, bus=bus,
+                   eta=provider_from_settings(settings), instance_id=uuid.uuid4().hex[:12])
+
+
+def create_app(settings: Settings | None = None, clock: Clock | None = None) -> FastAPI:
+    """The whole backend as one ASGI app. Background jobs start with the app unless disabled."""
+    settings = settings or Settings()
+    ctx = build_backend(settings, clock)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        await asyncio.to_thread(upgrade_schema, ctx.engine)
+        with ctx.sessions() as s:
+            ctx.company(s)
+            s.commit()
+        from services.notify import providers_from_settings
+
+        ctx.extras["providers"] = providers_from_settings(settings)
+        if ctx.engine.dialect.name == "postgresql":
+            dsn = normalise_url(settings.db_url).replace("postgresql+psycopg://", "postgresql://")
+            ctx.bus.start_pg_listener(dsn)
+        tasks: list[asyncio.Task[None]] = []
+        if settings.run_background_jobs:
+            tasks = [
+                asyncio.create_task(watchdog.loop_forever(ctx, watchdog.run_checks,
+                                                          lambda: settings.watchdog_interval_s)),
+                asyncio.create_task(watchdog.loop_forever(ctx, watchdog.run_outbox,
+                                                          lambda: settings.outbox_interval_s)),
+                asyncio.create_task(watchdog.loop_forever(ctx, watchdog.run_prune, lambda: 3600.0)),
+            ]
+        try:
+            yield
+        finally:
+            for t in tasks:
+                t.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            ctx.bus.stop()
+            ctx.bus.wake()
+
+    app = FastAPI(
+        title="Dispatch Console backend",
+        version=_version(),
+        description="Console, field-app, customer portal and tracker API (see API.md).",
+        lifespan=lifespan,
+    )
+    app.state.backend = ctx
+    install_error_handlers(app)
+
+    @app.get("/healthz", tags=["ops"])
+    def healthz() -> JSONResponse:
+        """200 when the backend can serve (database reachable)."""
+        try:
+            with ctx.engine.connect() as conn:
+                conn.execute(text("SELECT 1"))
+        except Exception as exc:
+            return JSONResponse(error_body("unavailable", f"Database unreachable: {exc}"), 503)
+        return JSONResponse({"status": "ok", "instance": ctx.instance_id})
+
+    for router in CORE_ROUTERS + feature_routers():
+        app.include_router(router)
+    return app
+
+
+def _version() -> str:
+    try:
+        from importlib.metadata import version
+
+        return version("dispatch-console")
+    except Exception:
+        return "0.1.0"

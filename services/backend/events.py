@@ -1,0 +1,135 @@
+"""The event stream: events persisted in the database, fanned out in-process and through PostgreSQL NOTIFY."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import threading
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from fastapi.encoders import jsonable_encoder
+from sqlalchemy import delete, event, func, select, text
+from sqlalchemy.orm import Session
+
+from models.tables import Event
+
+log = logging.getLogger(__name__)
+CHANNEL = "dispatch_events"
+_PENDING = "dispatch_events_pending"
+
+
+def publish(session: Session, name: str, data: dict[str, Any], now: datetime) -> Event:
+    """Add an event in the caller's transaction; listeners wake when it commits.
+
+    On PostgreSQL an advisory transaction lock makes ids commit in order, so a reader that saw id N never
+    misses an id below N committed later.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        if not session.info.get("event_lock"):
+            session.execute(text("SELECT pg_advisory_xact_lock(774412)"))
+            session.info["event_lock"] = True
+        session.execute(text("SELECT pg_notify(:c, '')"), {"c": CHANNEL})
+    ev = Event(name=name, data=jsonable_encoder(data), created_at=now)
+    session.add(ev)
+    session.flush()
+    session.info[_PENDING] = True
+    return ev
+
+
+class EventBus:
+    """Wakes waiting SSE streams when events commit, in this process or (PostgreSQL) any replica."""
+
+    def __init__(self) -> None:
+        self._waiters: set[tuple[asyncio.AbstractEventLoop, asyncio.Event]] = set()
+        self._lock = threading.Lock()
+        self._listener: threading.Thread | None = None
+        self._stop = threading.Event()
+
+    def attach(self, session_class: Any) -> None:
+        """Call wake() after every commit that published events (sessions of `session_class`)."""
+
+        @event.listens_for(session_class, "after_commit")
+        def _after_commit(session: Session) -> None:
+            if session.info.pop(_PENDING, False):
+                self.wake()
+            session.info.pop("event_lock", None)
+
+        @event.listens_for(session_class, "after_rollback")
+        def _after_rollback(session: Session) -> None:
+            session.info.pop(_PENDING, None)
+            session.info.pop("event_lock", None)
+
+    def wake(self) -> None:
+        with self._lock:
+            waiters = list(self._waiters)
+        for loop, ev in waiters:
+            try:
+                loop.call_soon_threadsafe(ev.set)
+            except RuntimeError:  # loop closed
+                pass
+
+    async def wait(self, timeout: float) -> bool:
+        """Wait until woken or `timeout` seconds pass; True if woken."""
+        ev = asyncio.Event()
+        item = (asyncio.get_running_loop(), ev)
+        with self._lock:
+            self._waiters.add(item)
+        try:
+            await asyncio.wait_for(ev.wait(), timeout)
+            return True
+        except TimeoutError:
+            return False
+        finally:
+            with self._lock:
+                self._waiters.discard(item)
+
+    def start_pg_listener(self, dsn: str) -> None:
+        """LISTEN on PostgreSQL in a thread so events committed by other replicas wake our streams."""
+        import psycopg
+
+        def run() -> None:
+            while not self._stop.is_set():
+                try:
+                    with psycopg.connect(dsn, autocommit=True) as conn:
+                        conn.execute(f"LISTEN {CHANNEL}")
+                        while not self._stop.is_set():
+                            for _ in conn.notifies(timeout=1.0, stop_after=1):
+                                self.wake()
+                except Exception as exc:  # connection lost: retry
+                    log.warning("event listener reconnecting: %s", exc)
+                    self._stop.wait(1.0)
+
+        self._listener = threading.Thread(target=run, name="pg-listen", daemon=True)
+        self._listener.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+
+
+def fetch_after(session: Session, last_id: int, limit: int = 500) -> list[Event]:
+    return list(session.scalars(select(Event).where(Event.id > last_id).order_by(Event.id).limit(limit)))
+
+
+def newest_id(session: Session) -> int:
+    return session.scalar(select(func.max(Event.id))) or 0
+
+
+def oldest_id(session: Session) -> int | None:
+    return session.scalar(select(func.min(Event.id)))
+
+
+def prune(session: Session, before: datetime) -> int:
+    """Drop events older than `before` (the newest event is always kept so ids never restart)."""
+    keep = newest_id(session)
+    res = session.execute(delete(Event).where(Event.created_at < before, Event.id < keep))
+    return res.rowcount or 0
+
+
+def sse_format(ev_id: int, name: str, data: dict[str, Any]) -> str:
+    return f"id: {ev_id}\nevent: {name}\ndata: {json.dumps(data, separators=(',', ':'), default=str)}\n\n"
+
+
+Waker = Callable[[], None]

@@ -1,0 +1,75 @@
+"""Geofence rules run on new fixes: arrival at the job site, leaving the previous job → En Route.
+
+The full evidence rule (accuracy filter, consecutive fixes) is documented in docs/geofence.md.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from models.enums import AppointmentStatus as S
+from models.enums import Source
+from models.geo import ArrivalEvidence, GeoState
+from models.schemas import PositionIn
+from models.tables import Appointment, LatestPosition
+from services.backend.appointment_ops import SYSTEM, change_status
+from services.backend.context import Backend
+
+
+def _active(session: Session, technician_id: int) -> list[Appointment]:
+    return list(
+        session.scalars(
+            select(Appointment)
+            .where(Appointment.technician_id == technician_id,
+                   Appointment.status.in_([S.DISPATCHED.value, S.EN_ROUTE.value]))
+            .order_by(Appointment.window_start)
+        )
+    )
+
+
+def _previous_site(session: Session, technician_id: int) -> Appointment | None:
+    """The job the tech is at or most recently worked on (its site is where departure is measured from)."""
+    return session.scalar(
+        select(Appointment)
+        .where(Appointment.technician_id == technician_id,
+               Appointment.status.in_([S.ARRIVED.value, S.IN_PROGRESS.value, S.PAUSED.value, S.COMPLETE.value]))
+        .order_by(Appointment.updated_at.desc())
+        .limit(1)
+    )
+
+
+def evaluate(
+    session: Session, ctx: Backend, technician_id: int, fixes: Sequence[PositionIn], latest: LatestPosition | None
+) -> dict[str, Any]:
+    """Advance the geofence state with new fixes (in recorded order) and move the statuses the rule allows.
+
+    Returns the new state; the caller stores it on the technician's latest position.
+    """
+    radius = float(ctx.setting(session, "geofence_radius_m"))
+    max_acc = float(ctx.setting(session, "gps_max_accuracy_m"))
+    state = GeoState.from_dict(latest.geo_state if latest else {})
+    candidates = _active(session, technician_id)
+    if not state.site:
+        prev = _previous_site(session, technician_id)
+        if prev is not None and prev.site_lat is not None and prev.site_lng is not None:
+            state.mark_at_site(prev.id, prev.site_lat, prev.site_lng)
+    for fix in fixes:
+        for appt in candidates:
+            if appt.site_lat is None or appt.site_lng is None or S(appt.status) not in (S.DISPATCHED, S.EN_ROUTE):
+                continue
+            verdict = state.observe(appt.id, appt.site_lat, appt.site_lng, fix.lat, fix.lng, fix.accuracy_m,
+                                    fix.recorded_at, radius=radius, max_accuracy=max_acc,
+                                    speed_mps=fix.speed_mps)
+            if verdict is ArrivalEvidence.ARRIVED:
+                change_status(session, ctx, appt, S.ARRIVED, SYSTEM, Source.GEOFENCE)
+        if state.left_site(fix.lat, fix.lng, fix.accuracy_m, radius=radius, max_accuracy=max_acc) is not None:
+            nxt = next((a for a in candidates if a.status == S.DISPATCHED.value), None)
+            if nxt is not None:
+                change_status(session, ctx, nxt, S.EN_ROUTE, SYSTEM, Source.GEOFENCE)
+        if fix.accuracy_m <= max_acc:
+            state.remember(fix.lat, fix.lng, fix.recorded_at)
+    return state.to_dict()

@@ -1,0 +1,124 @@
+"""The technicians' field-app API: their own appointments, statusing, bio and GPS positions."""
+
+from __future__ import annotations
+
+from datetime import date as Date
+from typing import Annotated, Any
+from zoneinfo import ZoneInfo
+
+from fastapi import APIRouter, Header
+from sqlalchemy import select
+
+from models.enums import AppointmentStatus as S
+from models.enums import BioStatus, Source
+from models.schemas import BioIn, PauseIn, PositionsIn
+from models.tables import Appointment, IdempotencyKey, Technician
+from models.timefmt import day_bounds
+from services.backend import positions
+from services.backend.appointment_ops import change_status, to_public
+from services.backend.deps import Ctx, Db, Tech, who
+from services.backend.errors import Invalid, NotFound
+from services.backend.events import publish
+
+router = APIRouter(prefix="/api/v1/field", tags=["field app"])
+
+
+def field_view(appt: Appointment) -> dict[str, Any]:
+    """What the tech's app shows (no costing)."""
+    out = to_public(appt)
+    out.pop("allowed_transitions", None)
+    return out
+
+
+def _own(db: Db, user: Tech, appt_id: int) -> Appointment:
+    appt = db.scalar(select(Appointment).where(Appointment.id == appt_id).with_for_update(of=Appointment))
+    if appt is None or appt.technician_id != user.technician_id:
+        raise NotFound(f"No appointment {appt_id} among your jobs.")
+    return appt
+
+
+@router.get("/appointments")
+def my_appointments(user: Tech, ctx: Ctx, db: Db, date: Date | None = None) -> list[dict[str, Any]]:
+    """The signed-in technician's appointments on `date` (default today, company time zone)."""
+    tz = ctx.company(db).time_zone
+    day = date or ctx.clock.now().astimezone(ZoneInfo(tz)).date()
+    start, end = day_bounds(day, tz)
+    appts = db.scalars(
+        select(Appointment)
+        .where(Appointment.technician_id == user.technician_id, Appointment.window_start >= start,
+               Appointment.window_start < end)
+        .order_by(Appointment.window_start)
+    )
+    return [field_view(a) for a in appts]
+
+
+def _move(db: Db, ctx: Ctx, user: Tech, appt_id: int, target: S, message: str = "") -> dict[str, Any]:
+    appt = _own(db, user, appt_id)
+    if appt.status != target.value:  # a retried tap is harmless: no second change, no second side effect
+        change_status(db, ctx, appt, target, who(user), Source.FIELD_APP, customer_message=message)
+        db.commit()
+    return field_view(appt)
+
+
+@router.post("/appointments/{appt_id}/confirm")
+def confirm(appt_id: int, user: Tech, ctx: Ctx, db: Db) -> dict[str, Any]:
+    """Confirm the job: scheduled → dispatched."""
+    return _move(db, ctx, user, appt_id, S.DISPATCHED)
+
+
+@router.post("/appointments/{appt_id}/on-my-way")
+def on_my_way(appt_id: int, user: Tech, ctx: Ctx, db: Db) -> dict[str, Any]:
+    """On My Way: dispatched → en_route (texts the customer with the ETA and tracker link)."""
+    return _move(db, ctx, user, appt_id, S.EN_ROUTE)
+
+
+@router.post("/appointments/{appt_id}/start")
+def start(appt_id: int, user: Tech, ctx: Ctx, db: Db) -> dict[str, Any]:
+    """Start: dispatched/en_route/arrived → in_progress (location is no longer shared)."""
+    return _move(db, ctx, user, appt_id, S.IN_PROGRESS)
+
+
+@router.post("/appointments/{appt_id}/complete")
+def complete(appt_id: int, user: Tech, ctx: Ctx, db: Db) -> dict[str, Any]:
+    """Complete: in_progress → complete (the tracker link expires)."""
+    return _move(db, ctx, user, appt_id, S.COMPLETE)
+
+
+@router.post("/appointments/{appt_id}/pause")
+def pause(appt_id: int, body: PauseIn, user: Tech, ctx: Ctx, db: Db) -> dict[str, Any]:
+    """Pause for a follow-up: in_progress → paused, with a message the customer sees."""
+    return _move(db, ctx, user, appt_id, S.PAUSED, body.customer_message)
+
+
+@router.put("/bio")
+def put_bio(body: BioIn, user: Tech, ctx: Ctx, db: Db) -> dict[str, Any]:
+    """Submit a bio; customers see it only after a dispatcher approves it."""
+    tech = db.get(Technician, user.technician_id)
+    assert tech is not None
+    now = ctx.clock.now()
+    tech.bio_pending, tech.bio_status, tech.bio_submitted_at = body.bio, BioStatus.PENDING, now
+    tech.bio_reject_reason = ""
+    publish(db, "technician.updated", {"id": tech.id, "bio_status": tech.bio_status}, now)
+    db.commit()
+    return {"bio_status": tech.bio_status, "bio_pending": tech.bio_pending, "bio": tech.bio_approved}
+
+
+@router.post("/positions")
+def post_positions(
+    body: PositionsIn, user: Tech, ctx: Ctx, db: Db,
+    idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key", max_length=200)] = None,
+) -> dict[str, Any]:
+    """A batch of GPS fixes. Retries with the same Idempotency-Key return the first answer."""
+    assert user.technician_id is not None
+    if idempotency_key is not None and not idempotency_key.strip():
+        raise Invalid.field("Idempotency-Key", "must not be blank; use a fresh random value per batch")
+    if idempotency_key:
+        prior = db.scalar(select(IdempotencyKey).where(IdempotencyKey.user_id == user.id,
+                                                       IdempotencyKey.key == idempotency_key))
+        if prior is not None:
+            return {**prior.response, "replayed": True}
+    result = positions.ingest(db, ctx, user.technician_id, body.positions)
+    if idempotency_key:
+        db.add(IdempotencyKey(user_id=user.id, key=idempotency_key, response=result, created_at=ctx.clock.now()))
+    db.commit()
+    return result

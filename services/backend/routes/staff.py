@@ -1,0 +1,206 @@
+"""Technicians, customers and jobs (dispatcher API)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Response
+from sqlalchemy import func, or_, select
+
+from models.enums import BioStatus, Role
+from models.schemas import CustomerIn, JobIn, RejectIn, TechnicianIn
+from models.tables import AuditLog, Customer, Job, LatestPosition, Technician, User
+from services.backend import outbox
+from services.backend.deps import Ctx, Db, Dispatcher
+from services.backend.errors import Conflict, Invalid, NotFound
+from services.backend.events import publish
+from services.backend.security import hash_password
+
+router = APIRouter(prefix="/api/v1", tags=["dispatcher"])
+
+
+def technician_public(t: Technician) -> dict[str, Any]:
+    return {
+        "id": t.id, "name": t.name, "phone": t.phone, "email": t.email, "has_photo": t.photo_png is not None,
+        "photo_url": f"/api/v1/technicians/{t.id}/photo" if t.photo_png else None,
+        "vehicle_year": t.vehicle_year, "vehicle_make": t.vehicle_make, "vehicle_model": t.vehicle_model,
+        "vehicle_color": t.vehicle_color, "bio": t.bio_approved, "bio_pending": t.bio_pending,
+        "bio_status": t.bio_status, "bio_reject_reason": t.bio_reject_reason,
+        "bio_submitted_at": t.bio_submitted_at, "active": t.active,
+    }
+
+
+def customer_public(c: Customer) -> dict[str, Any]:
+    return {
+        "id": c.id, "name": c.name, "email": c.email, "phone": c.phone, "address": c.address,
+        "city": c.city, "state": c.state, "zip": c.zip, "lat": c.lat, "lng": c.lng,
+        "notifications_enabled": c.notifications_enabled, "notify_sms": c.notify_sms,
+        "notify_email": c.notify_email, "notify_push": c.notify_push, "quiet_hours_start": c.quiet_hours_start,
+        "quiet_hours_end": c.quiet_hours_end, "onboarding_done": c.onboarding_done,
+        "booking_allowed": c.booking_allowed,
+    }
+
+
+def job_public(j: Job) -> dict[str, Any]:
+    return {
+        "id": j.id, "customer_id": j.customer_id, "service_type": j.service_type,
+        "description": j.description, "internal_notes": j.internal_notes, "source": j.source,
+        "source_partner": j.source_partner, "bios_allowed": j.bios_allowed, "address": j.address,
+        "lat": j.lat, "lng": j.lng, "internal_cost_cents": j.internal_cost_cents, "created_at": j.created_at,
+    }
+
+
+@router.get("/technicians")
+def list_technicians(user: Dispatcher, db: Db) -> list[dict[str, Any]]:
+    """Every technician, active first, by name."""
+    techs = db.scalars(select(Technician).order_by(Technician.active.desc(), Technician.name))
+    return [technician_public(t) for t in techs]
+
+
+@router.post("/technicians", status_code=201)
+def create_technician(body: TechnicianIn, user: Dispatcher, ctx: Ctx, db: Db) -> dict[str, Any]:
+    """Add a technician; with `email` and `password` they can sign in to the field app."""
+    now = ctx.clock.now()
+    if body.password and db.scalar(select(User.id).where(func.lower(User.email) == body.email.lower())):
+        raise Conflict(f"email: {body.email} already has an account; use another address.")
+    tech = Technician(**body.model_dump(exclude={"password"}), created_at=now)
+    db.add(tech)
+    db.flush()
+    if body.password:
+        db.add(User(email=body.email, name=body.name, role=Role.TECHNICIAN, technician_id=tech.id,
+                    password_hash=hash_password(body.password), created_at=now))
+    db.add(AuditLog(action="technician.created", target_type="technician", target_id=tech.id,
+                    actor="dispatcher", actor_id=user.id, actor_name=user.name, created_at=now))
+    publish(db, "technician.updated", {"id": tech.id}, now)
+    db.commit()
+    return technician_public(tech)
+
+
+def _tech(db: Db, tech_id: int) -> Technician:
+    tech = db.get(Technician, tech_id)
+    if tech is None:
+        raise NotFound(f"No technician {tech_id}.")
+    return tech
+
+
+@router.get("/technicians/{tech_id}")
+def get_technician(tech_id: int, user: Dispatcher, db: Db) -> dict[str, Any]:
+    return technician_public(_tech(db, tech_id))
+
+
+@router.get("/technicians/{tech_id}/photo", responses={200: {"content": {"image/png": {}}}})
+def technician_photo(tech_id: int, user: Dispatcher, db: Db) -> Response:
+    tech = _tech(db, tech_id)
+    if tech.photo_png is None:
+        raise NotFound("This technician has no photo.")
+    return Response(tech.photo_png, media_type="image/png", headers={"Cache-Control": "private, max-age=300"})
+
+
+def _bio_decision(db: Db, ctx: Ctx, user: Dispatcher, tech_id: int, approve: bool, reason: str = "") -> Technician:
+    tech = _tech(db, tech_id)
+    if tech.bio_status != BioStatus.PENDING:
+        raise Conflict(f"Technician {tech.name} has no bio waiting for approval (bio status: {tech.bio_status}).")
+    now = ctx.clock.now()
+    if approve:
+        tech.bio_approved, tech.bio_status, tech.bio_reject_reason = tech.bio_pending, BioStatus.APPROVED, ""
+        tech.bio_pending = ""
+        text = "Your bio was approved and is now shown to customers."
+    else:
+        tech.bio_status, tech.bio_reject_reason = BioStatus.REJECTED, reason
+        text = f"Your bio was not approved: {reason}"
+    db.add(AuditLog(action="bio.approved" if approve else "bio.rejected", target_type="technician",
+                    target_id=tech.id, actor="dispatcher", actor_id=user.id, actor_name=user.name,
+                    details={"reason": reason}, created_at=now))
+    if tech.phone:
+        outbox.enqueue(db, now, channel="sms", kind="bio_decision", to=tech.phone, body=text,
+                       technician_id=tech.id)
+    publish(db, "technician.updated", {"id": tech.id, "bio_status": tech.bio_status}, now)
+    db.commit()
+    return tech
+
+
+@router.post("/technicians/{tech_id}/bio/approve")
+def approve_bio(tech_id: int, user: Dispatcher, ctx: Ctx, db: Db) -> dict[str, Any]:
+    """Approve the pending bio: customers see it from now on; the technician is told."""
+    return technician_public(_bio_decision(db, ctx, user, tech_id, True))
+
+
+@router.post("/technicians/{tech_id}/bio/reject")
+def reject_bio(tech_id: int, body: RejectIn, user: Dispatcher, ctx: Ctx, db: Db) -> dict[str, Any]:
+    """Reject the pending bio with a reason the technician sees."""
+    return technician_public(_bio_decision(db, ctx, user, tech_id, False, body.reason))
+
+
+@router.get("/customers")
+def list_customers(user: Dispatcher, db: Db, q: str = "", limit: int = 200) -> list[dict[str, Any]]:
+    """Customers by name; `q` searches name, email, phone and address."""
+    stmt = select(Customer).order_by(Customer.name).limit(max(1, min(limit, 1000)))
+    if q.strip():
+        like = f"%{q.strip().lower()}%"
+        stmt = stmt.where(or_(func.lower(Customer.name).like(like), func.lower(Customer.email).like(like),
+                              Customer.phone.like(like), func.lower(Customer.address).like(like)))
+    return [customer_public(c) for c in db.scalars(stmt)]
+
+
+@router.post("/customers", status_code=201)
+def create_customer(body: CustomerIn, user: Dispatcher, ctx: Ctx, db: Db) -> dict[str, Any]:
+    if not body.email and not body.phone:
+        raise Invalid.field("phone", "give a phone number or an email so the customer can be reached")
+    c = Customer(**body.model_dump(), created_at=ctx.clock.now())
+    db.add(c)
+    db.commit()
+    return customer_public(c)
+
+
+@router.get("/customers/{customer_id}")
+def get_customer(customer_id: int, user: Dispatcher, db: Db) -> dict[str, Any]:
+    c = db.get(Customer, customer_id)
+    if c is None:
+        raise NotFound(f"No customer {customer_id}.")
+    return customer_public(c)
+
+
+@router.post("/jobs", status_code=201)
+def create_job(body: JobIn, user: Dispatcher, ctx: Ctx, db: Db) -> dict[str, Any]:
+    """Create a job; the customer is told (with the portal link) when their notifications are on."""
+    cust = db.get(Customer, body.customer_id)
+    if cust is None:
+        raise Invalid.field("customer_id", f"no customer {body.customer_id}; create the customer first")
+    now = ctx.clock.now()
+    data = body.model_dump()
+    data["address"] = data["address"] if data["address"] is not None else cust.address
+    data["lat"] = data["lat"] if data["lat"] is not None else cust.lat
+    data["lng"] = data["lng"] if data["lng"] is not None else cust.lng
+    job = Job(**data, created_at=now)
+    db.add(job)
+    db.flush()
+    company = ctx.company(db)
+    if cust.notifications_enabled:
+        r = outbox.customer_recipient(cust)
+        ch = outbox.choose_channel(r, prefer="email")  # type: ignore[arg-type]
+        if ch is not None:
+            outbox.enqueue(
+                db, now, channel=ch, kind="job_created", to=cust.phone if ch == "sms" else cust.email,
+                subject=f"{company.name} received your request",
+                body=(f"{company.name} has received your request for {job.service_type}. "
+                      f"Check Status: {ctx.link('/portal/schedule')}"),
+                customer_id=cust.id, dedupe_key=f"job:{job.id}:created",
+            )
+    db.commit()
+    return job_public(job)
+
+
+@router.get("/crew/positions")
+def crew_positions(user: Dispatcher, ctx: Ctx, db: Db) -> list[dict[str, Any]]:
+    """The latest position of every active technician."""
+    rows = db.execute(
+        select(LatestPosition, Technician).join(Technician, Technician.id == LatestPosition.technician_id)
+        .where(Technician.active.is_(True))
+    ).all()
+    now = ctx.clock.now()
+    return [
+        {"technician_id": t.id, "technician_name": t.name, "lat": p.lat, "lng": p.lng,
+         "accuracy_m": p.accuracy_m, "recorded_at": p.recorded_at,
+         "age_s": max(0.0, (now - p.recorded_at).total_seconds())}
+        for p, t in rows
+    ]

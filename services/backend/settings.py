@@ -1,0 +1,49 @@
+"""Process settings; each can be set as an environment variable DISPATCH_<NAME> (API.md §5)."""
+
+from __future__ import annotations
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Backend settings. Company-wide knobs editable from the console live in the `company` table."""
+
+    model_config = SettingsConfigDict(env_prefix="DISPATCH_", extra="ignore")
+
+    db_url: str = "sqlite:///dispatch.db"
+    public_url: str = ""  # base URL used in links sent to customers; defaults to the listening address
+    token_ttl_hours: int = 24 * 14
+    watchdog_interval_s: float = 30.0
+    outbox_interval_s: float = 2.0
+    late_threshold_min: int = 30
+    geofence_radius_m: float = 91.44
+    gps_max_accuracy_m: float = 100.0
+    position_retention_days: int = 30
+    event_retention_days: int = 7
+    eta_provider: str = "offline"  # offline | osrm | google
+    eta_road_factor: float = 1.35
+    eta_urban_speed_kmh: float = 35.0
+    osrm_url: str = "http://router.project-osrm.org"
+    google_api_key: str = ""
+    sms_provider: str = "log"  # log | twilio
+    twilio_account_sid: str = ""
+    twilio_auth_token: str = ""
+    twilio_from: str = ""
+    twilio_base_url: str = "https://api.twilio.com"
+    email_provider: str = "log"  # log | smtp
+    smtp_host: str = "localhost"
+    smtp_port: int = 25
+    smtp_user: str = ""
+    smtp_password: str = ""
+    smtp_from: str = "dispatch@localhost"
+    smtp_starttls: bool = False
+    vapid_private_key: str = ""
+    vapid_public_key: str = ""
+    vapid_subject: str = "mailto:dispatch@localhost"
+    stripe_api_key: str = ""
+    stripe_base_url: str = "https://api.stripe.com"
+    tile_url: str = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
+    run_background_jobs: bool = True
+    magic_link_ttl_min: int = 15
+    portal_session_days: int = 30
+    preview_ttl_min: int = 10

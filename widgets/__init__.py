@@ -1,0 +1,1 @@
+"""One module per console widget, each with its Qt item model."""
