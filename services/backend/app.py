@@ -112,6 +112,11 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
 
     for router in CORE_ROUTERS + feature_routers():
         app.include_router(router)
+    from fastapi.staticfiles import StaticFiles
+
+    from services.backend.templating import STATIC
+
+    app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")
     return app
 
 
