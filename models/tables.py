@@ -434,6 +434,10 @@ class MagicLink(Base):
     created_at: Mapped[datetime]
     expires_at: Mapped[datetime]
     used_at: Mapped[datetime | None] = mapped_column(default=None)
+    # A console preview link (read-only session), optionally for one appointment; created_by is the dispatcher.
+    preview: Mapped[bool] = mapped_column(default=False)
+    appointment_id: Mapped[int | None] = mapped_column(ForeignKey("appointments.id"), default=None)
+    created_by: Mapped[str] = mapped_column(String(200), default="")
 
 
 class PortalSession(Base):

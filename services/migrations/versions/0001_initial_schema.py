@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-22 07:52:27.932250
+Create Date: 2026-11-22 07:59:48.889824
 """
 
 from alembic import op
@@ -330,6 +330,10 @@ def upgrade() -> None:
     sa.Column('created_at', models.tables.UTCDateTime(timezone=True), nullable=False),
     sa.Column('expires_at', models.tables.UTCDateTime(timezone=True), nullable=False),
     sa.Column('used_at', models.tables.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('preview', sa.Boolean(), nullable=False),
+    sa.Column('appointment_id', sa.Integer(), nullable=True),
+    sa.Column('created_by', sa.String(length=200), nullable=False),
+    sa.ForeignKeyConstraint(['appointment_id'], ['appointments.id'], ),
     sa.ForeignKeyConstraint(['customer_id'], ['customers.id'], ),
     sa.ForeignKeyConstraint(['job_contact_id'], ['job_contacts.id'], ),
     sa.PrimaryKeyConstraint('id'),
