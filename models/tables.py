@@ -284,6 +284,21 @@ class BookingPhoto(Base):
     created_at: Mapped[datetime]
 
 
+class PendingUpload(Base):
+    """A photo a customer uploaded with a form that had errors: kept so they need not upload it again."""
+
+    __tablename__ = "pending_uploads"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token: Mapped[str] = mapped_column(String(64), unique=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
+    content_type: Mapped[str] = mapped_column(String(40))
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+    thumbnail: Mapped[bytes] = mapped_column(LargeBinary)
+    size: Mapped[int]
+    filename: Mapped[str] = mapped_column(String(200), default="")
+    created_at: Mapped[datetime] = mapped_column(index=True)
+
+
 class ChangeRequest(Base):
     __tablename__ = "change_requests"
     id: Mapped[int] = mapped_column(primary_key=True)

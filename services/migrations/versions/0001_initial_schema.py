@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-22 07:59:48.889824
+Create Date: 2026-11-22 08:00:32.822750
 """
 
 from alembic import op
@@ -142,6 +142,24 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['technician_id'], ['technicians.id'], ),
     sa.PrimaryKeyConstraint('technician_id')
     )
+    op.create_table('pending_uploads',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('token', sa.String(length=64), nullable=False),
+    sa.Column('customer_id', sa.Integer(), nullable=False),
+    sa.Column('content_type', sa.String(length=40), nullable=False),
+    sa.Column('data', sa.LargeBinary(), nullable=False),
+    sa.Column('thumbnail', sa.LargeBinary(), nullable=False),
+    sa.Column('size', sa.Integer(), nullable=False),
+    sa.Column('filename', sa.String(length=200), nullable=False),
+    sa.Column('created_at', models.tables.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['customer_id'], ['customers.id'], ),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('token')
+    )
+    with op.batch_alter_table('pending_uploads', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_pending_uploads_created_at'), ['created_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_pending_uploads_customer_id'), ['customer_id'], unique=False)
+
     op.create_table('positions',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
     sa.Column('technician_id', sa.Integer(), nullable=False),
@@ -582,6 +600,11 @@ def downgrade() -> None:
         batch_op.drop_index('ix_positions_received')
 
     op.drop_table('positions')
+    with op.batch_alter_table('pending_uploads', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_pending_uploads_customer_id'))
+        batch_op.drop_index(batch_op.f('ix_pending_uploads_created_at'))
+
+    op.drop_table('pending_uploads')
     op.drop_table('latest_positions')
     with op.batch_alter_table('jobs', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_jobs_customer_id'))
