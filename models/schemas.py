@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AfterValidator, BeforeValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from models.enums import AppointmentStatus, Role
 
@@ -16,7 +16,13 @@ def _aware(v: datetime) -> datetime:
     return v
 
 
-AwareDatetime = Annotated[datetime, AfterValidator(_aware)]
+def _not_number(v: object) -> object:
+    if isinstance(v, int | float):
+        raise ValueError("must be an ISO 8601 date-time such as 2026-11-22T09:00:00-06:00, not a number")
+    return v
+
+
+AwareDatetime = Annotated[datetime, BeforeValidator(_not_number), AfterValidator(_aware)]
 NonBlank = Annotated[str, Field(min_length=1, max_length=5000)]
 
 

@@ -70,6 +70,14 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
 
 
 @pytest.fixture
+def pg_url() -> Iterator[str]:
+    """A fresh PostgreSQL database (skipped when DISPATCH_TEST_PG_URL is not set)."""
+    if not PG_URL:
+        pytest.skip("PostgreSQL not configured (set DISPATCH_TEST_PG_URL; .ci/run does)")
+    yield from _pg_database()
+
+
+@pytest.fixture
 def sqlite_url(tmp_path: Path) -> str:
     return f"sqlite:///{tmp_path / 'dispatch.db'}"
 
