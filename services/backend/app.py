@@ -27,6 +27,9 @@ log = logging.getLogger(__name__)
 
 #: Routers in the order they are mounted; feature modules append theirs in `feature_routers()`.
 CORE_ROUTERS = [auth.router, staff.router, appointments.router, field.router, alerts.router, events.router]
+from services.backend.routes import company as _company  # noqa: E402
+
+CORE_ROUTERS.append(_company.router)
 
 
 def feature_routers() -> list[Any]:
