@@ -36,7 +36,13 @@ def enqueue(
     urgent: bool = False,
     hold_until: datetime | None = None,
 ) -> Notification | None:
-    """Queue one message; returns None if `dedupe_key` was already used (exactly once)."""
+    """Queue one message; returns None if `dedupe_key` was already used (exactly once).
+
+    Non-urgent messages to a customer in their quiet hours are held until the quiet hours end; urgent ones
+    (on the way, arrived, late) always go out at once.
+    """
+    if hold_until is None and not urgent and customer_id is not None:
+        hold_until = quiet_hours_release(session, customer_id, now)
     note = Notification(
         channel=str(channel),
         kind=kind,
@@ -71,6 +77,21 @@ def enqueue(
         now,
     )
     return note
+
+
+def quiet_hours_release(session: Session, customer_id: int, now: datetime) -> datetime | None:
+    """When a message to this customer may go out, if `now` is inside their quiet hours (else None)."""
+    from zoneinfo import ZoneInfo
+
+    from models.tables import Company
+
+    customer = session.get(Customer, customer_id)
+    if customer is None or not customer.quiet_hours_start:
+        return None
+    company = session.get(Company, 1)
+    tz = ZoneInfo(company.time_zone if company else "UTC")
+    end = in_quiet_hours(customer, now.astimezone(tz))
+    return end.astimezone(now.tzinfo) if end else None
 
 
 def in_quiet_hours(customer: Customer, local_now: datetime) -> datetime | None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date as Date
+from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Query, Response
@@ -11,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from models.enums import Source
 from models.schemas import AppointmentIn, AppointmentPatch, StatusIn
-from models.tables import Appointment, AuditLog, Job, Technician
+from models.tables import Appointment, AuditLog, Job, Technician, TimeEntry
 from models.timefmt import day_bounds
 from services.backend.appointment_ops import (
     bump,
@@ -40,10 +41,16 @@ def load(db: Session, appt_id: int, *, lock: bool = False) -> Appointment:
     return appt
 
 
-def detail(db: Session, appt: Appointment, response: Response) -> dict[str, Any]:
+def detail(db: Session, appt: Appointment, response: Response, now: datetime | None = None) -> dict[str, Any]:
     response.headers["ETag"] = f'"{appt.version}"'
     out = to_public(appt, late=bool(open_late_ids(db, [appt.id])))
     out["history"] = history(db, appt.id)
+    entry = db.scalar(select(TimeEntry).where(TimeEntry.appointment_id == appt.id))
+    out["time_entry"] = None
+    if entry is not None:
+        until = entry.ended_at or now or entry.started_at
+        out["time_entry"] = {"started_at": entry.started_at, "ended_at": entry.ended_at,
+                             "minutes_on_site": max(0, round((until - entry.started_at).total_seconds() / 60))}
     return out
 
 
@@ -90,13 +97,13 @@ def create_appointment(body: AppointmentIn, user: Dispatcher, ctx: Ctx, db: Db, 
                     actor="dispatcher", actor_id=user.id, actor_name=user.name, created_at=now))
     publish(db, "appointment.updated", {"id": appt.id, "version": appt.version, "status": appt.status}, now)
     db.commit()
-    return detail(db, appt, response)
+    return detail(db, appt, response, ctx.clock.now())
 
 
 @router.get("/{appt_id}")
-def get_appointment(appt_id: int, user: Dispatcher, db: Db, response: Response) -> dict[str, Any]:
+def get_appointment(appt_id: int, user: Dispatcher, ctx: Ctx, db: Db, response: Response) -> dict[str, Any]:
     """One appointment with its status history; the ETag is its version."""
-    return detail(db, load(db, appt_id), response)
+    return detail(db, load(db, appt_id), response, ctx.clock.now())
 
 
 @router.patch("/{appt_id}")
@@ -133,7 +140,7 @@ def patch_appointment(
                              [start.isoformat(), end.isoformat()]]
         appt.window_start, appt.window_end = start, end
     if not changes:
-        return detail(db, appt, response)
+        return detail(db, appt, response, ctx.clock.now())
     now = ctx.clock.now()
     bump(appt, who(user), now)
     db.add(AuditLog(action="appointment.changed", target_type="appointment", target_id=appt.id,
@@ -145,7 +152,7 @@ def patch_appointment(
     appointment_changed(db, ctx, appt, changes, now)
     publish(db, "appointment.updated", {"id": appt.id, "version": appt.version, "status": appt.status}, now)
     db.commit()
-    return detail(db, appt, response)
+    return detail(db, appt, response, ctx.clock.now())
 
 
 @router.post("/{appt_id}/status")
@@ -160,4 +167,4 @@ def set_status(
     change_status(db, ctx, appt, body.status, who(user), Source.CONSOLE, reason=body.reason,
                   customer_message=body.customer_message)
     db.commit()
-    return detail(db, appt, response)
+    return detail(db, appt, response, ctx.clock.now())
