@@ -44,7 +44,7 @@ def feature_routers() -> list[Any]:
             if exc.name != f"services.backend.routes.{name}":
                 raise
             continue
-        found.extend(getattr(mod, "routers", [mod.router]))
+        found.extend(mod.routers if hasattr(mod, "routers") else [mod.router])
     return found
 
 
