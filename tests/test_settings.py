@@ -1,0 +1,127 @@
+"""Company settings, per-customer switches, job contacts and quiet hours, end to end over HTTP."""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime, timedelta
+
+from tests.conftest import Api, World, add_user
+from tests.sse import SseReader
+
+
+def _admin(api: Api):  # type: ignore[no-untyped-def]
+    add_user(api.server, "boss@example.com", "admin-pass-1", "admin", "Mike Boss")
+    return api.login("boss@example.com", "admin-pass-1")
+
+
+def test_only_admins_change_settings_and_every_change_is_validated_audited_and_live(api: Api, world: World) -> None:
+    admin = _admin(api)
+    d = world.dispatcher
+    assert d.get("/api/v1/settings").status_code == 200
+    r = d.patch("/api/v1/settings", json={"name": "Hacked"})
+    assert r.status_code == 403
+    bad = admin.patch("/api/v1/settings", json={"time_zone": "Mars/Olympus", "late_threshold_min": 2,
+                                                 "tile_url": "ftp://tiles", "bookable_services": ["A", "a"]})
+    assert bad.status_code == 422
+    fields = {e["field"] for e in bad.json()["error"]["details"]}
+    assert fields == {"time_zone", "late_threshold_min", "tile_url", "bookable_services"}
+    assert "America/Chicago" in bad.json()["error"]["message"]
+    assert admin.get("/api/v1/settings").json()["time_zone"] != "Mars/Olympus"  # nothing stored
+    reader = SseReader(api.url, d.headers["Authorization"].split()[1])
+    ok = admin.patch("/api/v1/settings", json={"name": "Mike's Contracting", "time_zone": "America/Denver",
+                                               "late_threshold_min": 45, "smtp_password": "hunter2",
+                                               "tile_url": "http://127.0.0.1:9/{z}/{x}/{y}.png"})
+    assert ok.status_code == 200, ok.text
+    body = ok.json()
+    assert body["name"] == "Mike's Contracting" and body["late_threshold_min"] == 45
+    assert "hunter2" not in ok.text and body["secrets_set"]["smtp_password"] is True
+    assert "hunter2" not in d.get("/api/v1/settings").text
+    reader.wait_for(lambda e: e[1] == "settings.updated" and "late_threshold_min" in e[2]["changed"])
+    reader.close()
+    assert d.get("/api/v1/company").json()["time_zone"] == "America/Denver"
+    from models.tables import AuditLog
+
+    with api.server.backend.sessions() as s:
+        audit = [a for a in s.query(AuditLog) if a.action == "settings.changed"]
+    assert audit and audit[-1].actor_name == "Mike Boss" and audit[-1].details["smtp_password"] == ["", "•••"]
+
+
+def _wait(pred, timeout: float = 5.0):  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        v = pred()
+        if v:
+            return v
+        time.sleep(0.05)
+    return pred()
+
+
+def test_late_threshold_setting_moves_the_alert(api: Api, world: World) -> None:
+    admin = _admin(api)
+    assert admin.patch("/api/v1/settings", json={"late_threshold_min": 45}).status_code == 200
+    start = datetime.now(UTC) - timedelta(minutes=35)
+    appt = world.schedule(world.cust1["id"], world.tech1["id"], start=start)
+    time.sleep(1.0)  # several watchdog passes (every 0.2 s)
+    alerts = world.dispatcher.get("/api/v1/alerts").json()
+    assert not [a for a in alerts if a["appointment_id"] == appt["id"]], "35 min is not late with a 45 min threshold"
+    api.server.backend.clock.advance(minutes=11)  # now 46 min after the window start
+    late = _wait(lambda: [a for a in world.dispatcher.get("/api/v1/alerts").json()
+                          if a["appointment_id"] == appt["id"] and a["kind"] == "late"])
+    assert late and "has not arrived at Ann Lee" in late[0]["message"]
+
+
+def test_quiet_hours_hold_routine_texts_but_not_the_arrival_ping(api: Api, world: World) -> None:
+    from models.tables import Customer
+
+    from zoneinfo import ZoneInfo
+
+    # Quiet hours around the current local time (overnight windows work too).
+    local = datetime.now(UTC).astimezone(ZoneInfo(world.dispatcher.get("/api/v1/company").json()["time_zone"]))
+    with api.server.backend.sessions() as s:
+        c = s.get(Customer, world.cust1["id"])
+        c.quiet_hours_start = (local - timedelta(hours=1)).strftime("%H:%M")
+        c.quiet_hours_end = (local + timedelta(hours=1)).strftime("%H:%M")
+        s.commit()
+    d, f = world.dispatcher, world.field1
+    appt = world.schedule(world.cust1["id"], world.tech1["id"])
+    a = appt["id"]
+    for step in ("confirm", "on-my-way"):
+        assert f.post(f"/api/v1/field/appointments/{a}/{step}").status_code == 200
+    etag = d.get(f"/api/v1/appointments/{a}").headers["ETag"]
+    assert d.post(f"/api/v1/appointments/{a}/status", json={"status": "arrived"},
+                  headers={"If-Match": etag}).status_code == 200
+    notes = _wait(lambda: [n for n in d.get(f"/api/v1/notifications?appointment_id={a}").json()
+                           if n["kind"] == "arrived" and n["status"] == "sent"])
+    assert notes, "the arrival ping must go out during quiet hours"
+    by_kind = {n["kind"]: n for n in d.get(f"/api/v1/notifications?appointment_id={a}").json()}
+    assert by_kind["appointment_scheduled"]["status"] == "held"
+    assert by_kind["en_route"]["status"] == "sent"
+
+
+def test_job_contact_gets_the_en_route_text(api: Api, world: World) -> None:
+    d, f = world.dispatcher, world.field1
+    job_id = world.appt1["job_id"]
+    bad = d.post(f"/api/v1/jobs/{job_id}/contacts", json={"name": "Landlord"})
+    assert bad.status_code == 422 and bad.json()["error"]["details"][0]["field"] == "phone"
+    contact = d.post(f"/api/v1/jobs/{job_id}/contacts",
+                     json={"name": "Lou Landlord", "phone": "+15125550777", "relation": "landlord"})
+    assert contact.status_code == 201
+    assert [c["name"] for c in d.get(f"/api/v1/jobs/{job_id}/contacts").json()] == ["Lou Landlord"]
+    a = world.appt1["id"]
+    f.post(f"/api/v1/field/appointments/{a}/confirm")
+    f.post(f"/api/v1/field/appointments/{a}/on-my-way")
+    en_route = [n for n in d.get(f"/api/v1/notifications?appointment_id={a}").json() if n["kind"] == "en_route"]
+    assert {n["to"] for n in en_route} == {"+15125550199", "+15125550777"}
+    assert d.delete(f"/api/v1/jobs/{job_id}/contacts/{contact.json()['id']}").status_code == 204
+    assert d.delete(f"/api/v1/jobs/{job_id + 999}/contacts/1").status_code == 404
+
+
+def test_per_customer_booking_switch_is_audited(api: Api, world: World) -> None:
+    d = world.dispatcher
+    cid = world.cust1["id"]
+    r = d.patch(f"/api/v1/customers/{cid}", json={"booking_allowed": False})
+    assert r.status_code == 200 and r.json()["booking_allowed"] is False
+    r = d.patch(f"/api/v1/customers/{cid}", json={"use_company_booking_default": True})
+    assert r.json()["booking_allowed"] is None
+    assert d.patch(f"/api/v1/customers/{cid}", json={"booking_allowed": "maybe"}).status_code == 422
+    assert d.patch("/api/v1/customers/99999", json={"booking_allowed": True}).status_code == 404
