@@ -16,9 +16,13 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+from pathlib import Path
 
 
 def _version() -> str:
+    bundled = Path(getattr(sys, "_MEIPASS", "")) / "bundle_version.txt"
+    if getattr(sys, "frozen", False) and bundled.is_file():
+        return bundled.read_text().strip()
     try:
         from importlib.metadata import version
 
@@ -80,6 +84,10 @@ def main(argv: list[str] | None = None) -> int:
         from services.simulator import run_cli
 
         return run_cli(args)
+    if args.self_check:
+        from console.self_check import run as self_check
+
+        return self_check()
     from console.app import run
 
     return run(args)
