@@ -26,6 +26,7 @@ EARTH_RADIUS_M = 6_371_008.8
 DWELL_S = 20.0
 PARKED_SPEED_MPS = 4.5
 MIN_MARGIN_M = 30.0
+SITE_RECHECK_S = 60.0
 
 
 def distance_m(lat1: float, lng1: float, lat2: float, lng2: float) -> float:
@@ -51,13 +52,24 @@ class GeoState:
     dwell_since: dict[str, str] = field(default_factory=dict)  # appointment id → first inside fix time
     last_fix: dict[str, Any] = field(default_factory=dict)  # lat, lng, t of the previous accepted fix
     site: dict[str, Any] = field(default_factory=dict)  # the site the tech was last inside: lat, lng, id
+    site_checked_at: str = ""  # when the database was last asked for the job the tech is at (ISO time)
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> GeoState:
-        return cls(dict(d.get("dwell_since", {})), dict(d.get("last_fix", {})), dict(d.get("site", {})))
+        return cls(dict(d.get("dwell_since", {})), dict(d.get("last_fix", {})), dict(d.get("site", {})),
+                   str(d.get("site_checked_at", "")))
 
     def to_dict(self) -> dict[str, Any]:
-        return {"dwell_since": self.dwell_since, "last_fix": self.last_fix, "site": self.site}
+        return {"dwell_since": self.dwell_since, "last_fix": self.last_fix, "site": self.site,
+                "site_checked_at": self.site_checked_at}
+
+    def site_check_due(self, now: datetime, every_s: float = SITE_RECHECK_S) -> bool:
+        """Whether to look up the job the tech is at again (at most once a minute while none is known)."""
+        if self.site:
+            return False
+        if not self.site_checked_at:
+            return True
+        return (now - datetime.fromisoformat(self.site_checked_at)).total_seconds() >= every_s
 
     def speed_since_last(self, lat: float, lng: float, t: datetime) -> float | None:
         if not self.last_fix:

@@ -10,8 +10,10 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from models.enums import AppointmentStatus as S
 from models.schemas import PositionIn
 from models.tables import LatestPosition, Position
+from services.backend import eta_refresh, geofence
 from services.backend.context import Backend
 from services.backend.events import publish
 
@@ -23,8 +25,9 @@ def _insert(session: Session) -> Any:
 def ingest(session: Session, ctx: Backend, technician_id: int, fixes: list[PositionIn]) -> dict[str, Any]:
     """Store breadcrumbs (duplicates ignored) and move the latest position only forward in time.
 
-    Returns counts and the new latest fix (if it moved). The geofence rules run on the fixes that are
-    newer than the previous latest one, in recorded order (see services/backend/geofence.py).
+    Returns counts, the new latest fix (if it moved) and `eta_due`: ETA jobs the caller runs after commit
+    (en-route appointments whose ETA is 2 min old or whose tech jumped far). The geofence rules run on the
+    fixes that are newer than the previous latest one, in recorded order (see services/backend/geofence.py).
     """
     now = ctx.clock.now()
     ordered = sorted(fixes, key=lambda f: f.recorded_at)
@@ -40,10 +43,9 @@ def ingest(session: Session, ctx: Backend, technician_id: int, fixes: list[Posit
     latest = session.get(LatestPosition, technician_id, with_for_update=True)
     newer = [f for f in ordered if latest is None or f.recorded_at > latest.recorded_at]
     moved = None
+    eta_due: list[dict[str, Any]] = []
     if newer:
-        from services.backend.geofence import evaluate
-
-        geo_state = evaluate(session, ctx, technician_id, newer, latest)
+        geo_state, candidates = geofence.evaluate(session, ctx, technician_id, newer, latest)
         last = newer[-1]
         if latest is None:
             latest = LatestPosition(technician_id=technician_id, lat=last.lat, lng=last.lng,
@@ -55,7 +57,10 @@ def ingest(session: Session, ctx: Backend, technician_id: int, fixes: list[Posit
         moved = {"technician_id": technician_id, "lat": last.lat, "lng": last.lng,
                  "accuracy_m": last.accuracy_m, "recorded_at": last.recorded_at.isoformat()}
         publish(session, "position.updated", moved, now)
-    return {"received": len(fixes), "stored": stored, "duplicates": len(fixes) - stored, "latest": moved}
+        eta_due = [eta_refresh.job(a, last.lat, last.lng) for a in candidates
+                   if a.status == S.EN_ROUTE.value and eta_refresh.is_due(a, last.lat, last.lng, now)]
+    return {"received": len(fixes), "stored": stored, "duplicates": len(fixes) - stored, "latest": moved,
+            "eta_due": [j for j in eta_due if j is not None]}
 
 
 def prune(session: Session, now: datetime, retention_days: float) -> int:

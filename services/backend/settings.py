@@ -25,6 +25,7 @@ class Settings(BaseSettings):
     eta_urban_speed_kmh: float = 35.0
     osrm_url: str = "http://router.project-osrm.org"
     google_api_key: str = ""
+    google_maps_url: str = "https://maps.googleapis.com"
     sms_provider: str = "log"  # log | twilio
     twilio_account_sid: str = ""
     twilio_auth_token: str = ""
