@@ -1,0 +1,242 @@
+"""The console's one HTTP client: typed async methods for the dispatcher API, timeouts, readable errors."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import date, datetime
+from typing import Any
+
+import httpx
+
+log = logging.getLogger(__name__)
+
+JSON = dict[str, Any]
+DEFAULT_TIMEOUT = httpx.Timeout(10.0, connect=5.0)
+
+
+class ApiError(Exception):
+    """An API answer other than success, carrying the API's own message (API.md §4).
+
+    `status` 0 means the server could not be reached (network error or timeout).
+    """
+
+    def __init__(self, status: int, code: str, message: str, details: Any = None):
+        super().__init__(message)
+        self.status, self.code, self.message, self.details = status, code, message, details
+
+    def __str__(self) -> str:
+        return self.message
+
+    @property
+    def field_errors(self) -> list[dict[str, str]]:
+        return [d for d in self.details if isinstance(d, dict)] if isinstance(self.details, list) else []
+
+
+def _iso(value: datetime | str) -> str:
+    return value.isoformat() if isinstance(value, datetime) else value
+
+
+def error_from_response(resp: httpx.Response) -> ApiError:
+    """Build an ApiError from a non-2xx response, whatever its body."""
+    try:
+        body = resp.json()
+        err = body.get("error", {}) if isinstance(body, dict) else {}
+    except ValueError:
+        err = {}
+    message = err.get("message") or f"The server answered {resp.status_code} {resp.reason_phrase}."
+    return ApiError(resp.status_code, err.get("code") or "http_error", message, err.get("details"))
+
+
+class ApiClient:
+    """One long-lived httpx.AsyncClient for a server and a bearer token.
+
+    `on_unauthorized` callbacks run whenever the server answers 401 (expired or revoked token).
+    """
+
+    def __init__(self, base_url: str, token: str | None = None, *, timeout: httpx.Timeout = DEFAULT_TIMEOUT,
+                 transport: httpx.AsyncBaseTransport | None = None):
+        self.base_url = base_url.rstrip("/")
+        self.token = token
+        self.timeout = timeout
+        self._http = httpx.AsyncClient(base_url=self.base_url, timeout=timeout, transport=transport,
+                                       headers={"User-Agent": "DispatchConsole"})
+        self.on_unauthorized: list[Callable[[ApiError], None]] = []
+
+    @property
+    def http(self) -> httpx.AsyncClient:
+        """The shared httpx client (the event stream reuses its connection pool)."""
+        return self._http
+
+    def auth_headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token}"} if self.token else {}
+
+    def set_token(self, token: str | None) -> None:
+        self.token = token
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    async def request(self, method: str, path: str, *, json: Any = None, params: dict[str, Any] | None = None,
+                      headers: dict[str, str] | None = None, auth: bool = True) -> Any:
+        """Send one request; return the decoded JSON (None for 204) or raise ApiError."""
+        hdrs = dict(self.auth_headers() if auth else {})
+        hdrs.update(headers or {})
+        clean = {k: v for k, v in (params or {}).items() if v is not None}
+        try:
+            resp = await self._http.request(method, path, json=json, params=clean or None, headers=hdrs)
+        except httpx.TimeoutException:
+            raise ApiError(0, "timeout", f"The server at {self.base_url} did not answer in time. "
+                                         "Check the connection and try again.") from None
+        except httpx.HTTPError as exc:
+            raise ApiError(0, "network", f"Can't reach the server at {self.base_url} ({exc}).") from None
+        if resp.status_code >= 400:
+            err = error_from_response(resp)
+            if resp.status_code == 401 and auth:
+                for cb in list(self.on_unauthorized):
+                    cb(err)
+            raise err
+        if resp.status_code == 204 or not resp.content:
+            return None
+        return resp.json()
+
+    # --- auth and company -------------------------------------------------------------------------------
+    async def login(self, email: str, password: str) -> JSON:
+        """Sign in; stores the token on success and returns {token, user}."""
+        out = await self.request("POST", "/api/v1/auth/login", json={"email": email, "password": password},
+                                 auth=False)
+        self.token = out["token"]
+        return out
+
+    async def me(self) -> JSON:
+        return await self.request("GET", "/api/v1/auth/me")
+
+    async def company(self) -> JSON:
+        return await self.request("GET", "/api/v1/company")
+
+    async def healthz(self) -> JSON:
+        return await self.request("GET", "/healthz", auth=False)
+
+    # --- appointments -----------------------------------------------------------------------------------
+    async def appointments(self, day: date | None = None, technician_id: int | None = None) -> list[JSON]:
+        return await self.request("GET", "/api/v1/appointments", params={
+            "date": day.isoformat() if day else None, "technician_id": technician_id})
+
+    async def appointment(self, appt_id: int) -> JSON:
+        """One appointment with its status history."""
+        return await self.request("GET", f"/api/v1/appointments/{appt_id}")
+
+    async def create_appointment(self, job_id: int, window_start: datetime, window_end: datetime,
+                                 technician_id: int | None = None) -> JSON:
+        return await self.request("POST", "/api/v1/appointments", json={
+            "job_id": job_id, "technician_id": technician_id, "window_start": _iso(window_start),
+            "window_end": _iso(window_end)})
+
+    async def patch_appointment(self, appt_id: int, version: int, *, technician_id: int | None = None,
+                                unassign: bool = False, window_start: datetime | None = None,
+                                window_end: datetime | None = None) -> JSON:
+        """Reassign and/or reschedule, guarded by the version the dispatcher saw (If-Match)."""
+        body: JSON = {}
+        if unassign:
+            body["unassign"] = True
+        elif technician_id is not None:
+            body["technician_id"] = technician_id
+        if window_start is not None:
+            body["window_start"] = _iso(window_start)
+        if window_end is not None:
+            body["window_end"] = _iso(window_end)
+        return await self.request("PATCH", f"/api/v1/appointments/{appt_id}", json=body,
+                                  headers={"If-Match": f'"{version}"'})
+
+    async def set_status(self, appt_id: int, version: int, status: str, *, reason: str = "",
+                         customer_message: str = "") -> JSON:
+        return await self.request("POST", f"/api/v1/appointments/{appt_id}/status", json={
+            "status": status, "reason": reason, "customer_message": customer_message},
+            headers={"If-Match": f'"{version}"'})
+
+    async def message_tech(self, appt_id: int, message: str) -> JSON:
+        return await self.request("POST", f"/api/v1/appointments/{appt_id}/message-tech", json={"message": message})
+
+    # --- people -----------------------------------------------------------------------------------------
+    async def technicians(self) -> list[JSON]:
+        return await self.request("GET", "/api/v1/technicians")
+
+    async def technician(self, tech_id: int) -> JSON:
+        return await self.request("GET", f"/api/v1/technicians/{tech_id}")
+
+    async def create_technician(self, **fields: Any) -> JSON:
+        return await self.request("POST", "/api/v1/technicians", json=fields)
+
+    async def technician_photo(self, tech_id: int) -> bytes:
+        try:
+            resp = await self._http.get(f"/api/v1/technicians/{tech_id}/photo", headers=self.auth_headers())
+        except httpx.HTTPError as exc:
+            raise ApiError(0, "network", f"Can't reach the server at {self.base_url} ({exc}).") from None
+        if resp.status_code >= 400:
+            raise error_from_response(resp)
+        return resp.content
+
+    async def approve_bio(self, tech_id: int) -> JSON:
+        return await self.request("POST", f"/api/v1/technicians/{tech_id}/bio/approve")
+
+    async def reject_bio(self, tech_id: int, reason: str) -> JSON:
+        return await self.request("POST", f"/api/v1/technicians/{tech_id}/bio/reject", json={"reason": reason})
+
+    async def customers(self, q: str = "", limit: int = 200) -> list[JSON]:
+        return await self.request("GET", "/api/v1/customers", params={"q": q or None, "limit": limit})
+
+    async def customer(self, customer_id: int) -> JSON:
+        return await self.request("GET", f"/api/v1/customers/{customer_id}")
+
+    async def create_customer(self, **fields: Any) -> JSON:
+        return await self.request("POST", "/api/v1/customers", json=fields)
+
+    async def create_job(self, customer_id: int, service_type: str, description: str = "",
+                         internal_notes: str = "", source: str = "direct") -> JSON:
+        return await self.request("POST", "/api/v1/jobs", json={
+            "customer_id": customer_id, "service_type": service_type, "description": description,
+            "internal_notes": internal_notes, "source": source})
+
+    # --- alerts, outbox, crew ---------------------------------------------------------------------------
+    async def alerts(self, open_only: bool = True) -> list[JSON]:
+        return await self.request("GET", "/api/v1/alerts", params={"open": str(open_only).lower()})
+
+    async def acknowledge_alert(self, alert_id: int) -> JSON:
+        return await self.request("POST", f"/api/v1/alerts/{alert_id}/acknowledge")
+
+    async def resolve_alert(self, alert_id: int, note: str = "") -> JSON:
+        return await self.request("POST", f"/api/v1/alerts/{alert_id}/resolve", json={"note": note})
+
+    async def notifications(self, appointment_id: int | None = None, customer_id: int | None = None,
+                            limit: int = 200) -> list[JSON]:
+        return await self.request("GET", "/api/v1/notifications", params={
+            "appointment_id": appointment_id, "customer_id": customer_id, "limit": limit})
+
+    async def crew_positions(self) -> list[JSON]:
+        return await self.request("GET", "/api/v1/crew/positions")
+
+    # --- booking requests -------------------------------------------------------------------------------
+    async def booking_requests(self, state: str | None = None) -> list[JSON]:
+        return await self.request("GET", "/api/v1/booking-requests", params={"state": state})
+
+    async def review_booking(self, request_id: int) -> JSON:
+        return await self.request("POST", f"/api/v1/booking-requests/{request_id}/review")
+
+    async def accept_booking(self, request_id: int, window_start: datetime, window_end: datetime,
+                             technician_id: int | None = None) -> JSON:
+        return await self.request("POST", f"/api/v1/booking-requests/{request_id}/accept", json={
+            "technician_id": technician_id, "window_start": _iso(window_start), "window_end": _iso(window_end)})
+
+    async def counter_booking(self, request_id: int, proposed_start: datetime, proposed_end: datetime,
+                              message: str) -> JSON:
+        return await self.request("POST", f"/api/v1/booking-requests/{request_id}/counter", json={
+            "proposed_start": _iso(proposed_start), "proposed_end": _iso(proposed_end), "message": message})
+
+    async def decline_booking(self, request_id: int, message: str) -> JSON:
+        return await self.request("POST", f"/api/v1/booking-requests/{request_id}/decline", json={"message": message})
+
+    # --- portal preview ---------------------------------------------------------------------------------
+    async def portal_preview(self, *, customer_id: int | None = None, appointment_id: int | None = None) -> JSON:
+        """A short-lived read-only URL showing exactly what that customer sees: {url, expires_at}."""
+        body = {"customer_id": customer_id} if customer_id is not None else {"appointment_id": appointment_id}
+        return await self.request("POST", "/api/v1/portal-preview", json=body)
