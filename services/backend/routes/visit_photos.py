@@ -1,0 +1,58 @@
+"""Visit photos on the appointment card: list them and choose which ones the customer sees (dispatcher API)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Response
+from sqlalchemy import select
+
+from models.portal_schemas import PhotoShareIn
+from models.tables import Appointment, AuditLog, VisitPhoto
+from services.backend.deps import Ctx, Db, Dispatcher
+from services.backend.errors import NotFound
+
+router = APIRouter(prefix="/api/v1/appointments", tags=["dispatcher"])
+
+
+def photo_public(p: VisitPhoto) -> dict[str, Any]:
+    return {"id": p.id, "appointment_id": p.appointment_id, "caption": p.caption, "content_type": p.content_type,
+            "shared_with_customer": p.shared_with_customer, "created_at": p.created_at,
+            "url": f"/api/v1/appointments/{p.appointment_id}/photos/{p.id}/image"}
+
+
+def _photo(db: Db, appointment_id: int, photo_id: int) -> VisitPhoto:
+    photo = db.get(VisitPhoto, photo_id)
+    if photo is None or photo.appointment_id != appointment_id:
+        raise NotFound(f"No photo {photo_id} on appointment {appointment_id}.")
+    return photo
+
+
+@router.get("/{appointment_id}/photos")
+def list_photos(appointment_id: int, user: Dispatcher, db: Db) -> list[dict[str, Any]]:
+    """The visit's photos, oldest first, with whether each is shared with the customer."""
+    if db.get(Appointment, appointment_id) is None:
+        raise NotFound(f"No appointment {appointment_id}.")
+    rows = db.scalars(select(VisitPhoto).where(VisitPhoto.appointment_id == appointment_id).order_by(VisitPhoto.id))
+    return [photo_public(p) for p in rows]
+
+
+@router.get("/{appointment_id}/photos/{photo_id}/image", responses={200: {"content": {"image/*": {}}}})
+def photo_image(appointment_id: int, photo_id: int, user: Dispatcher, db: Db) -> Response:
+    p = _photo(db, appointment_id, photo_id)
+    return Response(p.data, media_type=p.content_type, headers={"Cache-Control": "private, max-age=300"})
+
+
+@router.patch("/{appointment_id}/photos/{photo_id}")
+def share_photo(appointment_id: int, photo_id: int, body: PhotoShareIn, user: Dispatcher, ctx: Ctx,
+                db: Db) -> dict[str, Any]:
+    """Share a photo with the customer (or stop sharing it); only shared photos reach the portal."""
+    p = _photo(db, appointment_id, photo_id)
+    if p.shared_with_customer != body.shared_with_customer:
+        p.shared_with_customer = body.shared_with_customer
+        db.add(AuditLog(action="photo.shared" if body.shared_with_customer else "photo.unshared",
+                        target_type="visit_photo", target_id=p.id, actor="dispatcher", actor_id=user.id,
+                        actor_name=user.name, details={"appointment_id": appointment_id},
+                        created_at=ctx.clock.now()))
+    db.commit()
+    return photo_public(p)
