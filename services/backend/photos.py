@@ -44,11 +44,19 @@ def _mb(n: int) -> str:
     return f"{n / (1024 * 1024):.1f} MB"
 
 
+def too_large(filename: str, size: int) -> PhotoError:
+    return PhotoError(f"{_name(filename)} is {_mb(size)}; each photo must be 10 MB or smaller.", too_large=True)
+
+
+def _name(filename: str) -> str:
+    return (filename or "photo").rsplit("/", 1)[-1].rsplit("\\", 1)[-1][:200]
+
+
 def process(raw: bytes, filename: str = "") -> CleanPhoto:
     """Validate by content, strip metadata (EXIF, GPS, XMP) by re-encoding, and make a thumbnail."""
-    name = (filename or "photo").rsplit("/", 1)[-1].rsplit("\\", 1)[-1][:200]
+    name = _name(filename)
     if len(raw) > MAX_BYTES:
-        raise PhotoError(f"{name} is {_mb(len(raw))}; each photo must be 10 MB or smaller.", too_large=True)
+        raise too_large(name, len(raw))
     if not raw:
         raise PhotoError(f"{name} is empty; choose a {ACCEPTED} photo.")
     try:
