@@ -71,7 +71,7 @@ def run() -> int:
                                   0, lambda text: state.__setitem__("text", text))
         _wait(app, lambda: "text" in state, 20)
         text = str(state.get("text") or "")
-        check("portal page has content", len(text.strip()) > 20, repr(text.strip()[:60]))
+        check("portal page has content", status == 200 and len(text.strip()) > 20, repr(text.strip()[:60]))
 
         leaflet = leaflet_dir()
         check("Leaflet assets bundled", (leaflet / "leaflet.js").is_file(), str(leaflet))
