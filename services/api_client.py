@@ -223,20 +223,68 @@ class ApiClient:
         return await self.request("POST", f"/api/v1/booking-requests/{request_id}/review")
 
     async def accept_booking(self, request_id: int, window_start: datetime, window_end: datetime,
-                             technician_id: int | None = None) -> JSON:
+                             technician_id: int | None = None, *, allow_overlap: bool = False,
+                             message: str = "") -> JSON:
+        """Creates job + appointment; 409 `schedule_conflict` names the clash unless `allow_overlap`."""
         return await self.request("POST", f"/api/v1/booking-requests/{request_id}/accept", json={
-            "technician_id": technician_id, "window_start": _iso(window_start), "window_end": _iso(window_end)})
+            "technician_id": technician_id, "window_start": _iso(window_start), "window_end": _iso(window_end),
+            "allow_overlap": allow_overlap, "message": message})
 
     async def counter_booking(self, request_id: int, proposed_start: datetime, proposed_end: datetime,
-                              message: str) -> JSON:
+                              message: str, *, technician_id: int | None = None, allow_overlap: bool = False) -> JSON:
         return await self.request("POST", f"/api/v1/booking-requests/{request_id}/counter", json={
-            "proposed_start": _iso(proposed_start), "proposed_end": _iso(proposed_end), "message": message})
+            "proposed_start": _iso(proposed_start), "proposed_end": _iso(proposed_end), "message": message,
+            "technician_id": technician_id, "allow_overlap": allow_overlap})
 
     async def decline_booking(self, request_id: int, message: str) -> JSON:
         return await self.request("POST", f"/api/v1/booking-requests/{request_id}/decline", json={"message": message})
+
+    # --- booking inbox (issue 4: widgets/booking_inbox.py) --------------------------------------------------
+    async def booking_request(self, request_id: int) -> JSON:
+        """One booking request with contact, preferences, notes and photo links."""
+        return await self.request("GET", f"/api/v1/booking-requests/{request_id}")
+
+    async def booking_photo(self, request_id: int, photo_id: int, *, thumbnail: bool = False) -> bytes:
+        """A request photo's bytes (full size, or the server-made JPEG thumbnail)."""
+        path = f"/api/v1/booking-requests/{request_id}/photos/{photo_id}" + ("/thumbnail" if thumbnail else "")
+        try:
+            resp = await self._http.get(path, headers=self.auth_headers())
+        except httpx.TimeoutException:
+            raise ApiError(0, "timeout", f"The server at {self.base_url} did not answer in time.") from None
+        except httpx.HTTPError as exc:
+            raise ApiError(0, "network", f"Can't reach the server at {self.base_url} ({exc}).") from None
+        if resp.status_code >= 400:
+            raise error_from_response(resp)
+        return resp.content
 
     # --- portal preview ---------------------------------------------------------------------------------
     async def portal_preview(self, *, customer_id: int | None = None, appointment_id: int | None = None) -> JSON:
         """A short-lived read-only URL showing exactly what that customer sees: {url, expires_at}."""
         body = {"customer_id": customer_id} if customer_id is not None else {"appointment_id": appointment_id}
         return await self.request("POST", "/api/v1/portal-preview", json=body)
+
+    # --- settings, customers' switches, job contacts (issue 9) ------------------------------------------
+    async def get_settings(self) -> JSON:
+        return await self.request("GET", "/api/v1/settings")
+
+    async def patch_settings(self, changes: JSON) -> JSON:
+        """Change company settings (admins); errors name each field."""
+        return await self.request("PATCH", "/api/v1/settings", json=changes)
+
+    async def put_logo(self, image_base64: str) -> JSON:
+        return await self.request("PUT", "/api/v1/settings/logo", json={"png_base64": image_base64})
+
+    async def test_notification(self, channel: str, to: str) -> JSON:
+        return await self.request("POST", "/api/v1/settings/notifications/test", json={"channel": channel, "to": to})
+
+    async def patch_customer(self, customer_id: int, **fields: Any) -> JSON:
+        return await self.request("PATCH", f"/api/v1/customers/{customer_id}", json=fields)
+
+    async def job_contacts(self, job_id: int) -> list[JSON]:
+        return await self.request("GET", f"/api/v1/jobs/{job_id}/contacts")
+
+    async def add_job_contact(self, job_id: int, **fields: Any) -> JSON:
+        return await self.request("POST", f"/api/v1/jobs/{job_id}/contacts", json=fields)
+
+    async def remove_job_contact(self, job_id: int, contact_id: int) -> None:
+        await self.request("DELETE", f"/api/v1/jobs/{job_id}/contacts/{contact_id}")
