@@ -37,7 +37,8 @@ def feature_routers() -> list[Any]:
     import importlib
 
     found = []
-    for name in ("booking", "portal", "tracker", "preview", "settings_api", "portal_prefs", "visit_photos"):
+    for name in ("booking", "portal", "tracker", "preview", "settings_api", "portal_prefs", "visit_photos",
+                 "crew"):
         try:
             mod = importlib.import_module(f"services.backend.routes.{name}")
         except ModuleNotFoundError as exc:
