@@ -288,3 +288,12 @@ class ApiClient:
 
     async def remove_job_contact(self, job_id: int, contact_id: int) -> None:
         await self.request("DELETE", f"/api/v1/jobs/{job_id}/contacts/{contact_id}")
+
+    # --- crew map and late-alert panel (issue 6) --------------------------------------------------------
+    async def reassign_candidates(self, appt_id: int) -> list[JSON]:
+        """Other active technicians, fastest to the job site first, with their current status."""
+        return await self.request("GET", f"/api/v1/appointments/{appt_id}/reassign-candidates")
+
+    async def breadcrumbs(self, tech_id: int, minutes: int = 120) -> list[JSON]:
+        """A technician's recorded fixes over the last `minutes`, oldest first."""
+        return await self.request("GET", f"/api/v1/crew/{tech_id}/breadcrumbs", params={"minutes": minutes})
