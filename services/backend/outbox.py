@@ -179,7 +179,7 @@ def deliver_due(session: Session, now: datetime, providers: dict[str, Provider],
             provider.send(note)
         except Exception as exc:  # provider said no: keep the reason, retry later
             note.last_error = str(exc)[:500] or exc.__class__.__name__
-            if note.attempts >= MAX_ATTEMPTS:
+            if note.attempts >= MAX_ATTEMPTS or getattr(exc, "permanent", False):
                 note.status = NotificationStatus.FAILED
             else:
                 note.status = NotificationStatus.QUEUED
