@@ -297,3 +297,22 @@ class ApiClient:
     async def breadcrumbs(self, tech_id: int, minutes: int = 120) -> list[JSON]:
         """A technician's recorded fixes over the last `minutes`, oldest first."""
         return await self.request("GET", f"/api/v1/crew/{tech_id}/breadcrumbs", params={"minutes": minutes})
+
+    # --- visit photos on the appointment card (issue 7, portal engineer) -------------------------------
+    async def visit_photos(self, appt_id: int) -> list[JSON]:
+        """The visit's photos with `shared_with_customer` (only shared ones reach the customer portal)."""
+        return await self.request("GET", f"/api/v1/appointments/{appt_id}/photos")
+
+    async def set_photo_shared(self, appt_id: int, photo_id: int, shared: bool) -> JSON:
+        return await self.request("PATCH", f"/api/v1/appointments/{appt_id}/photos/{photo_id}",
+                                  json={"shared_with_customer": shared})
+
+    async def visit_photo_image(self, appt_id: int, photo_id: int) -> bytes:
+        try:
+            resp = await self._http.get(f"/api/v1/appointments/{appt_id}/photos/{photo_id}/image",
+                                        headers=self.auth_headers())
+        except httpx.HTTPError as exc:
+            raise ApiError(0, "network", f"Can't reach the server at {self.base_url} ({exc}).") from None
+        if resp.status_code >= 400:
+            raise error_from_response(resp)
+        return resp.content
