@@ -54,7 +54,8 @@ def test_scenario_confirm_on_my_way_arrive_start_complete(world: World, api: Api
     page = api.anon.get(m.group(3))
     assert page.status_code == 200 and "Marcus is on the way" in page.text
     t = tracker(api, token)
-    assert t["state"] == "en_route" and t["position"] is not None and t["eta"]["text"] == f"arriving around {m.group(2)}"
+    assert t["state"] == "en_route" and t["position"] is not None
+    assert t["eta"]["text"] == f"arriving around {m.group(2)}"
     assert t["map"]["car"] is not None and len(t["map"]["route"]) == 3
 
     # Positions approaching → automatic arrival (SMS fallback: no push subscription).

@@ -34,7 +34,8 @@ def fix(site: tuple[float, float], east_m: float, north_m: float, t: datetime, a
     return out
 
 
-def approach(site: tuple[float, float], start: datetime, from_m: float = 1500, every_s: float = 5) -> list[dict[str, Any]]:
+def approach(site: tuple[float, float], start: datetime, from_m: float = 1500,
+             every_s: float = 5) -> list[dict[str, Any]]:
     """Drive north along a street at ~30 mph, slow down and park 20 m short of the site for 40 s."""
     fixes, t, y = [], start, -from_m
     while y < -20:
