@@ -1,0 +1,191 @@
+"""The console's booking inbox: live list of online booking requests with details and responses."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from PySide6.QtCore import QItemSelection, Qt, QTimer, Signal
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QPushButton,
+    QSplitter,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from models.booking_machine import CONSOLE_LABELS
+from services.api_client import ApiClient, ApiError
+from widgets.booking_detail import BookingDetail
+from widgets.booking_model import COL_AGE, COL_CUSTOMER, COL_DATES, COL_STATE, BookingModel, IdRole, StateFilter
+
+BOOKING_EVENTS = {"booking.created", "booking.updated"}
+STYLE = """
+QPushButton#primaryAction { background: #0b5fa5; color: white; border: 0; border-radius: 6px; padding: 7px 16px;
+                            font-weight: 600; }
+QPushButton#primaryAction:disabled { background: #9bb7d3; }
+QPushButton#dangerAction { background: #b42318; color: white; border: 0; border-radius: 6px; padding: 7px 16px;
+                           font-weight: 600; }
+QTableView#bookingTable { selection-background-color: #dbe9f7; selection-color: #1b2430; }
+"""
+
+
+class BookingInbox(QWidget):
+    """Requests newest first with a state filter; `countChanged(unread)` for the tab, `notify(title, text)` for a
+    desktop notification when a new request arrives. Feed it events with `handle_event(name, data)`."""
+
+    countChanged = Signal(int)
+    notify = Signal(str, str)
+    loaded = Signal()
+
+    def __init__(self, api: ApiClient, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.api = api
+        self.tasks: set[asyncio.Task[Any]] = set()
+        self.model = BookingModel(self)
+        self.proxy = StateFilter(self)
+        self.proxy.setSourceModel(self.model)
+        self.model.unreadChanged.connect(self.countChanged)
+        self.model.unreadChanged.connect(lambda _n: self._count_text())
+        self.title = QLabel("Booking requests")
+        self.title.setStyleSheet("font-size: 16px; font-weight: 700;")
+        self.filter = QComboBox()
+        self.filter.setObjectName("stateFilter")
+        self.filter.addItem("All states", "")
+        for state, label in CONSOLE_LABELS.items():
+            self.filter.addItem(label, state.value)
+        self.filter.currentIndexChanged.connect(lambda _i: self.proxy.set_state(self.filter.currentData()))
+        self.reload_btn = QPushButton("Refresh")
+        self.reload_btn.clicked.connect(self.reload)
+        self.status = QLabel()
+        self.status.setStyleSheet("color: #5b6776;")
+        self.table = QTableView()
+        self.table.setObjectName("bookingTable")
+        self.table.setModel(self.proxy)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.verticalHeader().hide()
+        self.table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
+        self.table.verticalHeader().setDefaultSectionSize(30)
+        self.table.setAlternatingRowColors(True)
+        self.table.setShowGrid(False)
+        hh = self.table.horizontalHeader()
+        hh.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        hh.setStretchLastSection(False)
+        for col, width in ((COL_STATE, 130), (COL_CUSTOMER, 150), (COL_DATES, 190), (COL_AGE, 100)):
+            self.table.setColumnWidth(col, width)
+        hh.setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
+        self.table.selectionModel().selectionChanged.connect(self._selected)
+        self.detail = BookingDetail(api)
+        self.detail.changed.connect(self._changed)
+        top = QHBoxLayout()
+        top.addWidget(self.title)
+        top.addStretch(1)
+        top.addWidget(self.status)
+        top.addWidget(QLabel("Show"))
+        top.addWidget(self.filter)
+        top.addWidget(self.reload_btn)
+        split = QSplitter(Qt.Orientation.Horizontal)
+        split.addWidget(self.table)
+        split.addWidget(self.detail)
+        split.setStretchFactor(0, 3)
+        split.setStretchFactor(1, 2)
+        split.setSizes([760, 520])
+        self.setStyleSheet(STYLE)
+        col = QVBoxLayout(self)
+        col.addLayout(top)
+        col.addWidget(split, 1)
+        self.ticker = QTimer(self)
+        self.ticker.setInterval(60_000)
+        self.ticker.timeout.connect(self.model.tick)
+        self.ticker.start()
+
+    # --- loading ---
+    def reload(self) -> None:
+        self._spawn(self.refresh())
+
+    async def refresh(self) -> None:
+        """Load company time zone, technicians and every request (start-up, reconnect, Refresh)."""
+        self.status.setText("Loading…")
+        self.reload_btn.setEnabled(False)
+        try:
+            company, techs, rows = await asyncio.gather(self.api.company(), self.api.technicians(),
+                                                        self.api.booking_requests())
+        except ApiError as exc:
+            self.status.setText(f"Couldn't load requests: {exc.message}")
+            return
+        finally:
+            self.reload_btn.setEnabled(True)
+        self.detail.tz = company.get("time_zone") or self.detail.tz
+        self.detail.technicians = techs
+        selected = self.detail.request["id"] if self.detail.request else None
+        self.model.set_requests(rows)
+        self._count_text()
+        if selected is not None:
+            self.select(int(selected))
+        self.loaded.emit()
+
+    # --- live events ---
+    def handle_event(self, name: str, data: dict[str, Any]) -> None:
+        """booking.created / booking.updated from the event stream: fetch that request and update its row."""
+        if name not in BOOKING_EVENTS or "id" not in data:
+            return
+        if name == "booking.created":
+            who = data.get("customer_name") or "A customer"
+            self.notify.emit("New booking request", f"{who} — {data.get('service_type', 'service request')}")
+        self._spawn(self._fetch(int(data["id"]), unread=name == "booking.created"))
+
+    async def _fetch(self, rid: int, *, unread: bool) -> None:
+        try:
+            r = await self.api.booking_request(rid)
+        except ApiError as exc:
+            self.status.setText(f"Couldn't load request #{rid}: {exc.message}")
+            return
+        self.model.upsert(r, unread=unread)
+        if self.detail.request and int(self.detail.request["id"]) == rid:
+            self._show(rid)
+
+    # --- selection and actions ---
+    def select(self, rid: int) -> None:
+        row = self.model.row_of(rid)
+        if row < 0:
+            return
+        idx = self.proxy.mapFromSource(self.model.index(row, 0))
+        if idx.isValid():
+            self.table.selectRow(idx.row())
+        else:
+            self._show(rid)
+
+    def _selected(self, selected: QItemSelection, _old: QItemSelection) -> None:
+        idx = selected.indexes()
+        if idx:
+            rid = int(idx[0].data(IdRole))
+            self.model.mark_read(rid)
+            self._show(rid)
+
+    def _show(self, rid: int) -> None:
+        r = self.model.request(rid)
+        if r is not None:
+            self.detail.show_request(r, age_s=self.model.age_seconds(rid), stale=self.model.is_stale(rid))
+
+    def _changed(self, r: dict[str, Any]) -> None:
+        self.model.upsert(r)
+
+    def _spawn(self, coro: Any) -> asyncio.Task[Any]:
+        task = asyncio.ensure_future(coro)
+        self.tasks.add(task)
+        task.add_done_callback(self.tasks.discard)
+        return task
+
+    def _count_text(self) -> None:
+        n, unread = self.model.rowCount(), self.model.unread_count()
+        self.status.setText(f"{n} requests" + (f" · {unread} new" if unread else ""))
+
+    def unread_count(self) -> int:
+        return self.model.unread_count()
