@@ -258,3 +258,58 @@ def test_screenshot_inbox_with_demo_data(tmp_path: Any, qloop: asyncio.AbstractE
         qloop.run_until_complete(asyncio.wait_for(scenario(), 30))
     finally:
         srv.stop()
+
+
+def _render(qtbot: Any, url: str, token: str, path: str, out: Any, *, html: str | None = None,
+            width: int = 390) -> None:
+    """Load a portal page in Qt WebEngine with the customer's cookie and save a full-height screenshot."""
+    from PySide6.QtCore import QUrl
+    from PySide6.QtNetwork import QNetworkCookie
+    from PySide6.QtWebEngineCore import QWebEngineProfile, QWebEngineScript
+    from PySide6.QtWebEngineWidgets import QWebEngineView
+
+    profile = QWebEngineProfile.defaultProfile()
+    cookie = QNetworkCookie(b"dispatch_portal", token.encode())
+    cookie.setPath("/")
+    profile.cookieStore().setCookie(cookie, QUrl(url))
+    view = QWebEngineView()
+    qtbot.addWidget(view)
+    view.resize(width, 844)
+    view.show()
+    with qtbot.waitSignal(view.loadFinished, timeout=20000) as blocker:
+        if html is None:
+            view.load(QUrl(url + path))
+        else:
+            view.setHtml(html, QUrl(url + path))
+    assert blocker.args == [True]
+    heights: list[int] = []
+    view.page().runJavaScript("document.documentElement.scrollHeight", QWebEngineScript.ScriptWorldId.ApplicationWorld,
+                              lambda h: heights.append(int(h or 844)))
+    qtbot.waitUntil(lambda: bool(heights), timeout=5000)
+    view.resize(width, max(844, heights[0]))
+    qtbot.wait(700)
+    view.grab().save(str(out))
+
+
+def test_screenshot_portal_pages_in_webengine(world: Any, qtbot: Any, artifacts: Any) -> None:
+    set_company(world, name="Mike's Contracting", phone="(512) 555-0142", email="office@mikescontracting.example",
+                bookable_services=["Leak repair", "Drain cleaning", "Water heater service", "AC tune-up",
+                                   "Panel upgrade", "Ceiling fan install"])
+    portal = portal_client(world, world.cust1["id"])
+    token = portal.cookies["dispatch_portal"]
+    url = world.api.url
+    _render(qtbot, url, token, "/portal/request", artifacts / "portal_booking_form.png")
+    bad = portal.post("/portal/request", data=form(world, service="Drain cleaning", preferred_dates=[day(world, -1),
+                                                                                                     "", ""],
+                                                     use_other_address="1", address_other="12"),
+                      files=[("photos", ("sink.jpg", jpeg_with_gps((800, 600), "#5f8fbf"), "image/jpeg")),
+                             ("photos", ("notes.jpg", b"not really a photo" * 10, "image/jpeg"))])
+    assert bad.status_code == 422
+    _render(qtbot, url, token, "/portal/request", artifacts / "portal_booking_form_errors.png", html=bad.text)
+    ok = portal.post("/portal/request", data=form(world, service="Leak repair"),
+                     files=[("photos", ("leak.png", image("PNG", "#4a7fb0"), "image/png"))])
+    rid = int(ok.headers["location"].split("/")[-1].split("?")[0])
+    world.dispatcher.post(f"/api/v1/booking-requests/{rid}/counter", json={
+        "proposed_start": at(day(world, 5), 13).isoformat(), "proposed_end": at(day(world, 5), 15).isoformat(),
+        "message": "We're booked on your dates — would Thursday afternoon work?"})
+    _render(qtbot, url, token, f"/portal/requests/{rid}", artifacts / "portal_booking_status.png")

@@ -133,7 +133,19 @@ def _status(request: Request, ctx: Backend, db: Db, user: PortalUser, req: Booki
     reached = order.index(state) if state in order else (1 if state == B.COUNTER_PROPOSED else -1)
     return _page(request, ctx, db, "booking_status.html", user, status_code, r=data, photos=photos,
                  words=CUSTOMER_WORDS, steps=[n for n, _ in STEPS], reached=reached, appt_text=appt_text,
-                 notice=notice, sent=sent, time_words=ops.TIME_WORDS)
+                 notice=notice, sent=sent, time_words=ops.TIME_WORDS,
+                 date_words=[_day_words(d) for d in req.preferred_dates])
+
+
+def _day_words(iso: str) -> str:
+    """'Tue, Nov 24'."""
+    from datetime import date
+
+    try:
+        d = date.fromisoformat(iso)
+    except ValueError:
+        return iso
+    return f"{d:%a, %b} {d.day}"
 
 
 @router.get("/portal/requests/{req_id}")
