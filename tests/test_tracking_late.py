@@ -133,12 +133,12 @@ def test_late_fires_once_across_processes_and_resolves_on_arrival(
 def test_not_late_before_threshold_or_once_arrived(world: World, server: EmbeddedServer) -> None:
     now = server.backend.clock.now()
     early = world.schedule(world.cust1["id"], world.tech1["id"], start=now - timedelta(minutes=29))["id"]
-    started = world.schedule(world.cust2["id"], world.tech2["id"], start=now - timedelta(minutes=45))["id"]
+    started = world.schedule(world.cust2["id"], world.tech2["id"], start=now - timedelta(minutes=25))["id"]
     for step in ("confirm", "start"):
         assert world.field2.post(f"/api/v1/field/appointments/{started}/{step}").status_code == 200
     watchdog.run_checks(server.backend)
     assert counts(server, early)[0] == 0
-    server.backend.clock.advance(minutes=2)  # type: ignore[attr-defined]
+    server.backend.clock.advance(minutes=10)  # type: ignore[attr-defined]
     watchdog.run_checks(server.backend)
     assert counts(server, early)[0] == 1
     assert counts(server, started) == (0, 0, 0)
