@@ -560,8 +560,8 @@ class ScheduleView(QAbstractScrollArea):
             row = self.lane_at(max(HEADER, min(pos.y(), self.viewport().height() - 1)))
             if a is None or row is None:
                 return
-            dt = (pos.x() - origin.x()) / self.pph * 3600.0
-            start = round((a.start + dt) / SNAP_S) * SNAP_S
+            dx = pos.x() - origin.x()
+            start = a.start if abs(dx) < 6 else round((a.start + dx / self.pph * 3600.0) / SNAP_S) * SNAP_S
             old = self._drag
             self._drag = (appt_id, row, start)
             if old != self._drag:

@@ -1,0 +1,33 @@
+"""Embedded mode: sign in as the local dispatcher in-process, without a password dialog."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from models.enums import Role
+from models.tables import ApiToken, User
+from services.backend.context import Backend
+from services.backend.security import hash_password, new_token, token_hash
+
+LOCAL_EMAIL = "local-dispatcher@localhost"
+LOCAL_NAME = "Local Dispatcher"
+
+
+def local_dispatcher_token(backend: Backend, *, days: int = 3650) -> str:
+    """Create the local dispatcher if missing and mint a bearer token for it (stored hashed, like any token)."""
+    now = backend.clock.now()
+    with backend.sessions() as s:
+        user = s.scalar(select(User).where(User.email == LOCAL_EMAIL))
+        if user is None:
+            user = User(email=LOCAL_EMAIL, name=LOCAL_NAME, role=Role.DISPATCHER,
+                        password_hash=hash_password(secrets.token_urlsafe(32)), created_at=now)
+            s.add(user)
+            s.flush()
+        token = new_token()
+        s.add(ApiToken(token_hash=token_hash(token), user_id=user.id, created_at=now,
+                       expires_at=now + timedelta(days=days)))
+        s.commit()
+    return token

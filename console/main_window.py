@@ -1,0 +1,432 @@
+"""The main window: schedule grid in the centre, tabbable dock panels, menus, toolbar and the link status."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import UTC, date, datetime, timedelta
+from html import escape
+from typing import Any
+
+from PySide6.QtCore import QByteArray, QSettings, Qt, Signal
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtWidgets import (
+    QApplication,
+    QDockWidget,
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QMainWindow,
+    QMessageBox,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from console import theme
+from console.live import LiveSync, spawn
+from console.schedule_bar import ScheduleBar
+from services.api_client import ApiError
+from widgets.appointment_card import AppointmentCard, describe_changes
+from widgets.schedule_grid import ScheduleView
+
+log = logging.getLogger(__name__)
+
+PANELS: dict[str, str] = {
+    "Booking requests": "New booking requests from customers will appear here.",
+    "Late alerts": "No late technicians. LATE visits (30 min past the window start) show up here.",
+    "Crew map": "Technicians' latest positions will show on this map.",
+    "Portal preview": "Pick a customer or appointment to see exactly what they see in the portal.",
+    "Bio approvals": "No technician bios are waiting for approval.",
+}
+LINK_STYLE = {"live": "LinkLive", "connecting": "LinkWarn", "reconnecting": "LinkWarn", "offline": "LinkOffline",
+              "signed_out": "LinkOffline"}
+
+
+class Banner(QFrame):
+    """A calm message strip above the grid (errors, conflicts) with optional Retry."""
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setObjectName("Banner")
+        lay = QHBoxLayout(self)
+        lay.setContentsMargins(14, 8, 10, 8)
+        self.text = QLabel(wordWrap=True)
+        self.text.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.retry = QPushButton("Retry")
+        self.dismiss = QPushButton("Dismiss")
+        self.dismiss.clicked.connect(self.hide)
+        lay.addWidget(self.text, 1)
+        lay.addWidget(self.retry)
+        lay.addWidget(self.dismiss)
+        self._retry_fn: Any = None
+        self.retry.clicked.connect(self._do_retry)
+        self.hide()
+
+    def show_message(self, html: str, *, retry: Any = None, kind: str = "error") -> None:
+        self.setProperty("kind", kind)
+        self.style().unpolish(self)
+        self.style().polish(self)
+        self.text.setText(html)
+        self._retry_fn = retry
+        self.retry.setVisible(retry is not None)
+        self.show()
+
+    def _do_retry(self) -> None:
+        fn, self._retry_fn = self._retry_fn, None
+        self.hide()
+        if fn is not None:
+            fn()
+
+
+class MainWindow(QMainWindow):
+    """Other panels plug in with `set_panel(name, widget)`; the selection bus is `select_*` + the signals."""
+
+    appointmentSelected = Signal(int)
+    technicianSelected = Signal(int)
+    signInRequested = Signal(str)
+    closing = Signal()
+
+    def __init__(self, live: LiveSync, *, settings: QSettings | None = None, user_name: str = "",
+                 server_label: str = "", parent: QWidget | None = None):
+        super().__init__(parent)
+        self.live = live
+        self.api = live.client
+        self.settings = settings or QSettings()
+        self.tasks: set[asyncio.Task[Any]] = set()
+        self.cards: dict[int, AppointmentCard] = {}
+        self.docks: dict[str, QDockWidget] = {}
+        self.panels: dict[str, QWidget] = {}
+        self.dark = self.settings.value("theme/dark", False, type=bool)
+        self.setWindowTitle("Dispatch Console")
+        self.setWindowIcon(theme.icon("app"))
+        self.setDockOptions(QMainWindow.DockOption.AllowTabbedDocks | QMainWindow.DockOption.AnimatedDocks
+                            | QMainWindow.DockOption.AllowNestedDocks)
+        central = QWidget()
+        lay = QVBoxLayout(central)
+        lay.setContentsMargins(0, 0, 0, 0)
+        lay.setSpacing(0)
+        self.bar = ScheduleBar()
+        self.banner = Banner()
+        self.view = ScheduleView(live.model)
+        self.view.dark = self.dark
+        lay.addWidget(self.bar)
+        lay.addWidget(self.banner)
+        lay.addWidget(self.view, 1)
+        self.setCentralWidget(central)
+        self._build_docks()
+        self._build_actions()
+        self._build_status(user_name, server_label)
+        self._connect()
+        self._restore()
+
+    # --- construction ---------------------------------------------------------------------------------
+    def _build_docks(self) -> None:
+        right = Qt.DockWidgetArea.RightDockWidgetArea
+        for name, empty in PANELS.items():
+            dock = QDockWidget(name, self)
+            dock.setObjectName("dock_" + name.lower().replace(" ", "_"))
+            label = QLabel(empty, objectName="EmptyState", wordWrap=True)
+            label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+            dock.setWidget(label)
+            dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable
+                             | QDockWidget.DockWidgetFeature.DockWidgetClosable
+                             | QDockWidget.DockWidgetFeature.DockWidgetFloatable)
+            self.addDockWidget(right, dock)
+            self.docks[name] = dock
+        d = self.docks
+        self.splitDockWidget(d["Booking requests"], d["Crew map"], Qt.Orientation.Vertical)
+        self.tabifyDockWidget(d["Booking requests"], d["Late alerts"])
+        self.tabifyDockWidget(d["Late alerts"], d["Bio approvals"])
+        self.tabifyDockWidget(d["Crew map"], d["Portal preview"])
+        d["Late alerts"].raise_()
+        d["Crew map"].raise_()
+        self.resizeDocks([d["Late alerts"]], [440], Qt.Orientation.Horizontal)
+
+    def _action(self, text: str, shortcut: str | QKeySequence.StandardKey | None, slot: Any,
+                icon: str = "", tip: str = "") -> QAction:
+        act = QAction(theme.icon(icon) if icon else theme.icon("none"), text, self)
+        if shortcut is not None:
+            act.setShortcut(QKeySequence(shortcut))
+            act.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+        act.setToolTip(f"{tip or text.replace('&', '')}"
+                       + (f" ({act.shortcut().toString(QKeySequence.SequenceFormat.NativeText)})"
+                          if shortcut is not None else ""))
+        act.triggered.connect(slot)
+        self.addAction(act)
+        return act
+
+    def _build_actions(self) -> None:
+        a = self.actions_by_name = {
+            "prev": self._action("&Previous day", "Alt+Left", lambda: self.bar.step(-1), "prev"),
+            "today": self._action("&Today", "Ctrl+T", self.go_today, "today"),
+            "next": self._action("&Next day", "Alt+Right", lambda: self.bar.step(1), "next"),
+            "goto": self._action("&Go to date…", "Ctrl+G", self._focus_date),
+            "refresh": self._action("&Refresh", QKeySequence.StandardKey.Refresh, self.refresh, "refresh",
+                                    "Reload the day from the server"),
+            "find": self._action("&Find…", QKeySequence.StandardKey.Find, self._focus_search, "search"),
+            "open": self._action("&Open appointment", "Ctrl+O", self._open_selected, "open"),
+            "theme": self._action("&Dark theme", "Ctrl+Shift+D", self.toggle_theme, "theme"),
+            "signin": self._action("Sign &in again…", None, lambda: self.signInRequested.emit(""), "signin"),
+            "quit": self._action("&Quit", QKeySequence.StandardKey.Quit, self.close),
+            "reset": self._action("Reset &layout", None, self.reset_layout),
+            "keys": self._action("&Keyboard shortcuts", "F1", self.show_shortcuts),
+        }
+        a["theme"].setCheckable(True)
+        a["theme"].setChecked(self.dark)
+        mb = self.menuBar()
+        m = mb.addMenu("&File")
+        m.addActions([a["signin"]])
+        m.addSeparator()
+        m.addAction(a["quit"])
+        m = mb.addMenu("&Schedule")
+        m.addActions([a["prev"], a["today"], a["next"], a["goto"]])
+        m.addSeparator()
+        m.addActions([a["find"], a["open"], a["refresh"]])
+        m = mb.addMenu("&View")
+        for dock in self.docks.values():
+            m.addAction(dock.toggleViewAction())
+        m.addSeparator()
+        m.addActions([a["theme"], a["reset"]])
+        m = mb.addMenu("&Help")
+        m.addAction(a["keys"])
+        tb = self.addToolBar("Main")
+        tb.setObjectName("toolbar_main")
+        tb.setMovable(False)
+        tb.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        tb.addActions([a["prev"], a["today"], a["next"]])
+        tb.addSeparator()
+        tb.addActions([a["refresh"], a["open"]])
+        tb.addSeparator()
+        tb.addAction(a["theme"])
+
+    def _build_status(self, user_name: str, server_label: str) -> None:
+        sb = self.statusBar()
+        self.link_label = QLabel("Connecting…", objectName="LinkWarn")
+        self.link_label.setAccessibleName("Connection status")
+        self.counts_label = QLabel(objectName="Muted")
+        self.user_label = QLabel(objectName="Muted")
+        self.set_user(user_name, server_label)
+        sb.addWidget(self.link_label)
+        sb.addWidget(self.counts_label)
+        sb.addPermanentWidget(self.user_label)
+
+    def set_user(self, user_name: str, server_label: str) -> None:
+        self.user_label.setText(f"{user_name} · {server_label}" if server_label else user_name)
+
+    def _connect(self) -> None:
+        lv = self.live
+        lv.linkChanged.connect(self.set_link)
+        lv.dayLoaded.connect(self._day_loaded)
+        lv.loadFailed.connect(lambda msg: self.banner.show_message(escape(msg), retry=self.refresh))
+        lv.unauthorized.connect(self.signInRequested.emit)
+        lv.appointmentRefreshed.connect(lambda _id: self._update_counts())
+        self.bar.dayRequested.connect(self.go_to_day)
+        self.bar.filtersChanged.connect(self.view.set_filters)
+        self.view.appointmentSelected.connect(self.appointmentSelected.emit)
+        self.view.technicianSelected.connect(self.technicianSelected.emit)
+        self.view.appointmentActivated.connect(self.open_card)
+        self.view.moveRequested.connect(self.request_move)
+        self.bar.set_day(lv.model.day, lv.today())
+
+    # --- selection bus --------------------------------------------------------------------------------
+    def select_appointment(self, appt_id: int) -> None:
+        """Select and reveal an appointment on the grid (loads its day when it is on another day)."""
+        if self.live.model.appointment(appt_id) is not None:
+            self.view.select(appt_id)
+            return
+
+        async def find() -> None:
+            try:
+                data = await self.api.appointment(appt_id)
+            except ApiError as exc:
+                self.banner.show_message(escape(f"Couldn't show appointment #{appt_id}: {exc.message}"))
+                return
+            from zoneinfo import ZoneInfo
+
+            from widgets.schedule_model import parse_dt
+
+            day = parse_dt(data["window_start"]).astimezone(ZoneInfo(self.live.tz)).date()
+            if day != self.live.model.day:
+                await self.live.load_day(day)
+            self.view.select(appt_id)
+
+        spawn(find(), self.tasks)
+
+    def select_technician(self, tech_id: int) -> None:
+        row = self.live.model.lane_row_for_tech(tech_id)
+        if row is not None and self.live.model.lanes[row].ids:
+            first = min(self.live.model.lanes[row].ids, key=lambda i: self.live.model.appts[i].start)
+            self.view.select(first, emit=False)
+        self.technicianSelected.emit(tech_id)
+
+    def set_panel(self, name: str, widget: QWidget) -> None:
+        """Put a feature's widget into its dock (replacing the empty-state label)."""
+        dock = self.docks.get(name)
+        if dock is None:
+            dock = QDockWidget(name, self)
+            dock.setObjectName("dock_" + name.lower().replace(" ", "_"))
+            self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, dock)
+            self.docks[name] = dock
+        dock.setWidget(widget)
+        self.panels[name] = widget
+
+    # --- day and link ---------------------------------------------------------------------------------
+    def go_to_day(self, day: date) -> None:
+        self.bar.set_day(day, self.live.today())
+        self.settings.setValue("schedule/last_day", day.isoformat())
+        self.live.request_day(day)
+
+    def go_today(self) -> None:
+        self.go_to_day(self.live.today())
+
+    def refresh(self) -> None:
+        self.banner.hide()
+        self.live.request_day(self.live.model.day)
+
+    def _day_loaded(self, day: date) -> None:
+        self.bar.set_day(day, self.live.today())
+        lanes = [(ln.tech_id, ln.name) for ln in self.live.model.lanes]
+        self.bar.set_technicians(lanes)
+        self.view.set_filters(*self.bar.filters())
+        self._update_counts()
+
+    def _update_counts(self) -> None:
+        appts = self.live.model.appts.values()
+        late = sum(1 for a in appts if a.late)
+        unassigned = len(self.live.model.lanes[0].ids) if self.live.model.lanes else 0
+        self.counts_label.setText(f"{len(self.live.model.appts)} appointments · {unassigned} unassigned"
+                                  + (f" · ⚠ {late} late" if late else ""))
+
+    def set_link(self, state: str, text: str) -> None:
+        self.link_label.setObjectName(LINK_STYLE.get(state, "LinkWarn"))
+        self.link_label.style().unpolish(self.link_label)
+        self.link_label.style().polish(self.link_label)
+        self.link_label.setText(("● " if state == "live" else "◌ " if state != "offline" else "⚠ ") + text)
+        self.link_state = state
+
+    # --- cards and moves ------------------------------------------------------------------------------
+    def _open_selected(self) -> None:
+        if self.view.selected_id is not None:
+            self.open_card(self.view.selected_id)
+
+    def open_card(self, appt_id: int) -> AppointmentCard:
+        card = self.cards.get(appt_id)
+        if card is None:
+            card = AppointmentCard(self.api, appt_id, technicians=self.live.technicians, time_zone=self.live.tz,
+                                   parent=self)
+            card.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+            card.changed.connect(self.live.apply)
+            card.destroyed.connect(lambda *_: self.cards.pop(appt_id, None))
+            self.cards[appt_id] = card
+        card.show()
+        card.raise_()
+        card.activateWindow()
+        return card
+
+    def request_move(self, appt_id: int, lane_changed: bool, tech_id: int, start_ts: float) -> None:
+        """Drag-and-drop result: PATCH with the version on screen; a 412 explains and offers a retry."""
+        appt = self.live.model.appointment(appt_id)
+        if appt is None:
+            return
+        new_start = datetime.fromtimestamp(start_ts, UTC) if start_ts >= 0 else None
+        duration = timedelta(seconds=appt.end - appt.start)
+        target = "Unassigned" if tech_id < 0 else next(
+            (ln.name for ln in self.live.model.lanes if ln.tech_id == tech_id), f"#{tech_id}")
+
+        async def attempt(version: int, before: dict[str, Any]) -> None:
+            try:
+                data = await self.api.patch_appointment(
+                    appt_id, version, technician_id=tech_id if lane_changed and tech_id >= 0 else None,
+                    unassign=lane_changed and tech_id < 0, window_start=new_start,
+                    window_end=new_start + duration if new_start else None)
+            except ApiError as exc:
+                if exc.status == 412:
+                    fresh = await self.live.refresh_appointment(appt_id)
+                    if fresh is None:
+                        fresh = (exc.details or {}).get("current") or before
+                    who = fresh.get("updated_by") or "Someone else"
+                    changes = "; ".join(describe_changes(before, fresh, self.live.tz))
+                    self.banner.show_message(
+                        f"<b>{escape(who)}</b> changed {escape(before.get('customer_name', 'this appointment'))} "
+                        f"first: {escape(changes)}. Your move was not applied — the grid shows the latest.",
+                        retry=lambda: spawn(attempt(int(fresh["version"]), fresh), self.tasks))
+                else:
+                    self.banner.show_message(escape(f"Couldn't move {before.get('customer_name')}: {exc.message}"))
+                return
+            self.live.apply(data)
+            what = []
+            if lane_changed:
+                what.append(f"to {target}")
+            if new_start is not None:
+                from models.timefmt import clock_time
+
+                what.append(f"at {clock_time(new_start, self.live.tz)}")
+            self.statusBar().showMessage(f"Moved {data.get('customer_name')} {' '.join(what)}.", 6000)
+
+        spawn(attempt(appt.version, dict(appt.data)), self.tasks)
+
+    # --- theme, layout, settings ----------------------------------------------------------------------
+    def toggle_theme(self) -> None:
+        self.dark = not self.dark
+        self.actions_by_name["theme"].setChecked(self.dark)
+        app = QApplication.instance()
+        if isinstance(app, QApplication):
+            theme.apply(app, self.dark)
+        self.view.dark = self.dark
+        self.view.viewport().update()
+        self.settings.setValue("theme/dark", self.dark)
+
+    def reset_layout(self) -> None:
+        if self._default_state is not None:
+            self.restoreState(self._default_state)
+        for dock in self.docks.values():
+            dock.show()
+
+    def _restore(self) -> None:
+        self._default_state: QByteArray | None = self.saveState()
+        geo = self.settings.value("window/geometry")
+        if isinstance(geo, QByteArray) and not geo.isEmpty():
+            self.restoreGeometry(geo)
+        else:
+            self.resize(1600, 960)
+        state = self.settings.value("window/state")
+        if isinstance(state, QByteArray) and not state.isEmpty():
+            self.restoreState(state)
+
+    def saved_day(self) -> date | None:
+        raw = self.settings.value("schedule/last_day")
+        try:
+            return date.fromisoformat(str(raw)) if raw else None
+        except ValueError:
+            return None
+
+    def save_settings(self) -> None:
+        self.settings.setValue("window/geometry", self.saveGeometry())
+        self.settings.setValue("window/state", self.saveState())
+        self.settings.setValue("schedule/last_day", self.live.model.day.isoformat())
+        self.settings.sync()
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        self.save_settings()
+        for card in list(self.cards.values()):
+            card.close()
+        super().closeEvent(event)
+        self.closing.emit()
+
+    def _focus_search(self) -> None:
+        self.bar.search.setFocus()
+        self.bar.search.selectAll()
+
+    def _focus_date(self) -> None:
+        self.bar.date_edit.setFocus()
+
+    def show_shortcuts(self) -> None:
+        rows = [(a.text().replace("&", ""), a.shortcut().toString(QKeySequence.SequenceFormat.NativeText))
+                for a in self.actions_by_name.values() if not a.shortcut().isEmpty()]
+        rows += [("Open the selected appointment", "Enter"), ("Move between appointments", "Arrow keys"),
+                 ("Card: set a status", "Alt+D / R / A / I / P / C, Alt+H back, Alt+X cancel"),
+                 ("Card: save technician and window", "Ctrl+S"), ("Cancel a drag", "Esc")]
+        html = "<table>" + "".join(f"<tr><td>{escape(n)}&nbsp;&nbsp;</td><td><b>{escape(k)}</b></td></tr>"
+                                   for n, k in rows) + "</table>"
+        QMessageBox.information(self, "Keyboard shortcuts", html)

@@ -1,0 +1,467 @@
+"""The appointment card: details, contact, notes, history in words, manual statusing, reassign and reschedule."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import datetime, timedelta
+from html import escape
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from PySide6.QtCore import QDate, Qt, QTime, Signal
+from PySide6.QtGui import QKeySequence
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDateEdit,
+    QDialog,
+    QFormLayout,
+    QFrame,
+    QGroupBox,
+    QHBoxLayout,
+    QInputDialog,
+    QLabel,
+    QLineEdit,
+    QMessageBox,
+    QPushButton,
+    QScrollArea,
+    QSpinBox,
+    QTimeEdit,
+    QVBoxLayout,
+    QWidget,
+)
+
+from models.enums import AppointmentStatus as S
+from models.status_machine import ORDER, is_backward
+from models.timefmt import clock_time
+from services.api_client import ApiClient, ApiError
+from widgets.schedule_model import parse_dt
+from widgets.status_colors import LATE_COLOR, label_for, style_for
+
+log = logging.getLogger(__name__)
+
+#: Button text (with mnemonic) and shortcut for each target status.
+STATUS_ACTIONS: dict[str, tuple[str, str]] = {
+    "scheduled": ("Back to Sc&heduled", "Alt+H"),
+    "dispatched": ("&Dispatched", "Alt+D"),
+    "en_route": ("En &Route", "Alt+R"),
+    "arrived": ("&Arrived", "Alt+A"),
+    "in_progress": ("&In Progress", "Alt+I"),
+    "paused": ("&Pause…", "Alt+P"),
+    "complete": ("&Complete", "Alt+C"),
+    "cancelled": ("Cancel visit…", "Alt+X"),
+}
+SOURCES = {"field_app": "in the field app", "console": "in the console", "geofence": "by GPS (geofence)",
+           "watchdog": "by the watchdog"}
+
+
+class Prompts:
+    """The questions the card asks; tests replace these with scripted answers."""
+
+    def __init__(self, parent: QWidget):
+        self.parent = parent
+
+    def reason(self, current: str, target: str) -> str | None:
+        text, ok = QInputDialog.getMultiLineText(
+            self.parent, "Reason for the correction",
+            f"Moving back from {label_for(current)} to {label_for(target)} is a correction.\n"
+            "Say why (kept in the audit):")
+        return text.strip() if ok and text.strip() else None
+
+    def customer_message(self) -> str | None:
+        text, ok = QInputDialog.getMultiLineText(
+            self.parent, "Pause — message to the customer",
+            "The customer sees this message in their schedule (e.g. 'Part ordered; we'll call to book the "
+            "follow-up.'):")
+        return text.strip() if ok and text.strip() else None
+
+    def confirm_cancel(self, who: str) -> bool:
+        return QMessageBox.question(
+            self.parent, "Cancel this visit?",
+            f"Cancel the visit for {who}? The customer's tracker link expires. This cannot be undone.",
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+            QMessageBox.StandardButton.No) == QMessageBox.StandardButton.Yes
+
+
+def history_sentence(h: dict[str, Any], tz: str) -> str:
+    """One status change in words: '9:05 AM — Marcus Reed (technician) moved it from Dispatched to En Route…'."""
+    when = parse_dt(h["created_at"])
+    local = when.astimezone(ZoneInfo(tz))
+    stamp = f"{local.strftime('%b')} {local.day}, {clock_time(when, tz)}"
+    actor = h.get("actor") or "system"
+    name = h.get("actor_name") or ("The system" if actor == "system" else actor.title())
+    who = name if actor == "system" else f"{name} ({actor})"
+    frm = label_for(h["from_status"]) if h.get("from_status") else None
+    to = label_for(h["to_status"])
+    verb = f"moved it from {frm} to {to}" if frm else f"set it to {to}"
+    src = SOURCES.get(h.get("source", ""), "")
+    text = f"{stamp} — {who} {verb}{' ' + src if src else ''}."
+    if h.get("reason"):
+        text += f" Reason: “{h['reason']}”."
+    if h.get("customer_message"):
+        text += f" Told the customer: “{h['customer_message']}”."
+    return text
+
+
+def describe_changes(before: dict[str, Any], after: dict[str, Any], tz: str) -> list[str]:
+    """What someone else changed between two versions, in words."""
+    out: list[str] = []
+    if before.get("status") != after.get("status"):
+        out.append(f"status {label_for(before.get('status', ''))} → {label_for(after.get('status', ''))}")
+    if before.get("technician_id") != after.get("technician_id"):
+        out.append(f"technician {before.get('technician_name') or 'Unassigned'} → "
+                   f"{after.get('technician_name') or 'Unassigned'}")
+    if (before.get("window_start"), before.get("window_end")) != (after.get("window_start"), after.get("window_end")):
+        def w(d: dict[str, Any]) -> str:
+            return f"{clock_time(parse_dt(d['window_start']), tz)}–{clock_time(parse_dt(d['window_end']), tz)}"
+        out.append(f"window {w(before)} → {w(after)}")
+    return out or ["details"]
+
+
+class AppointmentCard(QDialog):
+    """Opens on click or Enter on a block. Every change goes through the API client with If-Match."""
+
+    changed = Signal(dict)  # the appointment as the API returned it after a change or reload
+
+    def __init__(self, api: ApiClient, appt_id: int, *, technicians: list[dict[str, Any]] | None = None,
+                 time_zone: str = "America/Chicago", parent: QWidget | None = None):
+        super().__init__(parent)
+        self.api, self.appt_id, self.tz = api, appt_id, time_zone
+        self.technicians = technicians or []
+        self.data: dict[str, Any] = {}
+        self.prompts = Prompts(self)
+        self.tasks: set[asyncio.Task[Any]] = set()
+        self._retry: Callable[[], Awaitable[None]] | None = None
+        self.setWindowTitle(f"Appointment #{appt_id}")
+        self.setObjectName("AppointmentCard")
+        self.resize(640, 760)
+        self._build()
+        self.reload()
+
+    # --- layout ---------------------------------------------------------------------------------------
+    def _build(self) -> None:
+        root = QVBoxLayout(self)
+        root.setContentsMargins(0, 0, 0, 0)
+        root.setSpacing(0)
+        self.banner = QFrame(objectName="StatusBanner")
+        bl = QVBoxLayout(self.banner)
+        bl.setContentsMargins(18, 14, 18, 12)
+        top = QHBoxLayout()
+        self.status_label = QLabel("Loading…", objectName="StatusTitle")
+        self.late_label = QLabel("⚠ LATE", objectName="LateBadge")
+        self.late_label.setStyleSheet(f"background:{LATE_COLOR};color:white;border-radius:4px;padding:2px 8px;"
+                                      "font-weight:bold;")
+        self.late_label.hide()
+        top.addWidget(self.status_label)
+        top.addWidget(self.late_label)
+        top.addStretch(1)
+        bl.addLayout(top)
+        self.actions_row = QHBoxLayout()
+        self.actions_row.setSpacing(6)
+        bl.addLayout(self.actions_row)
+        root.addWidget(self.banner)
+
+        self.notice = QFrame(objectName="CardNotice")
+        nl = QHBoxLayout(self.notice)
+        nl.setContentsMargins(18, 8, 12, 8)
+        self.notice_text = QLabel(wordWrap=True)
+        self.notice_text.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.retry_btn = QPushButton("Retry my change")
+        self.retry_btn.clicked.connect(self._do_retry)
+        dismiss = QPushButton("Dismiss")
+        dismiss.clicked.connect(self.notice.hide)
+        nl.addWidget(self.notice_text, 1)
+        nl.addWidget(self.retry_btn)
+        nl.addWidget(dismiss)
+        self.notice.hide()
+        root.addWidget(self.notice)
+
+        scroll = QScrollArea(widgetResizable=True, frameShape=QFrame.Shape.NoFrame)
+        body = QWidget()
+        self.body = QVBoxLayout(body)
+        self.body.setContentsMargins(18, 12, 18, 12)
+        self.body.setSpacing(10)
+        self.title = QLabel(objectName="CardTitle", wordWrap=True)
+        self.body.addWidget(self.title)
+
+        when = QGroupBox("When and who")
+        form = QFormLayout(when)
+        self.tech_combo = QComboBox()
+        self.date_edit = QDateEdit(calendarPopup=True)
+        self.date_edit.setDisplayFormat("ddd, MMM d, yyyy")
+        self.time_edit = QTimeEdit()
+        self.time_edit.setDisplayFormat("h:mm AP")
+        self.duration = QSpinBox(minimum=15, maximum=12 * 60, singleStep=15, suffix=" min")
+        self.save_btn = QPushButton("Save changes")
+        self.save_btn.setShortcut(QKeySequence("Ctrl+S"))
+        self.save_btn.setToolTip("Reassign / reschedule (Ctrl+S)")
+        self.save_btn.clicked.connect(self.save_schedule)
+        row = QHBoxLayout()
+        row.addWidget(self.date_edit)
+        row.addWidget(self.time_edit)
+        row.addWidget(self.duration)
+        form.addRow("Technician", self.tech_combo)
+        form.addRow("Window", row)
+        form.addRow("", self.save_btn)
+        self.body.addWidget(when)
+
+        self.customer_box = QLabel(wordWrap=True, objectName="CardSection")
+        self.customer_box.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.body.addWidget(self._section("Customer", self.customer_box))
+        self.desc = QLabel(wordWrap=True)
+        self.desc.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.body.addWidget(self._section("Job description", self.desc))
+        self.notes = QLabel(wordWrap=True, objectName="InternalNotes")
+        self.notes.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.body.addWidget(self._section("Internal notes — never shown to the customer", self.notes))
+        self.history = QLabel(wordWrap=True, objectName="History")
+        self.history.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.body.addWidget(self._section("Status history", self.history))
+
+        msg = QGroupBox("Message the technician")
+        ml = QHBoxLayout(msg)
+        self.msg_edit = QLineEdit(placeholderText="e.g. Customer asked you to call before arriving")
+        self.msg_btn = QPushButton("Send text")
+        self.msg_btn.clicked.connect(self.send_message)
+        self.msg_edit.returnPressed.connect(self.send_message)
+        ml.addWidget(self.msg_edit, 1)
+        ml.addWidget(self.msg_btn)
+        self.body.addWidget(msg)
+        self.body.addStretch(1)
+        scroll.setWidget(body)
+        root.addWidget(scroll, 1)
+
+        foot = QHBoxLayout()
+        foot.setContentsMargins(18, 8, 18, 12)
+        self.updated_label = QLabel(objectName="Muted")
+        close = QPushButton("Close")
+        close.clicked.connect(self.close)
+        foot.addWidget(self.updated_label, 1)
+        foot.addWidget(close)
+        root.addLayout(foot)
+
+    @staticmethod
+    def _section(title: str, content: QWidget) -> QGroupBox:
+        box = QGroupBox(title)
+        lay = QVBoxLayout(box)
+        lay.addWidget(content)
+        return box
+
+    # --- data -----------------------------------------------------------------------------------------
+    def _spawn(self, coro: Awaitable[Any]) -> None:
+        task = asyncio.ensure_future(coro)
+        self.tasks.add(task)
+        task.add_done_callback(self.tasks.discard)
+
+    def reload(self) -> None:
+        self._spawn(self._reload())
+
+    async def _reload(self) -> dict[str, Any] | None:
+        try:
+            data = await self.api.appointment(self.appt_id)
+        except ApiError as exc:
+            self.show_notice(f"Couldn't load appointment #{self.appt_id}: {exc.message}")
+            return None
+        self.show_data(data)
+        return data
+
+    def show_data(self, data: dict[str, Any]) -> None:
+        self.data = data
+        tz = self.tz
+        status = data["status"]
+        st = style_for(status)
+        self.banner.setStyleSheet(f"#StatusBanner{{background:{st.fill};border-bottom:3px solid {st.border};}}"
+                                  f"#StatusBanner QLabel#StatusTitle{{color:{st.text};}}")
+        self.status_label.setText(f"{st.glyph}  {label_for(status)}")
+        self.late_label.setVisible(bool(data.get("late")))
+        self._build_actions(data)
+        start, end = parse_dt(data["window_start"]), parse_dt(data["window_end"])
+        self.title.setText(f"<span style='font-size:15pt;font-weight:600'>{escape(data['customer_name'])}</span>"
+                           f"<br>{escape(data['service_type'])} · "
+                           f"{escape(clock_time(start, tz))} – {escape(clock_time(end, tz))}")
+        self.tech_combo.blockSignals(True)
+        self.tech_combo.clear()
+        self.tech_combo.addItem("Unassigned", None)
+        for t in self.technicians:
+            if t.get("active", True) or t["id"] == data.get("technician_id"):
+                self.tech_combo.addItem(t["name"], t["id"])
+        if data.get("technician_id") and self.tech_combo.findData(data["technician_id"]) < 0:
+            self.tech_combo.addItem(data.get("technician_name") or f"#{data['technician_id']}", data["technician_id"])
+        self.tech_combo.setCurrentIndex(max(0, self.tech_combo.findData(data.get("technician_id"))))
+        self.tech_combo.blockSignals(False)
+        local = start.astimezone(ZoneInfo(tz))
+        self.date_edit.setDate(QDate(local.year, local.month, local.day))
+        self.time_edit.setTime(QTime(local.hour, local.minute))
+        self.duration.setValue(int((end - start).total_seconds() // 60))
+        final = status in ("complete", "cancelled")
+        for w in (self.tech_combo, self.date_edit, self.time_edit, self.duration, self.save_btn):
+            w.setEnabled(not final)
+        contact = [f"<b>{escape(data['customer_name'])}</b>"]
+        if data.get("customer_phone"):
+            contact.append(f"📞 <a href='tel:{escape(data['customer_phone'])}'>{escape(data['customer_phone'])}</a>")
+        if data.get("customer_email"):
+            contact.append(f"✉ {escape(data['customer_email'])}")
+        if data.get("address"):
+            contact.append(f"⌂ {escape(data['address'])}")
+        self.customer_box.setText("<br>".join(contact))
+        self.customer_box.setOpenExternalLinks(True)
+        self.desc.setText(escape(data.get("description") or "No description given."))
+        notes = data.get("internal_notes") or "None."
+        self.notes.setText(escape(notes))
+        hist = data.get("history") or []
+        lines = [escape(history_sentence(h, tz)) for h in hist]
+        if data.get("customer_message"):
+            lines.append(f"<i>Customer currently sees: “{escape(data['customer_message'])}”</i>")
+        self.history.setText("<br>".join(lines) if lines else "No status changes yet — still as scheduled.")
+        upd = parse_dt(data["updated_at"]) if data.get("updated_at") else None
+        self.updated_label.setText(
+            f"#{data['id']} · version {data['version']}"
+            + (f" · last changed by {data.get('updated_by') or 'someone'} at {clock_time(upd, tz)}" if upd else ""))
+        self.setWindowTitle(f"{data['customer_name']} — {data['service_type']}")
+
+    def _build_actions(self, data: dict[str, Any]) -> None:
+        while self.actions_row.count():
+            item = self.actions_row.takeAt(0)
+            if item.widget():
+                item.widget().deleteLater()
+        self.status_buttons: dict[str, QPushButton] = {}
+        allowed = data.get("allowed_transitions") or []
+        if not allowed:
+            lab = QLabel("This visit is closed; its status can no longer change.")
+            self.actions_row.addWidget(lab)
+            return
+        current = S(data["status"])
+        for target in sorted(allowed, key=lambda s: ORDER[S(s)]):
+            text, key = STATUS_ACTIONS.get(target, (label_for(target), ""))
+            back = is_backward(current, S(target))
+            btn = QPushButton(("↩ " if back else "") + text + ("…" if back and not text.endswith("…") else ""))
+            btn.setObjectName("StatusAction")
+            btn.setProperty("target", target)
+            if key:
+                btn.setShortcut(QKeySequence(key))
+            hint = "needs a reason" if back else ("needs a message for the customer" if target == "paused" else "")
+            btn.setToolTip(f"Set status to {label_for(target)}" + (f" — {hint}" if hint else "") + f" ({key})")
+            btn.clicked.connect(lambda _=False, t=target: self.request_status(t))
+            self.actions_row.addWidget(btn)
+            self.status_buttons[target] = btn
+        self.actions_row.addStretch(1)
+
+    # --- actions --------------------------------------------------------------------------------------
+    def request_status(self, target: str) -> None:
+        """Ask what the transition needs (reason, customer message, confirmation), then send it."""
+        if not self.data:
+            return
+        current = S(self.data["status"])
+        reason, message = "", ""
+        if target == "cancelled":
+            if not self.prompts.confirm_cancel(self.data["customer_name"]):
+                return
+            reason = "Cancelled by dispatcher"
+        elif is_backward(current, S(target)):
+            got = self.prompts.reason(current.value, target)
+            if not got:
+                self.show_notice("Not changed: a backward correction needs a reason.")
+                return
+            reason = got
+        if target == "paused":
+            got = self.prompts.customer_message()
+            if not got:
+                self.show_notice("Not paused: pausing needs a message the customer will see.")
+                return
+            message = got
+
+        async def attempt() -> None:
+            data = await self.api.set_status(self.appt_id, int(self.data["version"]), target, reason=reason,
+                                             customer_message=message)
+            self.notice.hide()
+            self._applied(data)
+
+        self._spawn(self._guarded(attempt, f"set the status to {label_for(target)}"))
+
+    def save_schedule(self) -> None:
+        if not self.data:
+            return
+        tz = ZoneInfo(self.tz)
+        d, t = self.date_edit.date(), self.time_edit.time()
+        start = datetime(d.year(), d.month(), d.day(), t.hour(), t.minute(), tzinfo=tz)
+        end = start + timedelta(minutes=self.duration.value())
+        tech = self.tech_combo.currentData()
+        old_start = parse_dt(self.data["window_start"])
+        old_end = parse_dt(self.data["window_end"])
+        tech_changed = tech != self.data.get("technician_id")
+        time_changed = start != old_start or end != old_end
+        if not tech_changed and not time_changed:
+            self.show_notice("Nothing to save: technician and window are unchanged.", error=False)
+            return
+
+        async def attempt() -> None:
+            data = await self.api.patch_appointment(
+                self.appt_id, int(self.data["version"]), technician_id=tech if tech_changed else None,
+                unassign=tech_changed and tech is None, window_start=start if time_changed else None,
+                window_end=end if time_changed else None)
+            self.notice.hide()
+            self._applied(data)
+
+        self._spawn(self._guarded(attempt, "save the new technician and window"))
+
+    def send_message(self) -> None:
+        text = self.msg_edit.text().strip()
+        if not text:
+            self.show_notice("Type a message for the technician first.")
+            return
+
+        async def attempt() -> None:
+            await self.api.message_tech(self.appt_id, text)
+            self.msg_edit.clear()
+            self.show_notice("Text sent to the technician (see the outbox for delivery).", error=False)
+
+        self._spawn(self._guarded(attempt, "text the technician"))
+
+    async def _guarded(self, attempt: Callable[[], Awaitable[None]], what: str) -> None:
+        """Run an action with controls disabled; a 412 reloads, says who changed what, and offers a retry."""
+        self.banner.setEnabled(False)
+        self.save_btn.setEnabled(False)
+        try:
+            await attempt()
+        except ApiError as exc:
+            if exc.status == 412:
+                before = dict(self.data)
+                fresh = await self._reload()
+                if fresh is not None:
+                    who = fresh.get("updated_by") or "Someone else"
+                    at = clock_time(parse_dt(fresh["updated_at"]), self.tz) if fresh.get("updated_at") else ""
+                    changes = "; ".join(describe_changes(before, fresh, self.tz))
+                    self._retry = attempt
+                    self.show_notice(f"<b>{escape(who)}</b> changed this appointment first"
+                                     f"{' at ' + at if at else ''}: {escape(changes)}. Your change ({what}) was "
+                                     "not applied — the card now shows the latest version.", retry=True)
+                    self.changed.emit(fresh)
+            else:
+                self.show_notice(f"Couldn't {what}: {escape(exc.message)}")
+        finally:
+            self.banner.setEnabled(True)
+            self.save_btn.setEnabled(self.data.get("status") not in ("complete", "cancelled"))
+
+    def _do_retry(self) -> None:
+        attempt, self._retry = self._retry, None
+        if attempt is not None:
+            self.notice.hide()
+            self._spawn(self._guarded(attempt, "retry"))
+
+    def _applied(self, data: dict[str, Any]) -> None:
+        self.show_data(data)
+        self.changed.emit(data)
+
+    def show_notice(self, html: str, *, retry: bool = False, error: bool = True) -> None:
+        self.notice.setProperty("kind", "error" if error else "info")
+        self.notice.setStyleSheet("#CardNotice{background:%s;border-bottom:1px solid %s;}" % (
+            ("#FDECE3", "#D55E00") if error else ("#E6F3FB", "#56B4E9")) + "#CardNotice QLabel{color:#1F2933;}")
+        self.notice_text.setText(html)
+        self.retry_btn.setVisible(retry)
+        self.notice.show()
+
+    def closeEvent(self, event: Any) -> None:
+        for t in list(self.tasks):
+            t.cancel()
+        super().closeEvent(event)
