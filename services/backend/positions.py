@@ -38,8 +38,8 @@ def ingest(session: Session, ctx: Backend, technician_id: int, fixes: list[Posit
     ]
     ins = _insert(session)(Position).values(rows).on_conflict_do_nothing(
         index_elements=["technician_id", "recorded_at"]
-    )
-    stored = session.execute(ins).rowcount or 0
+    ).returning(Position.id)
+    stored = len(session.execute(ins).all())  # rowcount is -1 for multi-row inserts on some drivers
     latest = session.get(LatestPosition, technician_id, with_for_update=True)
     newer = [f for f in ordered if latest is None or f.recorded_at > latest.recorded_at]
     moved = None
