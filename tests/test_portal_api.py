@@ -53,7 +53,8 @@ def test_magic_link_rate_limited(world) -> None:
 def test_schedule_buckets_labels_and_track_button(world) -> None:
     d = world.dispatcher
     now = datetime.now(UTC)
-    later = world.schedule(world.cust1["id"], world.tech1["id"], start=now + timedelta(days=3), service_type="AC tune-up")
+    later = world.schedule(world.cust1["id"], world.tech1["id"], start=now + timedelta(days=3),
+                           service_type="AC tune-up")
     sooner = world.schedule(world.cust1["id"], world.tech1["id"], start=now + timedelta(days=2),
                             service_type="Drain cleaning")
     past = world.schedule(world.cust1["id"], world.tech1["id"], start=now - timedelta(days=3))

@@ -22,7 +22,8 @@ GETS = [
 POSTS = [
     ("/api/v1/portal/change-requests", {"json": {"appointment_id": "{appt}", "message": "move it"}}),
     ("/api/v1/portal/appointments/{appt}/notes", {"json": {"text": "hello"}}),
-    ("/api/v1/portal/appointments/{appt}/notes", {"data": {"text": "hi"}, "files": {"photo": ("a.png", b"", "image/png")}}),
+    ("/api/v1/portal/appointments/{appt}/notes",
+     {"data": {"text": "hi"}, "files": {"photo": ("a.png", b"", "image/png")}}),
     ("/api/v1/portal/appointments/{appt}/survey", {"json": {"score": 5}}),
     ("/api/v1/portal/documents/{estimate}/approve", {}),
     ("/api/v1/portal/documents/{invoice}/checkout", {}),
