@@ -1,0 +1,301 @@
+"""Dialogs behind the alert panel's actions: call, message, reassign (ranked by ETA), reschedule, resolve."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from PySide6.QtCore import QDateTime, Qt, QTimeZone, QUrl
+from PySide6.QtGui import QDesktopServices, QGuiApplication
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QDateTimeEdit,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QPlainTextEdit,
+    QProgressBar,
+    QPushButton,
+    QSpinBox,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from models.timefmt import clock_time
+from services.api_client import ApiError
+from widgets.alert_model import age_text, parse_dt
+from widgets.tasks import TaskSet
+
+ERROR_STYLE = "color: #B42318;"
+
+
+def describe_error(verb: str, exc: ApiError) -> str:
+    """The API's message in words, with what to do for the common cases."""
+    if exc.status == 412:
+        return (f"Couldn't {verb}: someone else changed this appointment first "
+                f"({(exc.details or {}).get('updated_by') or 'another dispatcher'}). "
+                "It has been reloaded — check it and try again.")
+    if exc.status == 0:
+        return f"Couldn't {verb}: {exc.message}"
+    return f"Couldn't {verb}: {exc.message}"
+
+
+class _Busy(QWidget):
+    """An indeterminate progress bar with a message line that turns red for errors."""
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.bar = QProgressBar()
+        self.bar.setRange(0, 0)
+        self.bar.setFixedHeight(6)
+        self.bar.setTextVisible(False)
+        self.bar.hide()
+        self.text = QLabel("")
+        self.text.setWordWrap(True)
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(0, 0, 0, 0)
+        lay.addWidget(self.bar)
+        lay.addWidget(self.text)
+
+    def working(self, text: str) -> None:
+        self.bar.show()
+        self.text.setStyleSheet("")
+        self.text.setText(text)
+
+    def done(self, text: str = "", error: bool = False) -> None:
+        self.bar.hide()
+        self.text.setStyleSheet(ERROR_STYLE if error else "")
+        self.text.setText(text)
+
+
+class _ActionDialog(QDialog):
+    """A dialog whose OK runs one async action: disable → request → close on success or show the error."""
+
+    def __init__(self, title: str, ok_text: str, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setWindowTitle(title)
+        self.tasks = TaskSet()
+        self.body = QVBoxLayout()
+        self.busy = _Busy()
+        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
+        self.ok = self.buttons.addButton(ok_text, QDialogButtonBox.ButtonRole.AcceptRole)
+        self.ok.setDefault(True)
+        self.buttons.accepted.connect(self.submit)
+        self.buttons.rejected.connect(self.reject)
+        lay = QVBoxLayout(self)
+        lay.addLayout(self.body)
+        lay.addWidget(self.busy)
+        lay.addWidget(self.buttons)
+        self.setMinimumWidth(460)
+
+    def run_action(self, working: str, verb: str, action: Callable[[], Awaitable[Any]]) -> None:
+        async def go() -> None:
+            self.ok.setEnabled(False)
+            self.busy.working(working)
+            try:
+                await action()
+            except ApiError as exc:
+                self.busy.done(describe_error(verb, exc), error=True)
+                self.ok.setEnabled(True)
+                self.on_error(exc)
+                return
+            self.busy.done()
+            self.accept()
+
+        self.tasks.spawn(go())
+
+    def on_error(self, exc: ApiError) -> None:
+        """Hook for dialogs that reload after a failure."""
+
+    def submit(self) -> None:
+        raise NotImplementedError
+
+
+class CallTechDialog(QDialog):
+    """The tech's phone number, a tel: link that opens the phone app, and copy to the clipboard."""
+
+    def __init__(self, name: str, phone: str, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setWindowTitle(f"Call {name}")
+        self.phone = phone
+        number = QLabel(f'<a href="tel:{phone}" style="font-size:20pt; text-decoration:none">{phone}</a>')
+        number.setTextInteractionFlags(Qt.TextInteractionFlag.TextBrowserInteraction)
+        number.setOpenExternalLinks(True)
+        number.setToolTip("Opens your phone or softphone app")
+        hint = QLabel("Click the number to call with your phone app, or copy it.")
+        hint.setStyleSheet("color: palette(placeholder-text);")
+        self.copy_btn = QPushButton("Copy number")
+        self.copy_btn.clicked.connect(self.copy)
+        call = QPushButton("Call")
+        call.clicked.connect(lambda: QDesktopServices.openUrl(QUrl(f"tel:{phone}")))
+        close = QPushButton("Close")
+        close.clicked.connect(self.accept)
+        row = QHBoxLayout()
+        row.addWidget(call)
+        row.addWidget(self.copy_btn)
+        row.addStretch(1)
+        row.addWidget(close)
+        lay = QVBoxLayout(self)
+        lay.addWidget(QLabel(f"<b>{name}</b>"))
+        lay.addWidget(number)
+        lay.addWidget(hint)
+        lay.addLayout(row)
+
+    def copy(self) -> None:
+        QGuiApplication.clipboard().setText(self.phone)
+        self.copy_btn.setText("Copied ✓")
+
+
+class MessageTechDialog(_ActionDialog):
+    def __init__(self, name: str, draft: str, send: Callable[[str], Awaitable[Any]], parent: QWidget | None = None):
+        super().__init__(f"Message {name}", "Send SMS", parent)
+        self.send = send
+        self.text = QPlainTextEdit(draft)
+        self.text.setFixedHeight(110)
+        self.body.addWidget(QLabel(f"Text message to <b>{name}</b> (sent through the outbox):"))
+        self.body.addWidget(self.text)
+
+    def submit(self) -> None:
+        msg = self.text.toPlainText().strip()
+        if not msg:
+            self.busy.done("Write a message first.", error=True)
+            return
+        self.run_action("Sending…", "send the message", lambda: self.send(msg))
+
+
+class ResolveDialog(_ActionDialog):
+    def __init__(self, summary: str, resolve: Callable[[str], Awaitable[Any]], parent: QWidget | None = None):
+        super().__init__("Resolve alert", "Resolve", parent)
+        self.resolve = resolve
+        self.note = QPlainTextEdit()
+        self.note.setPlaceholderText("What happened? e.g. Tech stuck in traffic, customer called and agreed to 11:30.")
+        self.note.setFixedHeight(90)
+        self.body.addWidget(QLabel(summary))
+        self.body.addWidget(QLabel("Note (other dispatchers see it):"))
+        self.body.addWidget(self.note)
+
+    def submit(self) -> None:
+        self.run_action("Resolving…", "resolve the alert", lambda: self.resolve(self.note.toPlainText().strip()))
+
+
+class RescheduleDialog(_ActionDialog):
+    def __init__(self, appt: dict[str, Any], tz: str, reschedule: Callable[[datetime, datetime], Awaitable[Any]],
+                 parent: QWidget | None = None):
+        super().__init__("Reschedule visit", "Reschedule and tell the customer", parent)
+        self.reschedule, self.tz = reschedule, tz
+        start = parse_dt(appt.get("window_start")) or datetime.now(ZoneInfo(tz))
+        end = parse_dt(appt.get("window_end")) or start + timedelta(hours=2)
+        zone = QTimeZone(tz.encode())
+        self.start = QDateTimeEdit(QDateTime.fromSecsSinceEpoch(int(start.timestamp()), zone))
+        self.start.setTimeZone(zone)
+        self.start.setCalendarPopup(True)
+        self.start.setDisplayFormat("ddd MMM d, yyyy  h:mm AP")
+        self.hours = QSpinBox()
+        self.hours.setRange(1, 12)
+        self.hours.setSuffix(" h window")
+        self.hours.setValue(max(1, round((end - start).total_seconds() / 3600)))
+        form = QFormLayout()
+        form.addRow("Customer", QLabel(f"{appt.get('customer_name')} — {appt.get('service_type')}"))
+        form.addRow("Current window", QLabel(f"{clock_time(start, tz)}–{clock_time(end, tz)}"))
+        form.addRow("New start", self.start)
+        form.addRow("Length", self.hours)
+        self.body.addLayout(form)
+        self.body.addWidget(QLabel("The customer gets a text with the new time."))
+
+    def new_window(self) -> tuple[datetime, datetime]:
+        start = datetime.fromtimestamp(self.start.dateTime().toSecsSinceEpoch(), ZoneInfo(self.tz))
+        return start, start + timedelta(hours=self.hours.value())
+
+    def submit(self) -> None:
+        start, end = self.new_window()
+        self.run_action("Rescheduling…", "reschedule", lambda: self.reschedule(start, end))
+
+
+class ReassignDialog(_ActionDialog):
+    """Other technicians ranked by ETA to the job site, with their status; choose one to reassign."""
+
+    COLS = ["Technician", "Status", "ETA to site", "Distance", "Now / next", "Last fix"]
+
+    def __init__(self, appt: dict[str, Any], tz: str, load: Callable[[], Awaitable[list[dict[str, Any]]]],
+                 reassign: Callable[[int], Awaitable[Any]], parent: QWidget | None = None):
+        super().__init__("Reassign visit", "Reassign", parent)
+        self.appt, self.tz, self.load, self.reassign = appt, tz, load, reassign
+        self.candidates: list[dict[str, Any]] = []
+        self.table = QTableWidget(0, len(self.COLS))
+        self.table.setHorizontalHeaderLabels(self.COLS)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.verticalHeader().hide()
+        self.table.verticalHeader().setDefaultSectionSize(28)
+        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        self.table.horizontalHeader().setStretchLastSection(True)
+        self.table.itemSelectionChanged.connect(self._on_pick)
+        self.table.doubleClicked.connect(lambda _i: self.submit())
+        self.body.addWidget(QLabel(
+            f"<b>{appt.get('customer_name')}</b> — {appt.get('service_type')}<br>{appt.get('address') or ''}<br>"
+            f"Now with <b>{appt.get('technician_name') or 'nobody'}</b>. Fastest to the site first; the customer "
+            "and the new technician are told."))
+        self.body.addWidget(self.table)
+        self.setMinimumSize(760, 420)
+        self.ok.setEnabled(False)
+        self.refresh()
+
+    def refresh(self) -> None:
+        async def go() -> None:
+            self.busy.working("Ranking technicians by ETA…")
+            try:
+                rows = await self.load()
+            except ApiError as exc:
+                self.busy.done(describe_error("rank technicians", exc), error=True)
+                return
+            self.fill(rows)
+            self.busy.done(f"{len(rows)} technicians" if rows else "No other active technicians.")
+
+        self.tasks.spawn(go())
+
+    def fill(self, rows: list[dict[str, Any]]) -> None:
+        self.candidates = rows
+        self.table.setRowCount(len(rows))
+        for r, c in enumerate(rows):
+            nxt = c.get("current_job") or c.get("next_job")
+            when = parse_dt(nxt.get("window_start")) if nxt else None
+            job = f"{nxt['customer_name']} {clock_time(when, self.tz)}" if nxt and when else "—"
+            eta = f"{c['eta_minutes']} min" if c.get("eta_minutes") is not None else "no position"
+            dist = f"{c['distance_m'] / 1609.344:.1f} mi" if c.get("distance_m") is not None else "—"
+            vals = [c["name"], c["status_label"], eta, dist, job, age_text(c.get("last_fix_age_s"))]
+            for col, v in enumerate(vals):
+                item = QTableWidgetItem(str(v))
+                if col in (2, 3):
+                    item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+                self.table.setItem(r, col, item)
+        if rows:
+            self.table.selectRow(0)
+
+    def chosen(self) -> dict[str, Any] | None:
+        rows = self.table.selectionModel().selectedRows()
+        return self.candidates[rows[0].row()] if rows else None
+
+    def _on_pick(self) -> None:
+        c = self.chosen()
+        self.ok.setEnabled(c is not None)
+        if c is not None:
+            self.ok.setText(f"Reassign to {c['name'].split()[0]}")
+
+    def submit(self) -> None:
+        c = self.chosen()
+        if c is None:
+            self.busy.done("Choose a technician first.", error=True)
+            return
+        self.run_action(f"Reassigning to {c['name']}…", "reassign", lambda: self.reassign(int(c["technician_id"])))
+
+    def on_error(self, exc: ApiError) -> None:
+        if exc.status == 412:
+            self.refresh()

@@ -1,0 +1,509 @@
+"""The late-alert panel: open alerts worst first with live minutes overdue, and two-click actions on each."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import UTC, datetime
+from typing import Any
+
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QRect, QSettings, QSize, Qt, QTimer, Signal
+from PySide6.QtGui import QColor, QFont, QFontMetrics, QIcon, QPainter, QPen
+from PySide6.QtWidgets import (
+    QApplication,
+    QCheckBox,
+    QHBoxLayout,
+    QLabel,
+    QListView,
+    QPushButton,
+    QStackedWidget,
+    QStyle,
+    QStyledItemDelegate,
+    QStyleOptionViewItem,
+    QSystemTrayIcon,
+    QVBoxLayout,
+    QWidget,
+)
+
+from services.api_client import ApiClient, ApiError
+from widgets.alert_dialogs import (
+    CallTechDialog,
+    MessageTechDialog,
+    ReassignDialog,
+    RescheduleDialog,
+    ResolveDialog,
+    _Busy,
+    describe_error,
+)
+from widgets.alert_model import AlertItem, AlertModel, parse_dt
+from widgets.tasks import TaskSet
+
+log = logging.getLogger(__name__)
+SOUND_KEY = "alerts/sound"
+ROW_H = 86
+KIND_COLORS = {"late": "#D55E00", "booking_stale": "#8A5A00", "customer_note": "#0072B2",
+               "change_request": "#6A3D9A", "estimate_approved": "#007A5A"}
+
+
+class AlertDelegate(QStyledItemDelegate):
+    """Paints an alert as a card: coloured badge and minutes, customer, address, tech · window · fix · ETA."""
+
+    def sizeHint(self, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex) -> QSize:
+        return QSize(max(320, option.rect.width()), ROW_H)
+
+    def paint(self, p: QPainter, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex) -> None:
+        model = index.model()
+        it: AlertItem | None = index.data(AlertModel.ItemRole)
+        if it is None or not isinstance(model, AlertModel):
+            return
+        p.save()
+        p.setRenderHint(QPainter.RenderHint.Antialiasing)
+        r = option.rect.adjusted(6, 4, -6, -4)
+        selected = bool(option.state & QStyle.StateFlag.State_Selected)
+        acked = bool(it.alert.get("acknowledged_by"))
+        color = QColor(KIND_COLORS.get(it.kind, "#5B6573"))
+        bg = QColor("#FFF4EC") if it.kind == "late" and not acked else QColor("#FFFFFF")
+        if selected:
+            bg = QColor("#E4F0FB")
+        p.setPen(QPen(QColor("#2B6CB0") if selected else QColor("#D5DBE1"), 2 if selected else 1))
+        p.setBrush(bg)
+        p.drawRoundedRect(r, 6, 6)
+        p.fillRect(QRect(r.left(), r.top() + 1, 5, r.height() - 1), color)
+        x = r.left() + 14
+        base = QFont(option.font)
+        bold = QFont(base)
+        bold.setBold(True)
+        small = QFont(base)
+        small.setPointSizeF(max(7.5, base.pointSizeF() - 0.5))
+        # line 1: badge, title, acknowledgement
+        badge = model.badge(it)
+        p.setFont(bold)
+        fm = QFontMetrics(bold)
+        bw = fm.horizontalAdvance(badge) + 14
+        brect = QRect(x, r.top() + 8, bw, fm.height() + 4)
+        p.setPen(Qt.PenStyle.NoPen)
+        p.setBrush(color if not acked else QColor("#F2E6DE") if it.kind == "late" else QColor("#E8ECF0"))
+        p.drawRoundedRect(brect, 4, 4)
+        p.setPen(QColor("#FFFFFF") if not acked else color)
+        p.drawText(brect, Qt.AlignmentFlag.AlignCenter, badge)
+        ack = model.ack_text(it)
+        p.setFont(small)
+        sfm = QFontMetrics(small)
+        aw = sfm.horizontalAdvance(ack) + 12
+        arect = QRect(r.right() - aw - 8, r.top() + 9, aw, sfm.height() + 2)
+        p.setPen(QColor("#1D7A46") if acked else QColor("#B42318"))
+        p.drawText(arect, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, ack)
+        p.setFont(bold)
+        p.setPen(QColor("#1F2933"))
+        trect = QRect(brect.right() + 10, brect.top(), arect.left() - brect.right() - 16, brect.height())
+        p.drawText(trect, Qt.AlignmentFlag.AlignVCenter, fm.elidedText(model.title(it), Qt.TextElideMode.ElideRight,
+                                                                         trect.width()))
+        # line 2: address; line 3: tech · window · last fix · ETA
+        p.setFont(base)
+        bfm = QFontMetrics(base)
+        y2 = brect.bottom() + 6
+        p.setPen(QColor("#3E4650"))
+        w = r.right() - x - 8
+        p.drawText(QRect(x, y2, w, bfm.height()), Qt.AlignmentFlag.AlignVCenter,
+                   bfm.elidedText(model.address(it) or str(it.alert.get("message", "")), Qt.TextElideMode.ElideRight,
+                                  w))
+        p.setPen(QColor("#5B6573"))
+        p.drawText(QRect(x, y2 + bfm.height() + 3, w, bfm.height()), Qt.AlignmentFlag.AlignVCenter,
+                   bfm.elidedText(model.details(it), Qt.TextElideMode.ElideRight, w))
+        p.restore()
+
+
+class LateAlertPanel(QWidget):
+    """Open alerts, worst first, with Acknowledge / Call / Message / Reassign / Reschedule / Resolve."""
+
+    countChanged = Signal(int)
+    notify = Signal(str, str)
+    appointmentSelected = Signal(int)
+    technicianSelected = Signal(int)
+    appointmentChanged = Signal(dict)  # an appointment the API returned after our change (for the grid)
+
+    def __init__(self, api: ApiClient, parent: QWidget | None = None, time_zone: str | None = None,
+                 tick_ms: int = 5000):
+        super().__init__(parent)
+        self.api = api
+        self.time_zone = time_zone
+        self.tasks = TaskSet()
+        self.model = AlertModel(self, time_zone or "America/Chicago")
+        self.loaded = False
+        self.dialog: Any = None
+        self._fetching: set[int] = set()
+
+        title = QLabel("Alerts")
+        f = title.font()
+        f.setPointSizeF(f.pointSizeF() + 2)
+        f.setBold(True)
+        title.setFont(f)
+        self.count_label = QLabel("")
+        self.count_label.setStyleSheet("color: #5B6573;")
+        self.sound_box = QCheckBox("Sound")
+        self.sound_box.setToolTip("Play a sound when a technician is reported LATE")
+        self.sound_box.setChecked(QSettings().value(SOUND_KEY, False, type=bool))
+        self.sound_box.toggled.connect(lambda on: QSettings().setValue(SOUND_KEY, on))
+        head = QHBoxLayout()
+        head.addWidget(title)
+        head.addWidget(self.count_label)
+        head.addStretch(1)
+        head.addWidget(self.sound_box)
+
+        self.view = QListView()
+        self.view.setModel(self.model)
+        self.view.setItemDelegate(AlertDelegate(self.view))
+        self.view.setUniformItemSizes(True)
+        self.view.setVerticalScrollMode(QListView.ScrollMode.ScrollPerPixel)
+        self.view.setSelectionMode(QListView.SelectionMode.SingleSelection)
+        self.view.setAccessibleName("Open alerts")
+        self.view.setStyleSheet("QListView { background: #F4F6F8; border: none; }")
+        self.view.selectionModel().currentChanged.connect(self._on_current)
+        self.empty = QLabel("No open alerts.\nEvery technician is on time.")
+        self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.empty.setStyleSheet("color: #5B6573; font-size: 11pt; background: #F4F6F8;")
+        self.stack = QStackedWidget()
+        self.stack.addWidget(self.empty)
+        self.stack.addWidget(self.view)
+
+        self.ack_btn = QPushButton("Acknowledge")
+        self.ack_btn.setToolTip("Tell the other dispatchers you are handling this")
+        self.call_btn = QPushButton("Call tech")
+        self.msg_btn = QPushButton("Message tech")
+        self.reassign_btn = QPushButton("Reassign…")
+        self.reschedule_btn = QPushButton("Reschedule…")
+        self.resolve_btn = QPushButton("Resolve…")
+        self.ack_btn.clicked.connect(self.on_acknowledge)
+        self.call_btn.clicked.connect(self.on_call)
+        self.msg_btn.clicked.connect(self.on_message)
+        self.reassign_btn.clicked.connect(self.on_reassign)
+        self.reschedule_btn.clicked.connect(self.on_reschedule)
+        self.resolve_btn.clicked.connect(self.on_resolve)
+        self.buttons = [self.ack_btn, self.call_btn, self.msg_btn, self.reassign_btn, self.reschedule_btn,
+                        self.resolve_btn]
+        row1, row2 = QHBoxLayout(), QHBoxLayout()
+        for b in self.buttons[:3]:
+            row1.addWidget(b)
+        for b in self.buttons[3:]:
+            row2.addWidget(b)
+        self.ack_btn.setStyleSheet("font-weight: 600;")
+        self.busy = _Busy()
+
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(8, 8, 8, 8)
+        lay.addLayout(head)
+        lay.addWidget(self.stack, 1)
+        lay.addLayout(row1)
+        lay.addLayout(row2)
+        lay.addWidget(self.busy)
+
+        self.model.rowsInserted.connect(self._on_count)
+        self.model.rowsRemoved.connect(self._on_count)
+        self.model.modelReset.connect(self._on_count)
+        self.timer = QTimer(self)
+        self.timer.setInterval(tick_ms)
+        self.timer.timeout.connect(self.model.tick)
+        self.timer.start()
+        self.tray: QSystemTrayIcon | None = None
+        self.notify.connect(self._desktop_notify)
+        self._on_count()
+        self._update_buttons()
+
+    # --- loading --------------------------------------------------------------------------------------
+    def start(self) -> None:
+        self.tasks.spawn(self.reload())
+
+    async def reload(self) -> bool:
+        """Load open alerts with their appointments, technicians' phones and latest fixes."""
+        self.busy.working("Loading alerts…")
+        try:
+            if self.time_zone is None:
+                self.time_zone = str((await self.api.company()).get("time_zone") or "America/Chicago")
+                self.model.time_zone = self.time_zone
+            alerts, techs, fixes = await asyncio.gather(self.api.alerts(), self.api.technicians(),
+                                                        self.api.crew_positions())
+            ids = sorted({int(a["appointment_id"]) for a in alerts if a.get("appointment_id")})
+            appts = await asyncio.gather(*(self.api.appointment(i) for i in ids), return_exceptions=True)
+        except ApiError as exc:
+            self.busy.done(describe_error("load alerts", exc), error=True)
+            return False
+        by_id = {i: a for i, a in zip(ids, appts, strict=True) if isinstance(a, dict)}
+        self.model.techs = {int(t["id"]): t for t in techs}
+        now = datetime.now(UTC)
+        skews = []
+        for p in fixes:
+            rec = parse_dt(p["recorded_at"])
+            if rec is None:
+                continue
+            self.model.fixes[int(p["technician_id"])] = (rec, float(p["lat"]), float(p["lng"]))
+            skews.append(now.timestamp() - rec.timestamp() - float(p.get("age_s") or 0))
+        self.model.skew_s = sorted(skews)[len(skews) // 2] if skews else 0.0
+        items = []
+        for a in alerts:
+            created = parse_dt(a.get("created_at"))
+            age = max(0.0, now.timestamp() - self.model.skew_s - created.timestamp()) if created else 0.0
+            items.append(AlertItem(a, by_id.get(int(a["appointment_id"])) if a.get("appointment_id") else None,
+                                   age_at_seen_s=age))
+        self.model.set_all(items)
+        self.loaded = True
+        self.busy.done()
+        if items:
+            self.view.setCurrentIndex(self.model.index(0, 0))
+        self._update_buttons()
+        return True
+
+    # --- live events --------------------------------------------------------------------------------------
+    def handle_event(self, name: str, data: dict[str, Any]) -> None:
+        """Apply one event from the stream (alerts, appointments, positions, technicians)."""
+        if name in ("alert.created", "alert.updated") and "id" in data:
+            if not data.get("open", True):
+                self.model.remove(int(data["id"]))
+                self._update_buttons()
+                return
+            is_new = self.model.row_of(int(data["id"])) is None
+            self.tasks.spawn(self._add_alert(data, announce=is_new and name == "alert.created"))
+        elif name == "appointment.updated" and "id" in data:
+            aid = int(data["id"])
+            if any(it.appointment_id == aid for it in self.model.items):
+                self.tasks.spawn(self.refresh_appointment(aid))
+        elif name == "position.updated" and "technician_id" in data:
+            rec = parse_dt(data.get("recorded_at"))
+            if rec is not None:
+                self.model.set_fix(int(data["technician_id"]), rec, float(data["lat"]), float(data["lng"]))
+        elif name == "technician.updated" and "id" in data:
+            self.tasks.spawn(self._refresh_tech(int(data["id"])))
+
+    async def _add_alert(self, alert: dict[str, Any], announce: bool) -> None:
+        appt = None
+        if alert.get("appointment_id"):
+            try:
+                appt = await self.api.appointment(int(alert["appointment_id"]))
+            except ApiError as exc:
+                log.info("appointment for alert %s unavailable: %s", alert["id"], exc)
+        if self.model.row_of(int(alert["id"])) is None and not alert.get("open", True):
+            return
+        first = self.model.rowCount() == 0
+        self.model.upsert(AlertItem(alert, appt))
+        if first:
+            self.view.setCurrentIndex(self.model.index(0, 0))
+        self._update_buttons()
+        if announce and alert.get("kind") == "late":
+            who = (appt or {}).get("technician_name") or "A technician"
+            where = (appt or {}).get("customer_name") or "a customer"
+            self.notify.emit("Technician running late", f"{who} has not arrived at {where}. {alert.get('message', '')}")
+
+    async def refresh_appointment(self, appt_id: int) -> dict[str, Any] | None:
+        try:
+            appt = await self.api.appointment(appt_id)
+        except ApiError as exc:
+            log.info("appointment %s refresh failed: %s", appt_id, exc)
+            return None
+        self.model.set_appointment(appt)
+        self._update_buttons()
+        return appt
+
+    async def _refresh_tech(self, tech_id: int) -> None:
+        try:
+            self.model.techs[tech_id] = await self.api.technician(tech_id)
+        except ApiError:
+            pass
+
+    # --- selection --------------------------------------------------------------------------------------------
+    def current(self) -> AlertItem | None:
+        idx = self.view.currentIndex()
+        return self.model.item(idx.row()) if idx.isValid() else None
+
+    def select_alert(self, alert_id: int) -> bool:
+        row = self.model.row_of(alert_id)
+        if row is None:
+            return False
+        self.view.setCurrentIndex(self.model.index(row, 0))
+        return True
+
+    def _on_current(self, cur: QModelIndex, _prev: QModelIndex) -> None:
+        self._update_buttons()
+        it = self.model.item(cur.row()) if cur.isValid() else None
+        if it is None:
+            return
+        if it.appointment_id is not None:
+            self.appointmentSelected.emit(it.appointment_id)
+        if it.technician_id is not None:
+            self.technicianSelected.emit(it.technician_id)
+
+    def _on_count(self, *_: Any) -> None:
+        n = self.model.rowCount()
+        late = sum(1 for it in self.model.items if it.kind == "late")
+        self.count_label.setText(f"{n} open" + (f" · {late} late" if late else ""))
+        self.stack.setCurrentWidget(self.view if n else self.empty)
+        self.countChanged.emit(n)
+
+    def _update_buttons(self) -> None:
+        it = self.current()
+        busy = self.tasks.busy and self.busy.bar.isVisible()
+        has_appt = bool(it and it.appt)
+        has_tech = bool(it and it.technician_id is not None)
+        self.ack_btn.setEnabled(bool(it) and not busy and not (it and it.alert.get("acknowledged_by")))
+        self.call_btn.setEnabled(has_tech and not busy)
+        self.msg_btn.setEnabled(has_tech and not busy)
+        self.reassign_btn.setEnabled(has_appt and not busy)
+        self.reschedule_btn.setEnabled(has_appt and not busy)
+        self.resolve_btn.setEnabled(bool(it) and not busy)
+
+    # --- actions (async API; the buttons and dialogs call these) ---------------------------------------------
+    async def _act(self, working: str, verb: str, coro: Any) -> Any:
+        self.busy.working(working)
+        for b in self.buttons:
+            b.setEnabled(False)
+        try:
+            out = await coro
+        except ApiError as exc:
+            self.busy.done(describe_error(verb, exc), error=True)
+            self._update_buttons()
+            raise
+        self.busy.done()
+        self._update_buttons()
+        return out
+
+    async def acknowledge(self, alert_id: int) -> dict[str, Any]:
+        out = await self._act("Acknowledging…", "acknowledge", self.api.acknowledge_alert(alert_id))
+        row = self.model.row_of(alert_id)
+        if row is not None:
+            self.model.items[row].alert = out
+            self.model.changed(row)
+        self.busy.done(f"Acknowledged — other dispatchers see {out.get('acknowledged_by')} is on it.")
+        self._update_buttons()
+        return out
+
+    async def resolve(self, alert_id: int, note: str) -> dict[str, Any]:
+        out = await self._act("Resolving…", "resolve the alert", self.api.resolve_alert(alert_id, note))
+        self.model.remove(alert_id)
+        self.busy.done("Alert resolved.")
+        self._update_buttons()
+        return out
+
+    async def message_tech(self, appt_id: int, message: str) -> dict[str, Any]:
+        out = await self._act("Sending message…", "send the message", self.api.message_tech(appt_id, message))
+        self.busy.done("Message queued — it goes out by SMS now.")
+        return out
+
+    def _version(self, appt_id: int) -> int:
+        it = next((i for i in self.model.items if i.appointment_id == appt_id and i.appt), None)
+        if it is None or it.appt is None:
+            raise ApiError(0, "not_loaded", "the appointment is not loaded yet; try again in a moment")
+        return int(it.appt["version"])
+
+    async def _patch(self, appt_id: int, working: str, verb: str, **changes: Any) -> dict[str, Any]:
+        try:
+            out = await self._act(working, verb, self.api.patch_appointment(appt_id, self._version(appt_id),
+                                                                             **changes))
+        except ApiError as exc:
+            if exc.status == 412:
+                await self.refresh_appointment(appt_id)
+                self.busy.done(describe_error(verb, exc), error=True)
+            raise
+        self.model.set_appointment(out)
+        self.appointmentChanged.emit(out)
+        return out
+
+    async def reassign(self, appt_id: int, technician_id: int) -> dict[str, Any]:
+        out = await self._patch(appt_id, "Reassigning…", "reassign", technician_id=technician_id)
+        self.busy.done(f"Reassigned to {out.get('technician_name')}; the customer and the new tech are told.")
+        if out.get("technician_id") is not None:
+            self.technicianSelected.emit(int(out["technician_id"]))
+        return out
+
+    async def reschedule(self, appt_id: int, start: datetime, end: datetime) -> dict[str, Any]:
+        out = await self._patch(appt_id, "Rescheduling…", "reschedule", window_start=start, window_end=end)
+        self.busy.done("Rescheduled; the customer gets a text with the new time.")
+        return out
+
+    async def candidates(self, appt_id: int) -> list[dict[str, Any]]:
+        return await self.api.reassign_candidates(appt_id)
+
+    def _spawn_action(self, coro: Any) -> None:
+        async def go() -> None:
+            try:
+                await coro
+            except ApiError:
+                pass  # shown in words by _act
+
+        self.tasks.spawn(go())
+
+    # --- button handlers --------------------------------------------------------------------------------------
+    def on_acknowledge(self) -> None:
+        it = self.current()
+        if it is not None:
+            self._spawn_action(self.acknowledge(it.id))
+
+    def _tech(self, it: AlertItem) -> dict[str, Any]:
+        return self.model.techs.get(it.technician_id or -1, {}) if it.technician_id is not None else {}
+
+    def on_call(self) -> None:
+        it = self.current()
+        if it is None or it.appt is None:
+            return
+        tech = self._tech(it)
+        phone = tech.get("phone") or ""
+        name = it.appt.get("technician_name") or "Technician"
+        if not phone:
+            self.busy.done(f"{name} has no phone number on file.", error=True)
+            return
+        self._show(CallTechDialog(name, phone, self))
+
+    def on_message(self) -> None:
+        it = self.current()
+        if it is None or it.appt is None or it.appointment_id is None:
+            return
+        a, appt_id = it.appt, it.appointment_id
+        name = a.get("technician_name") or "Technician"
+        start = parse_dt(a.get("window_start"))
+        from models.timefmt import clock_time
+
+        when = clock_time(start, self.model.time_zone) if start else "the scheduled time"
+        draft = (f"{a.get('customer_name')} at {a.get('address')} expected you at {when}. "
+                 "What's your ETA? Call dispatch if you're held up.")
+        self._show(MessageTechDialog(name, draft, lambda msg: self.message_tech(appt_id, msg), self))
+
+    def on_reassign(self) -> None:
+        it = self.current()
+        if it is None or it.appt is None or it.appointment_id is None:
+            return
+        appt_id = it.appointment_id
+        self._show(ReassignDialog(it.appt, self.model.time_zone, lambda: self.candidates(appt_id),
+                                  lambda tid: self.reassign(appt_id, tid), self))
+
+    def on_reschedule(self) -> None:
+        it = self.current()
+        if it is None or it.appt is None or it.appointment_id is None:
+            return
+        appt_id = it.appointment_id
+        self._show(RescheduleDialog(it.appt, self.model.time_zone,
+                                    lambda s, e: self.reschedule(appt_id, s, e), self))
+
+    def on_resolve(self) -> None:
+        it = self.current()
+        if it is None:
+            return
+        alert_id = it.id
+        self._show(ResolveDialog(f"{self.model.badge(it)}: {self.model.title(it)}",
+                                 lambda note: self.resolve(alert_id, note), self))
+
+    def _show(self, dialog: Any) -> None:
+        self.dialog = dialog
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.open()
+
+    # --- desktop notification ---------------------------------------------------------------------------------
+    def _desktop_notify(self, title: str, text: str) -> None:
+        if QSystemTrayIcon.isSystemTrayAvailable():
+            if self.tray is None:
+                icon = QApplication.windowIcon()
+                self.tray = QSystemTrayIcon(icon if not icon.isNull() else QIcon(), self)
+                self.tray.show()
+            self.tray.showMessage(title, text, QSystemTrayIcon.MessageIcon.Warning, 10000)
+        if self.sound_box.isChecked():
+            QApplication.beep()
+
+    def shutdown(self) -> None:
+        self.timer.stop()
+        self.tasks.cancel()
