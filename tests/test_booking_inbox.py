@@ -73,9 +73,12 @@ def test_end_to_end_counter_proposal(world: Any, qloop: asyncio.AbstractEventLoo
         r = await asyncio.to_thread(portal.post, "/portal/request", data=form(world, service="AC tune-up"),
                                     files=[("photos", ("unit.jpg", jpeg_with_gps(), "image/jpeg"))])
         assert r.status_code == 303, r.text
+        t_post = time.monotonic()
         rid = int(r.headers["location"].split("/")[-1].split("?")[0])
-        await until(lambda: inbox.model.row_of(rid) >= 0, timeout=1.5, what="the request in the inbox")
-        assert time.monotonic() - t0 < 1.0, "the request took more than 1 s to reach the inbox"
+        await until(lambda: inbox.model.row_of(rid) >= 0, timeout=10, what="the request in the inbox")
+        took = time.monotonic() - t0
+        print(f"portal form post → inbox row: {took:.3f} s (post {t_post - t0:.3f} s)")
+        assert took < 1.0, f"the request took {took:.2f} s to reach the inbox"
         assert notices == [("New booking request", "Ann Lee — AC tune-up")]
         assert inbox.unread_count() == 1 and counts[-1] == 1
         row = inbox.model.request(rid)

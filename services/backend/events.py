@@ -53,9 +53,15 @@ class EventBus:
 
         @event.listens_for(session_class, "after_commit")
         def _after_commit(session: Session) -> None:
-            if session.info.pop(_PENDING, False):
+            # Not popped here: every bus attached to the class (several backends in one process) must see it.
+            if session.info.get(_PENDING, False):
                 self.wake()
-            session.info.pop("event_lock", None)
+
+        @event.listens_for(session_class, "after_transaction_end")
+        def _after_end(session: Session, transaction: Any) -> None:
+            if transaction.parent is None:  # the outermost transaction, after every after_commit listener
+                session.info.pop(_PENDING, None)
+                session.info.pop("event_lock", None)
 
         @event.listens_for(session_class, "after_rollback")
         def _after_rollback(session: Session) -> None:
