@@ -205,3 +205,23 @@ def test_portal_pages_need_sign_in_and_render(world) -> None:
     out = c.post("/portal/logout")
     assert out.status_code == 303
     assert c.get("/api/v1/portal/schedule").status_code == 401
+
+
+def test_dispatcher_chooses_shared_visit_photos(world) -> None:
+    d = world.dispatcher
+    aid = world.appt1["id"]
+    ids = add_visit_data(world, aid, world.appt1["job_id"])
+    photos = d.get(f"/api/v1/appointments/{aid}/photos").json()
+    assert [(p["id"], p["shared_with_customer"]) for p in photos] == [(ids["shared_photo"], True),
+                                                                      (ids["private_photo"], False)]
+    assert d.get(photos[1]["url"]).headers["content-type"] == "image/png"
+    c = sign_in(world, world.cust1)
+    r = d.patch(f"/api/v1/appointments/{aid}/photos/{ids['private_photo']}", json={"shared_with_customer": True})
+    assert r.status_code == 200 and r.json()["shared_with_customer"] is True
+    d.patch(f"/api/v1/appointments/{aid}/photos/{ids['shared_photo']}", json={"shared_with_customer": False})
+    assert [p["id"] for p in c.get(f"/api/v1/portal/visits/{aid}").json()["photos"]] == [ids["private_photo"]]
+    assert d.patch(f"/api/v1/appointments/{world.appt2['id']}/photos/{ids['shared_photo']}",
+                   json={"shared_with_customer": True}).status_code == 404
+    bad = d.patch(f"/api/v1/appointments/{aid}/photos/{ids['shared_photo']}", json={"shared_with_customer": "x"})
+    assert bad.status_code == 422 and "shared_with_customer" in bad.json()["error"]["message"]
+    assert world.field1.get(f"/api/v1/appointments/{aid}/photos").status_code == 403
