@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from services.api_client import ApiClient
-from tests.qt_loop import js, qt_loop, run, wait_js, wait_until
+from tests.qt_loop import js, qt_loop, run, spin_until, wait_js, wait_until
 from widgets.crew_map import CrewMap, build_page, initials, leaflet_static_dir
 
 SQLITE = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
@@ -66,4 +66,53 @@ def test_position_update_reaches_page_without_reload(qtbot, world) -> None:  # t
         wait_js(m.view.page(), f"CrewPage.state({t1}).selected", bool, 3)
     finally:
         m.shutdown()
+        run(api.aclose())
+
+
+@SQLITE
+def test_screenshots_with_demo_crew(qtbot, server, artifacts) -> None:  # type: ignore[no-untyped-def]
+    """The map and the alert panel side by side at 1920×1080 with the demo company (LATE alerts live)."""
+    from PySide6.QtWidgets import QSplitter
+
+    from services.backend import demo
+    from widgets.late_alerts import LateAlertPanel
+
+    with server.backend.sessions() as s:
+        demo.seed(s, server.backend)
+        s.commit()
+    server.backend.clock.advance(minutes=40)  # a few technicians are now running late
+    from models.tables import LatestPosition
+
+    with server.backend.sessions() as s:  # fresh fixes for all but two techs (those show greyed out)
+        for i, p in enumerate(s.query(LatestPosition).order_by(LatestPosition.technician_id)):
+            if i not in (4, 9):
+                p.recorded_at = server.backend.clock.now() - timedelta(seconds=10 + 7 * i)
+        s.commit()
+    api = ApiClient(server.url)
+    qt_loop()
+    run(api.login(demo.DISPATCHER_EMAIL, demo.DEMO_PASSWORD))
+    spin_until(lambda: any(a["kind"] == "late" for a in run(api.alerts())), 5, "LATE alerts on the demo board")
+    split = QSplitter()
+    m = CrewMap(api, split, tile_url="", time_zone=demo.TZ)
+    panel = LateAlertPanel(api, split, time_zone=demo.TZ)
+    split.addWidget(m)
+    split.addWidget(panel)
+    split.setSizes([1440, 480])
+    qtbot.addWidget(split)
+    split.resize(1920, 1080)
+    split.show()
+    panel.technicianSelected.connect(m.select_technician)
+    try:
+        m.start()
+        assert run(panel.reload())
+        _map_ready(m)
+        counts = js(m.view.page(), "CrewPage.counts()")
+        assert counts["techs"] == len(demo.TECHS) and counts["sites"] > 10
+        panel._on_current(panel.model.index(0, 0), panel.model.index(0, 0))
+        qtbot.wait(600)
+        split.grab().save(str(artifacts / "crew_map_and_alerts.png"))
+        panel.grab().save(str(artifacts / "late_alerts_panel.png"))
+    finally:
+        m.shutdown()
+        panel.shutdown()
         run(api.aclose())

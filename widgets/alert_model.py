@@ -7,6 +7,7 @@ import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from PySide6.QtCore import QAbstractListModel, QModelIndex, QObject, QPersistentModelIndex, Qt
 
@@ -169,7 +170,10 @@ class AlertModel(QAbstractListModel):
         return str(it.alert.get("message", ""))
 
     def address(self, it: AlertItem) -> str:
-        return str((it.appt or {}).get("address") or "")
+        if it.appt is None:
+            created = parse_dt(it.alert.get("created_at"))
+            return f"Raised {created.astimezone(ZoneInfo(self.time_zone)):%a %b %d, %I:%M %p}" if created else ""
+        return str(it.appt.get("address") or "")
 
     def fix_age_s(self, tech_id: int | None) -> float | None:
         fix = self.fixes.get(tech_id) if tech_id is not None else None
@@ -193,7 +197,7 @@ class AlertModel(QAbstractListModel):
     def details(self, it: AlertItem) -> str:
         a = it.appt
         if not a:
-            return str(it.alert.get("message", ""))
+            return "Open the booking inbox to respond." if it.kind == "booking_stale" else ""
         start, end = parse_dt(a.get("window_start")), parse_dt(a.get("window_end"))
         window = f"{clock_time(start, self.time_zone)}–{clock_time(end, self.time_zone)}" if start and end else ""
         tech = a.get("technician_name") or "Unassigned"

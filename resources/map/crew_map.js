@@ -125,7 +125,7 @@
       renderer: P.renderer, radius: sel ? 14 : 11, weight: sel ? 3 : 1.5,
       color: sel ? "#0F172A" : (stale ? "#7A828C" : "#FFFFFF"), dashArray: stale ? "3 3" : null,
       fillColor: stale ? COLORS.stale : (COLORS[t.status] || COLORS.available), fillOpacity: stale ? 0.85 : 1,
-      opacity: 1, textColor: stale ? "#3E4650" : (t.status === "done" ? "#1F2933" : "#FFFFFF"),
+      opacity: 1, textColor: stale ? "#3E4650" : (t.status === "done" || t.status === "dispatched" || t.status === "en_route" ? "#10212F" : "#FFFFFF"),
       initials: t.initials, late: !!t.late, bubblingMouseEvents: false
     };
   };
