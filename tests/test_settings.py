@@ -125,3 +125,35 @@ def test_per_customer_booking_switch_is_audited(api: Api, world: World) -> None:
     assert r.json()["booking_allowed"] is None
     assert d.patch(f"/api/v1/customers/{cid}", json={"booking_allowed": "maybe"}).status_code == 422
     assert d.patch("/api/v1/customers/99999", json={"booking_allowed": True}).status_code == 404
+
+
+def test_job_contact_signs_in_with_own_link_and_sees_that_job_only(api: Api, world: World) -> None:
+    import re
+
+    d, f = world.dispatcher, world.field1
+    other = world.schedule(world.cust1["id"], world.tech2["id"])  # a second job of the same customer
+    job_id = world.appt1["job_id"]
+    assert d.post(f"/api/v1/jobs/{job_id}/contacts",
+                  json={"name": "Terry Tenant", "phone": "+15125550555", "relation": "tenant"}).status_code == 201
+    a = world.appt1["id"]
+    f.post(f"/api/v1/field/appointments/{a}/confirm")
+    f.post(f"/api/v1/field/appointments/{a}/on-my-way")
+    texts = [n for n in d.get(f"/api/v1/notifications?appointment_id={a}").json()
+             if n["kind"] == "en_route" and n["to"] == "+15125550555"]
+    assert len(texts) == 1 and "is on the way" in texts[0]["body"]
+    assert api.anon.post("/api/v1/portal/magic-link", json={"phone": "(512) 555-0555"}).status_code == 202
+    link = next(n for n in d.get("/api/v1/notifications?limit=50").json()
+                if n["kind"] == "portal_magic_link" and n["to"] == "+15125550555")
+    token = re.search(r"/portal/login/([\w-]+)", link["body"]).group(1)  # type: ignore[union-attr]
+    import httpx
+
+    with httpx.Client(base_url=api.url, follow_redirects=True, timeout=15) as tenant:
+        assert tenant.get(f"/portal/login/{token}").status_code == 200
+        sched = tenant.get("/api/v1/portal/schedule")
+        assert sched.status_code == 200
+        text = sched.text
+        assert f'"id":{a}' in text.replace(" ", "") or str(a) in text
+        ids = {x["id"] for group in ("today", "upcoming", "past") for x in sched.json().get(group, [])
+               if isinstance(x, dict) and "id" in x}
+        assert a in ids and other["id"] not in ids
+        assert tenant.get(f"/api/v1/portal/visits/{other['id']}").status_code == 404
