@@ -1,0 +1,148 @@
+"""Benchmark: 500 techs on the crew map, 50 position updates/s, batched into the page vs rebuilding with folium."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import statistics
+import sys
+import time
+from pathlib import Path
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+os.environ.setdefault("QTWEBENGINE_CHROMIUM_FLAGS", "--no-sandbox --disable-gpu")
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from PySide6.QtCore import QEventLoop, QTimer, QUrl  # noqa: E402
+from PySide6.QtTest import QTest  # noqa: E402
+from PySide6.QtWebEngineWidgets import QWebEngineView  # noqa: E402
+from PySide6.QtWidgets import QApplication  # noqa: E402
+
+CENTER = (30.2672, -97.7431)
+
+
+def js(page, script: str, timeout_ms: int = 10000):  # type: ignore[no-untyped-def]
+    box: list[object] = []
+    page.runJavaScript(f"JSON.stringify({script})", 0, box.append)
+    deadline = time.monotonic() + timeout_ms / 1000
+    while not box and time.monotonic() < deadline:
+        QTest.qWait(5)
+    return json.loads(box[0]) if box and isinstance(box[0], str) else None
+
+
+def wait(pred, timeout_s: float = 30.0) -> None:  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + timeout_s
+    while not pred():
+        if time.monotonic() > deadline:
+            raise SystemExit("timed out")
+        QTest.qWait(10)
+
+
+def rebuild_once(view: QWebEngineView, techs: dict[int, list[float]]) -> float:
+    """The naive way: a new folium map with every tech for each update, loaded into the view."""
+    import folium
+
+    from widgets.crew_map import leaflet_static_dir
+
+    class Offline(folium.Map):
+        default_js = [("leaflet", "leaflet.js")]
+        default_css = [("leaflet_css", "leaflet.css")]
+
+    t0 = time.perf_counter()
+    m = Offline(location=list(CENTER), zoom_start=11, tiles=None, prefer_canvas=True)
+    for tid, (lat, lng) in techs.items():
+        folium.CircleMarker([lat, lng], radius=10, color="#fff", fill=True, fill_color="#E69F00",
+                            tooltip=f"Tech {tid}").add_to(m)
+    html = m.get_root().render()
+    loop = QEventLoop()
+    view.loadFinished.connect(loop.quit)
+    view.setHtml(html, QUrl.fromLocalFile(str(leaflet_static_dir()) + "/"))
+    QTimer.singleShot(30000, loop.quit)
+    loop.exec()
+    view.loadFinished.disconnect(loop.quit)
+    js(view.page(), "1")  # the page has run its scripts
+    return time.perf_counter() - t0
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--techs", type=int, default=500)
+    ap.add_argument("--rate", type=float, default=50.0, help="position updates per second")
+    ap.add_argument("--seconds", type=float, default=10.0)
+    ap.add_argument("--rebuilds", type=int, default=3)
+    args = ap.parse_args()
+    app = QApplication.instance() or QApplication([])
+    from widgets.crew_map import CrewMap
+
+    rng = random.Random(1)
+    m = CrewMap(None, tile_url="", time_zone="America/Chicago")  # type: ignore[arg-type]
+    m.resize(1440, 1000)
+    m.show()
+    wait(lambda: m.page_ready)
+    now_ms = time.time() * 1000
+    statuses = ["en_route", "arrived", "in_progress", "dispatched", "scheduled"]
+    techs = {i: [CENTER[0] + rng.uniform(-0.15, 0.15), CENTER[1] + rng.uniform(-0.18, 0.18)]
+             for i in range(1, args.techs + 1)}
+    m.techs = {i: {"id": i, "name": f"Tech {i} Demo", "active": True} for i in techs}
+    m.positions = {i: {"lat": p[0], "lng": p[1], "fix_ms": now_ms} for i, p in techs.items()}
+    m.appts = {}
+    for i, (lat, lng) in techs.items():
+        m.appts[i] = {"id": i, "technician_id": i, "status": rng.choice(statuses), "status_label": "En Route",
+                      "window_start": "2030-01-01T15:00:00+00:00", "window_end": "2030-01-01T17:00:00+00:00",
+                      "customer_name": f"Customer {i}", "site_lat": lat + 0.01, "site_lng": lng + 0.01,
+                      "address": "1 Main St", "service_type": "Repair", "technician_name": f"Tech {i} Demo"}
+    m.data_ready = True
+    m._pending_techs |= set(techs)
+    m._pending_sites |= set(m.appts)
+    t0 = time.perf_counter()
+    m.flush()
+    wait(lambda: (js(m.view.page(), "CrewPage.counts().techs") or 0) >= args.techs)
+    initial = js(m.view.page(), "CrewPage.stats.lastMs")
+    print(f"initial load: {args.techs} techs + {len(m.appts)} job sites in one batch: {initial:.1f} ms in page "
+          f"({(time.perf_counter() - t0) * 1000:.0f} ms wall)")
+    m.view.page().runJavaScript("CrewPage.stats.batches = 0; CrewPage.stats.totalMs = 0; "
+                                "CrewPage.stats.maxMs = 0; CrewPage.stats.updates = 0;")
+    js(m.view.page(), "1")
+    # Feed events at the target rate through the widget's own path (coalesced, flushed every 250 ms).
+    interval = 1.0 / args.rate
+    sent = 0
+    start = time.perf_counter()
+    next_at = start
+    while time.perf_counter() - start < args.seconds:
+        while time.perf_counter() >= next_at:
+            tid = rng.randint(1, args.techs)
+            p = techs[tid]
+            p[0] += rng.uniform(-0.0008, 0.0008)
+            p[1] += rng.uniform(-0.0008, 0.0008)
+            m.handle_event("position.updated", {"technician_id": tid, "lat": p[0], "lng": p[1],
+                                                "recorded_at": time.strftime("%Y-%m-%dT%H:%M:%S+00:00",
+                                                                             time.gmtime())})
+            sent += 1
+            next_at += interval
+        QTest.qWait(2)
+    QTest.qWait(400)
+    stats = js(m.view.page(), "CrewPage.stats")
+    per_batch = stats["totalMs"] / max(1, stats["batches"])
+    per_update = stats["totalMs"] / max(1, stats["updates"])
+    print(f"live: {sent} updates in {args.seconds:.0f} s → {int(stats['batches'])} batches, "
+          f"{stats['updates'] / max(1, stats['batches']):.1f} updates/batch")
+    print(f"time per batch inside the page (apply + canvas redraw): mean {per_batch:.2f} ms, "
+          f"max {stats['maxMs']:.2f} ms; per update {per_update:.3f} ms")
+    m.shutdown()
+    view = QWebEngineView()
+    view.resize(1440, 1000)
+    view.show()
+    times = [rebuild_once(view, techs) for _ in range(args.rebuilds)]
+    rebuild = statistics.mean(times) * 1000
+    print(f"rebuilding the folium map with {args.techs} markers per update: mean {rebuild:.0f} ms "
+          f"(n={len(times)})")
+    print(f"ratio: one rebuild costs {rebuild / max(per_batch, 1e-6):.0f}× a whole batch and "
+          f"{rebuild / max(per_update, 1e-6):.0f}× per update; at {args.rate:.0f} updates/s a rebuild per update "
+          f"would need {rebuild * args.rate / 1000:.1f} s of work per second")
+    app.processEvents()
+
+
+if __name__ == "__main__":
+    main()
