@@ -157,3 +157,20 @@ def test_job_contact_signs_in_with_own_link_and_sees_that_job_only(api: Api, wor
                if isinstance(x, dict) and "id" in x}
         assert a in ids and other["id"] not in ids
         assert tenant.get(f"/api/v1/portal/visits/{other['id']}").status_code == 404
+
+
+def test_removed_bookable_service_leaves_the_form_and_is_refused(api: Api, world: World) -> None:
+    from tests.booking_support import day, portal_client
+
+    admin = _admin(api)
+    assert admin.patch("/api/v1/settings", json={"bookable_services": ["Leak repair", "Drain cleaning"],
+                                                 "free_text_services": False}).status_code == 200
+    customer = portal_client(world, world.cust1["id"])
+    form = customer.get("/portal/request")
+    assert form.status_code == 200 and "Drain cleaning" in form.text
+    body = {"service_type": "Drain cleaning", "preferred_dates": [day(world, 2)], "time_preference": "morning"}
+    assert customer.post("/api/v1/portal/booking-requests", json=body).status_code == 201
+    assert admin.patch("/api/v1/settings", json={"bookable_services": ["Leak repair"]}).status_code == 200
+    assert "Drain cleaning" not in customer.get("/portal/request").text
+    r = customer.post("/api/v1/portal/booking-requests", json=body)
+    assert r.status_code == 422 and "service_type" in r.text
