@@ -1,0 +1,55 @@
+"""The field simulator moves demo technicians through the real HTTP API within a minute."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from models.tables import StatusEvent
+from services.backend.clock import Clock
+from services.backend.demo import DISPATCHER_EMAIL, seed_if_empty
+from services.backend.embedded import EmbeddedServer
+from services.simulator import Simulator, _step_towards
+from tests.conftest import Api, make_settings
+from tests.tracking_helpers import wait_for
+
+
+def test_street_like_steps_reach_the_target() -> None:
+    lat, lng, done, path = 30.25, -97.75, False, []
+    while not done:
+        lat, lng, done = _step_towards(lat, lng, 30.26, -97.74, 50)
+        path.append((lat, lng))
+    # Manhattan: first only latitude changes, then only longitude.
+    turn = next(i for i, p in enumerate(path) if abs(p[0] - 30.26) < 1e-5)
+    assert all(abs(p[1] + 97.75) < 1e-9 for p in path[:turn])
+    assert abs(path[-1][0] - 30.26) < 1e-5 and abs(path[-1][1] + 97.74) < 1e-5
+
+
+def test_simulator_drives_demo_techs_through_the_field_api(sqlite_url: str) -> None:
+    srv = EmbeddedServer(make_settings(sqlite_url, watchdog_interval_s=1.0), clock=Clock()).start()
+    seed_if_empty(srv.backend)
+    api = Api(srv)
+    disp = api.login(DISPATCHER_EMAIL, "demo1234")
+    before = {p["technician_id"]: (p["lat"], p["lng"]) for p in disp.get("/api/v1/crew/positions").json()}
+    sim = Simulator(lambda: srv.url, speed=20.0, seed=3)
+    sim.start_thread()
+    try:
+        def moved() -> int:
+            now = {p["technician_id"]: (p["lat"], p["lng"]) for p in disp.get("/api/v1/crew/positions").json()}
+            return sum(1 for k, v in now.items() if before.get(k) != v)
+
+        wait_for(lambda: moved() >= 5, timeout=45, interval=0.5)
+        assert len(sim.techs) == 14
+
+        start = srv.backend.clock.now()
+
+        def field_changes() -> list:
+            with srv.backend.sessions() as s:
+                return list(s.scalars(select(StatusEvent).where(StatusEvent.source.in_(["field_app", "geofence"]),
+                                                                StatusEvent.created_at >= start)))
+
+        wait_for(field_changes, timeout=45, interval=0.5)
+        assert sim.positions_sent > 14
+    finally:
+        sim.stop()
+        api.close()
+        srv.stop()
