@@ -316,11 +316,18 @@ class SettingsDialog(QDialog):
     def show_errors(self, details: list[dict[str, str]]) -> None:
         for lbl in self.errors.values():
             lbl.setVisible(False)
+        first = None
         for d in details:
             lbl = self.errors.get(d.get("field", ""))
             if lbl is not None:
                 lbl.setText(d.get("message", ""))
                 lbl.setVisible(True)
+                first = first or lbl
+        if first is not None:  # bring the first problem into view
+            for i in range(self.tabs.count()):
+                if self.tabs.widget(i).isAncestorOf(first):
+                    self.tabs.setCurrentIndex(i)
+                    break
 
     # --- actions --------------------------------------------------------------------------------------------
     async def load(self) -> None:
