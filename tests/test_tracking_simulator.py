@@ -48,7 +48,7 @@ def test_simulator_drives_demo_techs_through_the_field_api(sqlite_url: str) -> N
                                                                 StatusEvent.created_at >= start)))
 
         wait_for(field_changes, timeout=45, interval=0.5)
-        assert sim.positions_sent > 14
+        wait_for(lambda: sim.positions_sent > 28, timeout=30, interval=0.5)
     finally:
         sim.stop()
         api.close()
