@@ -102,7 +102,7 @@ def _page(request: Request, ctx: Ctx, db: Db, user: Any, *, errors: dict[str, st
     prefs = prefs_public(db, c)  # type: ignore[arg-type]
     if values:
         prefs.update(values)
-    return render(request, "portal_preferences.html", status, company=ctx.company(db), preview=user.preview,
+    return render(request, "portal_preferences.html", status, company=ctx.company(db), preview=user.preview, user=user,
                   customer=c, prefs=prefs, errors=errors or {}, saved=saved)
 
 
