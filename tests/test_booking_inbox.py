@@ -15,15 +15,22 @@ from services.api_client import ApiClient
 from tests.booking_support import at, day, form, image, jpeg_with_gps, portal_client, set_company
 
 
-@pytest.fixture
-def qloop(qapp: Any) -> Iterator[asyncio.AbstractEventLoop]:
-    """The Qt-integrated asyncio loop the console runs on (qasync)."""
+@pytest.fixture(scope="session")
+def _session_qloop(qapp: Any) -> Iterator[asyncio.AbstractEventLoop]:
     import qasync
 
     loop = qasync.QEventLoop(qapp, already_running=False)
-    asyncio.set_event_loop(loop)
     yield loop
-    loop.close()
+    loop.close()  # while the QApplication still exists (joins the to_thread() worker threads)
+
+
+@pytest.fixture
+def qloop(_session_qloop: asyncio.AbstractEventLoop) -> Iterator[asyncio.AbstractEventLoop]:
+    """The Qt-integrated asyncio loop the console runs on (qasync), one for the whole session."""
+    asyncio.set_event_loop(_session_qloop)
+    yield _session_qloop
+    # let finished widgets' last callbacks run before Qt deletes them
+    _session_qloop.run_until_complete(asyncio.sleep(0.05))
     asyncio.set_event_loop(None)
 
 
