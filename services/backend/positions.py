@@ -36,10 +36,11 @@ def ingest(session: Session, ctx: Backend, technician_id: int, fixes: list[Posit
          "recorded_at": f.recorded_at, "received_at": now}
         for f in ordered
     ]
-    ins = _insert(session)(Position).values(rows).on_conflict_do_nothing(
+    ins = _insert(session)(Position).on_conflict_do_nothing(
         index_elements=["technician_id", "recorded_at"]
     ).returning(Position.id)
-    stored = len(session.execute(ins).all())  # rowcount is -1 for multi-row inserts on some drivers
+    # executemany with a constant (cached) statement; RETURNING counts what was new (rowcount is unreliable).
+    stored = len(session.connection().execute(ins, rows).all())
     latest = session.get(LatestPosition, technician_id, with_for_update=True)
     newer = [f for f in ordered if latest is None or f.recorded_at > latest.recorded_at]
     moved = None

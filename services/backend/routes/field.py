@@ -13,9 +13,9 @@ from sqlalchemy.exc import IntegrityError
 from models.enums import AppointmentStatus as S
 from models.enums import BioStatus, Source
 from models.schemas import BioIn, PauseIn, PositionsIn
-from models.tables import Appointment, IdempotencyKey, Technician
+from models.tables import Appointment, Technician
 from models.timefmt import day_bounds
-from services.backend import eta_refresh, positions
+from services.backend import eta_refresh, ingest_writer
 from services.backend.appointment_ops import change_status, to_public
 from services.backend.deps import Ctx, Db, Tech, who
 from services.backend.errors import Conflict, Invalid, NotFound
@@ -113,43 +113,18 @@ def post_positions(
     assert user.technician_id is not None
     if idempotency_key is not None and not idempotency_key.strip():
         raise Invalid.field("Idempotency-Key", "must not be blank; use a fresh random value per batch")
-    now = ctx.clock.now()
-    claim: IdempotencyKey | None = None
-    if idempotency_key:
-        prior = _stored_answer(db, user.id, idempotency_key)
-        if prior is not None:
-            return prior
-        # Claim the key first: a concurrent duplicate blocks on the unique index, then replays our answer.
-        claim = IdempotencyKey(user_id=user.id, key=idempotency_key, response={}, created_at=now)
-        try:
-            with db.begin_nested():
-                db.add(claim)
-        except IntegrityError:
-            db.rollback()
-            prior = _stored_answer(db, user.id, idempotency_key)
-            if prior is not None:
-                return prior
+    batch = ingest_writer.Batch(user.id, user.technician_id, body.positions, idempotency_key or None)
+    try:
+        result = ingest_writer.writer(ctx).submit(batch)
+    except IntegrityError:
+        # The same Idempotency-Key arrived at another backend at the same moment: answer what it stored.
+        db.rollback()
+        prior = ingest_writer.stored_answer(db, user.id, idempotency_key) if idempotency_key else None
+        if prior is None:
             raise Conflict("Idempotency-Key: a request with this key is still being processed; retry shortly.",
                            [{"field": "Idempotency-Key", "message": "in use by a request still running"}]) from None
-    result = positions.ingest(db, ctx, user.technician_id, body.positions)
-    due = result.pop("eta_due", [])
-    if claim is not None:
-        claim.response = result
-    try:
-        db.commit()
-    except IntegrityError:
-        db.rollback()
-        prior = _stored_answer(db, user.id, idempotency_key) if idempotency_key else None
-        if prior is None:
-            raise
         return prior
+    due = result.pop("eta_due", [])
     if due:
-        eta_refresh.refresh(ctx, due)
+        eta_refresh.refresh(ctx, due)  # after the commit: a slow ETA service never holds the write lock
     return result
-
-
-def _stored_answer(db: Db, user_id: int, key: str) -> dict[str, Any] | None:
-    prior = db.scalar(select(IdempotencyKey).where(IdempotencyKey.user_id == user_id, IdempotencyKey.key == key))
-    if prior is None or not prior.response:
-        return None
-    return {**prior.response, "replayed": True}
