@@ -164,11 +164,22 @@ def customer_answer(ctx: Backend, db: Db, req: BookingRequest) -> dict[str, Any]
     return ops.to_customer(req, ctx.company(db), len(ops.photo_rows(db, req.id)))
 
 
+def _inline_schema() -> dict[str, Any]:
+    """The JSON body's schema with its $defs inlined (a bare $defs ref would not resolve inside OpenAPI)."""
+    schema = BookingRequestIn.model_json_schema()
+    defs = schema.pop("$defs", {})
+    for prop in schema.get("properties", {}).values():
+        ref = prop.pop("$ref", None)
+        if ref:
+            prop.update(defs[ref.rsplit("/", 1)[-1]])
+    return schema
+
+
 _CREATE_BODY = {
     "requestBody": {
         "required": True,
         "content": {
-            "application/json": {"schema": BookingRequestIn.model_json_schema()},
+            "application/json": {"schema": _inline_schema()},
             "multipart/form-data": {"schema": {
                 "type": "object",
                 "required": ["service_type", "preferred_dates", "time_preference"],
