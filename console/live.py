@@ -21,6 +21,7 @@ log = logging.getLogger(__name__)
 #: Events that may change an appointment block (the LATE flag rides on alerts).
 APPOINTMENT_EVENTS = {"appointment.updated"}
 ALERT_EVENTS = {"alert.created", "alert.updated"}
+MAX_REFETCH = 4  # appointment refetches in flight at once
 
 
 def spawn(coro: Coroutine[Any, Any, Any], tasks: set[asyncio.Task[Any]]) -> asyncio.Task[Any]:
@@ -58,8 +59,8 @@ class LiveSync(QObject):
         self.stream = EventStream(client, on_event=self._on_event, on_refresh=self._on_refresh,
                                   on_state=self._on_state, offline_after_s=offline_after_s,
                                   base_delay_s=base_delay_s, max_delay_s=max_delay_s)
-        self._inflight: set[int] = set()
-        self._again: set[int] = set()
+        self._pending: dict[int, None] = {}
+        self._workers = 0
         self._load_seq = 0
         self.events_handled = 0
         self.last_load_s = 0.0
@@ -126,28 +127,34 @@ class LiveSync(QObject):
         spawn(self.load_day(day), self.tasks)
 
     async def refresh_appointment(self, appt_id: int) -> dict[str, Any] | None:
-        """Refetch one appointment and apply it in place (coalesces bursts for the same id)."""
-        if appt_id in self._inflight:
-            self._again.add(appt_id)
-            return None
-        self._inflight.add(appt_id)
+        """Refetch one appointment now and apply it in place."""
         try:
-            while True:
-                self._again.discard(appt_id)
-                try:
-                    data = await self.client.appointment(appt_id)
-                except ApiError as exc:
-                    if exc.status == 404:
-                        self.model.remove(appt_id)
-                    else:
-                        log.info("refresh of appointment %s failed: %s", appt_id, exc)
-                    return None
-                self.model.upsert(data)
-                self.appointmentRefreshed.emit(appt_id)
-                if appt_id not in self._again:
-                    return data
+            data = await self.client.appointment(appt_id)
+        except ApiError as exc:
+            if exc.status == 404:
+                self.model.remove(appt_id)
+            else:
+                log.info("refresh of appointment %s failed: %s", appt_id, exc)
+            return None
+        self.model.upsert(data)
+        self.appointmentRefreshed.emit(appt_id)
+        return data
+
+    def queue_refresh(self, appt_id: int) -> None:
+        """Coalesce refetches: each id is fetched once however many events name it; few requests in flight."""
+        self._pending[appt_id] = None
+        if self._workers < MAX_REFETCH:
+            self._workers += 1
+            spawn(self._drain(), self.tasks)
+
+    async def _drain(self) -> None:
+        try:
+            while self._pending:
+                appt_id = next(iter(self._pending))
+                del self._pending[appt_id]
+                await self.refresh_appointment(appt_id)
         finally:
-            self._inflight.discard(appt_id)
+            self._workers -= 1
 
     def apply(self, data: dict[str, Any]) -> None:
         """Apply an appointment the API just returned (after our own change)."""
@@ -160,12 +167,15 @@ class LiveSync(QObject):
         if name in APPOINTMENT_EVENTS and "id" in data:
             appt_id = int(data["id"])
             current = self.model.appointment(appt_id)
-            if current is None or int(data.get("version", 0)) > current.version:
-                spawn(self.refresh_appointment(appt_id), self.tasks)
+            version = int(data.get("version", 0))
+            if current is None or version > current.version:
+                if current is not None and data.get("status"):
+                    self.model.patch_status(appt_id, str(data["status"]), version)  # paint now, details follow
+                self.queue_refresh(appt_id)
         elif name in ALERT_EVENTS and data.get("appointment_id") and data.get("kind") == "late":
             appt_id = int(data["appointment_id"])
             if self.model.appointment(appt_id) is not None:
-                spawn(self.refresh_appointment(appt_id), self.tasks)
+                self.queue_refresh(appt_id)
         elif name == "technician.updated" and "id" in data:
             spawn(self._refresh_technician(int(data["id"])), self.tasks)
         self.eventReceived.emit(name, data)

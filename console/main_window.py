@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime, timedelta
 from html import escape
 from typing import Any
 
-from PySide6.QtCore import QByteArray, QSettings, Qt, Signal
+from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QApplication,
@@ -209,6 +209,7 @@ class MainWindow(QMainWindow):
         self.set_user(user_name, server_label)
         sb.addWidget(self.link_label)
         sb.addWidget(self.counts_label)
+        sb.addPermanentWidget(self.bar.legend)
         sb.addPermanentWidget(self.user_label)
 
     def set_user(self, user_name: str, server_label: str) -> None:
@@ -220,7 +221,10 @@ class MainWindow(QMainWindow):
         lv.dayLoaded.connect(self._day_loaded)
         lv.loadFailed.connect(lambda msg: self.banner.show_message(escape(msg), retry=self.refresh))
         lv.unauthorized.connect(self.signInRequested.emit)
-        lv.appointmentRefreshed.connect(lambda _id: self._update_counts())
+        self._counts_timer = QTimer(self, singleShot=True, interval=400)
+        self._counts_timer.timeout.connect(self._update_counts)
+        lv.appointmentRefreshed.connect(lambda _id: self._counts_timer.start()
+                                        if not self._counts_timer.isActive() else None)
         self.bar.dayRequested.connect(self.go_to_day)
         self.bar.filtersChanged.connect(self.view.set_filters)
         self.view.appointmentSelected.connect(self.appointmentSelected.emit)

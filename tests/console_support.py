@@ -42,6 +42,8 @@ def qloop(qapp: QApplication) -> Iterator[asyncio.AbstractEventLoop]:
     while asyncio.all_tasks(loop) and time.monotonic() < deadline:
         qapp.processEvents()
         time.sleep(0.01)
+    asyncio.events._set_running_loop(None)  # other tests (pytest-asyncio) run their own loops
+    asyncio.set_event_loop(None)
 
 
 def run(qtbot: Any, aw: Awaitable[Any], timeout: float = 10.0) -> Any:

@@ -15,13 +15,16 @@ from models.enums import Actor, Source
 from models.tables import Appointment, StatusEvent
 from services.backend.appointment_ops import Who, change_status
 from services.backend.embedded import EmbeddedServer
-from tests.console_support import Console, local_day, qloop, run, token_of  # noqa: F401
+from tests import console_support
+from tests.console_support import Console, local_day, run, token_of
+
+qloop = console_support.qloop  # the shared qasync loop fixture
 
 pytestmark = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 
 
 @pytest.fixture
-def console(qtbot: Any, qloop: Any, world: Any, tmp_path: Path) -> Iterator[Console]:  # noqa: F811
+def console(qtbot: Any, qloop: Any, world: Any, tmp_path: Path) -> Iterator[Console]:
     c = Console(qtbot, world.api.url, token_of(world.dispatcher), tmp_path,
                 day=local_day(world.appt1["window_start"]))
     yield c

@@ -299,11 +299,12 @@ class AppointmentCard(QDialog):
             w.setEnabled(not final)
         contact = [f"<b>{escape(data['customer_name'])}</b>"]
         if data.get("customer_phone"):
-            contact.append(f"📞 <a href='tel:{escape(data['customer_phone'])}'>{escape(data['customer_phone'])}</a>")
+            phone = escape(data["customer_phone"])
+            contact.append(f"Phone: <a href='tel:{phone}'>{phone}</a>")
         if data.get("customer_email"):
-            contact.append(f"✉ {escape(data['customer_email'])}")
+            contact.append(f"Email: {escape(data['customer_email'])}")
         if data.get("address"):
-            contact.append(f"⌂ {escape(data['address'])}")
+            contact.append(f"Address: {escape(data['address'])}")
         self.customer_box.setText("<br>".join(contact))
         self.customer_box.setOpenExternalLinks(True)
         self.desc.setText(escape(data.get("description") or "No description given."))

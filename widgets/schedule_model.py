@@ -164,6 +164,16 @@ class ScheduleModel(QAbstractItemModel):
         self.dataChanged.emit(idx, idx)
         return "moved"
 
+    def patch_status(self, appt_id: int, status: str, version: int) -> bool:
+        """Apply the status an event announced (full details follow from a refetch); False if not newer."""
+        appt = self.appts.get(appt_id)
+        if appt is None or version <= appt.version:
+            return False
+        appt.data = {**appt.data, "status": status, "version": version, "status_label": label_for(status)}
+        idx = self.index_of(appt_id)
+        self.dataChanged.emit(idx, idx)
+        return True
+
     def remove(self, appt_id: int) -> bool:
         row = self._where.get(appt_id)
         if row is None:
