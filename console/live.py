@@ -169,9 +169,16 @@ class LiveSync(QObject):
             current = self.model.appointment(appt_id)
             version = int(data.get("version", 0))
             if current is None or version > current.version:
-                if current is not None and data.get("status"):
-                    self.model.patch_status(appt_id, str(data["status"]), version)  # paint now, details follow
-                self.queue_refresh(appt_id)
+                status = str(data.get("status") or "")
+                # One version step with a new status is a pure status change (reassign/reschedule never change
+                # status): the event says everything the grid shows, so no refetch. Otherwise paint, then refetch.
+                pure = current is not None and version == current.version + 1 and status and status != current.status
+                if current is not None and status:
+                    self.model.patch_status(appt_id, status, version)
+                if not pure:
+                    self.queue_refresh(appt_id)
+                else:
+                    self.appointmentRefreshed.emit(appt_id)
         elif name in ALERT_EVENTS and data.get("appointment_id") and data.get("kind") == "late":
             appt_id = int(data["appointment_id"])
             if self.model.appointment(appt_id) is not None:

@@ -169,7 +169,12 @@ class ScheduleModel(QAbstractItemModel):
         appt = self.appts.get(appt_id)
         if appt is None or version <= appt.version:
             return False
-        appt.data = {**appt.data, "status": status, "version": version, "status_label": label_for(status)}
+        from models.enums import Actor, AppointmentStatus
+        from models.status_machine import allowed_targets
+
+        allowed = [t.value for t in allowed_targets(AppointmentStatus(status), Actor.DISPATCHER)]
+        appt.data = {**appt.data, "status": status, "version": version, "status_label": label_for(status),
+                     "allowed_transitions": allowed}
         idx = self.index_of(appt_id)
         self.dataChanged.emit(idx, idx)
         return True
