@@ -71,9 +71,9 @@ def test_late_threshold_setting_moves_the_alert(api: Api, world: World) -> None:
 
 
 def test_quiet_hours_hold_routine_texts_but_not_the_arrival_ping(api: Api, world: World) -> None:
-    from models.tables import Customer
-
     from zoneinfo import ZoneInfo
+
+    from models.tables import Customer
 
     # Quiet hours around the current local time (overnight windows work too).
     local = datetime.now(UTC).astimezone(ZoneInfo(world.dispatcher.get("/api/v1/company").json()["time_zone"]))

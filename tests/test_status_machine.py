@@ -6,7 +6,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from models.enums import Actor, AppointmentStatus as S, SideEffect
+from models.enums import Actor, SideEffect
+from models.enums import AppointmentStatus as S
 from models.status_machine import (
     FINAL,
     MessageRequired,
@@ -55,7 +56,8 @@ def test_backward_needs_reason_and_pause_needs_message() -> None:
     assert t.backward
     with pytest.raises(MessageRequired):
         check_transition(S.IN_PROGRESS, S.PAUSED, Actor.TECHNICIAN)
-    assert check_transition(S.IN_PROGRESS, S.PAUSED, Actor.TECHNICIAN, customer_message="Part ordered").target == S.PAUSED
+    paused = check_transition(S.IN_PROGRESS, S.PAUSED, Actor.TECHNICIAN, customer_message="Part ordered")
+    assert paused.target == S.PAUSED
 
 
 def test_dispatch_needs_a_technician() -> None:

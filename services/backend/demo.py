@@ -11,11 +11,11 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from models.enums import AppointmentStatus as S, BioStatus, Role
+from models.enums import AppointmentStatus as S
+from models.enums import BioStatus, Role
 from models.tables import (
     Appointment,
     BookingRequest,
-    Company,
     Customer,
     Job,
     LatestPosition,
@@ -241,8 +241,10 @@ def seed(session: Session, ctx: Backend, *, today: date | None = None, rng_seed:
             notes=["The leak is under the kitchen sink.", "Gate code is 4821.", "Dog in the backyard, friendly.",
                    "", "Upstairs unit makes a rattling noise.", "", "Prefer a call before arrival."][k],
             state=state, created_at=created, updated_at=created,
-            proposed_start=datetime.combine(today + timedelta(days=4), time(9), tzinfo=tz) if state == "counter_proposed" else None,
-            proposed_end=datetime.combine(today + timedelta(days=4), time(11), tzinfo=tz) if state == "counter_proposed" else None,
+            proposed_start=(datetime.combine(today + timedelta(days=4), time(9), tzinfo=tz)
+                            if state == "counter_proposed" else None),
+            proposed_end=(datetime.combine(today + timedelta(days=4), time(11), tzinfo=tz)
+                          if state == "counter_proposed" else None),
             response_message={"counter_proposed": "We're booked on your dates — would Thursday morning work?",
                               "declined": "Sorry, we don't service pools. Try a pool specialist."}.get(state, ""),
         ))
@@ -273,7 +275,8 @@ def _walk_status(session: Session, appt: Appointment, target: S, tech: Technicia
                                 actor="system" if source == "geofence" else actor,
                                 actor_name=(tech.name if tech and actor == "technician" else "Dana Whitfield"),
                                 source=source, created_at=t,
-                                customer_message="Part ordered; we'll call to book the follow-up." if step == S.PAUSED else ""))
+                                customer_message=("Part ordered; we'll call to book the follow-up."
+                                                  if step == S.PAUSED else "")))
         prev = step
     appt.status = target.value
     appt.version = 1 + len(steps)

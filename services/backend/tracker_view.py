@@ -51,7 +51,8 @@ def project(points: list[tuple[float, float]]) -> list[tuple[float, float]]:
     span_y = max(max(ys) - min(ys), 0.0005)
     s = min((MAP_W - 2 * MAP_PAD) / span_x, (MAP_H - 2 * MAP_PAD) / span_y)
     cx, cy = (max(xs) + min(xs)) / 2, (max(ys) + min(ys)) / 2
-    return [(round(MAP_W / 2 + (x - cx) * s, 1), round(MAP_H / 2 + (y - cy) * s, 1)) for x, y in zip(xs, ys, strict=True)]
+    return [(round(MAP_W / 2 + (x - cx) * s, 1), round(MAP_H / 2 + (y - cy) * s, 1))
+            for x, y in zip(xs, ys, strict=True)]
 
 
 def map_view(car: tuple[float, float] | None, site: tuple[float, float]) -> dict[str, Any]:
