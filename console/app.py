@@ -80,7 +80,8 @@ class Console:
         assert self.client is not None
         self.live = LiveSync(self.client, ScheduleModel())
         self.window = MainWindow(self.live, settings=self.settings, user_name=user.get("name", ""),
-                                 server_label="Local" if self.server else self.server_url)
+                                 server_label="Local" if self.server else self.server_url,
+                                 role=str(user.get("role") or "dispatcher"))
         closed: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self.window.closing.connect(lambda: closed.done() or closed.set_result(None))
         self.window.signInRequested.connect(self.reauthenticate)
@@ -123,7 +124,7 @@ class Console:
         token = await asyncio.to_thread(local_dispatcher_token, self.server.backend)
         self.server_url = self.server.url
         self.client = ApiClient(self.server.url, token)
-        return {"name": LOCAL_NAME, "role": "dispatcher"}
+        return {"name": LOCAL_NAME, "role": "admin"}
 
     def _start_simulator(self) -> None:
         try:

@@ -1,4 +1,8 @@
-"""Embedded mode: sign in as the local dispatcher in-process, without a password dialog."""
+"""Embedded mode: sign in as the local dispatcher in-process, without a password dialog.
+
+The local user owns this single-seat install, so it is an admin (it may change company settings); its status
+changes are audited as `dispatcher`, like every staff change.
+"""
 
 from __future__ import annotations
 
@@ -22,10 +26,12 @@ def local_dispatcher_token(backend: Backend, *, days: int = 3650) -> str:
     with backend.sessions() as s:
         user = s.scalar(select(User).where(User.email == LOCAL_EMAIL))
         if user is None:
-            user = User(email=LOCAL_EMAIL, name=LOCAL_NAME, role=Role.DISPATCHER,
+            user = User(email=LOCAL_EMAIL, name=LOCAL_NAME, role=Role.ADMIN,
                         password_hash=hash_password(secrets.token_urlsafe(32)), created_at=now)
             s.add(user)
             s.flush()
+        elif user.role != Role.ADMIN:
+            user.role = Role.ADMIN
         token = new_token()
         s.add(ApiToken(token_hash=token_hash(token), user_id=user.id, created_at=now,
                        expires_at=now + timedelta(days=days)))

@@ -88,9 +88,10 @@ class MainWindow(QMainWindow):
     closing = Signal()
 
     def __init__(self, live: LiveSync, *, settings: QSettings | None = None, user_name: str = "",
-                 server_label: str = "", parent: QWidget | None = None):
+                 server_label: str = "", role: str = "dispatcher", parent: QWidget | None = None):
         super().__init__(parent)
         self.live = live
+        self.role = role
         self.api = live.client
         self.settings = settings or QSettings()
         self.tasks: set[asyncio.Task[Any]] = set()
@@ -168,6 +169,10 @@ class MainWindow(QMainWindow):
             "open": self._action("&Open appointment", "Ctrl+O", self._open_selected, "open"),
             "theme": self._action("&Dark theme", "Ctrl+Shift+D", self.toggle_theme, "theme"),
             "signin": self._action("Sign &in again…", None, lambda: self.signInRequested.emit(""), "signin"),
+            "settings": self._action("&Settings…", "Ctrl+,", self.open_settings, "settings",
+                                     "Company, customer portal, notifications, map and ETA"),
+            "preview": self._action("Preview in &portal", "Ctrl+Shift+P", self.preview_selected, "preview",
+                                    "Show the selected appointment as its customer sees it"),
             "quit": self._action("&Quit", QKeySequence.StandardKey.Quit, self.close),
             "reset": self._action("Reset &layout", None, self.reset_layout),
             "keys": self._action("&Keyboard shortcuts", "F1", self.show_shortcuts),
@@ -176,13 +181,13 @@ class MainWindow(QMainWindow):
         a["theme"].setChecked(self.dark)
         mb = self.menuBar()
         m = mb.addMenu("&File")
-        m.addActions([a["signin"]])
+        m.addActions([a["settings"], a["signin"]])
         m.addSeparator()
         m.addAction(a["quit"])
         m = mb.addMenu("&Schedule")
         m.addActions([a["prev"], a["today"], a["next"], a["goto"]])
         m.addSeparator()
-        m.addActions([a["find"], a["open"], a["refresh"]])
+        m.addActions([a["find"], a["open"], a["preview"], a["refresh"]])
         m = mb.addMenu("&View")
         for dock in self.docks.values():
             m.addAction(dock.toggleViewAction())
@@ -196,7 +201,7 @@ class MainWindow(QMainWindow):
         tb.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
         tb.addActions([a["prev"], a["today"], a["next"]])
         tb.addSeparator()
-        tb.addActions([a["refresh"], a["open"]])
+        tb.addActions([a["refresh"], a["open"], a["preview"]])
         tb.addSeparator()
         tb.addAction(a["theme"])
 
@@ -275,6 +280,13 @@ class MainWindow(QMainWindow):
         dock.setWidget(widget)
         self.panels[name] = widget
 
+    def set_panel_count(self, name: str, count: int) -> None:
+        """Show a panel's count in its tab ("Late alerts (3)"); the View menu keeps the plain name."""
+        dock = self.docks.get(name)
+        if dock is not None:
+            dock.setWindowTitle(f"{name} ({count})" if count else name)
+            dock.toggleViewAction().setText(name)
+
     # --- day and link ---------------------------------------------------------------------------------
     def go_to_day(self, day: date) -> None:
         self.bar.set_day(day, self.live.today())
@@ -310,6 +322,30 @@ class MainWindow(QMainWindow):
         self.link_state = state
 
     # --- cards and moves ------------------------------------------------------------------------------
+    def open_settings(self) -> Any:
+        """The Settings dialog; only admins can save company-wide settings (the server enforces it too)."""
+        from console.settings_dialog import SettingsDialog
+
+        dlg = SettingsDialog(self.api, is_admin=self.role == "admin", parent=self)
+        dlg.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dlg.open()
+        spawn(dlg.load(), self.tasks)
+        return dlg
+
+    def preview_selected(self) -> None:
+        """Open the selected appointment in the portal preview panel (what its customer sees)."""
+        panel = self.panels.get("Portal preview")
+        if panel is None:
+            self.banner.show_message("The portal preview is not available in this build.", kind="info")
+            return
+        if self.view.selected_id is None:
+            self.banner.show_message("Select an appointment on the schedule first, then preview it.", kind="info")
+            return
+        dock = self.docks["Portal preview"]
+        dock.show()
+        dock.raise_()
+        panel.open_appointment(self.view.selected_id)  # type: ignore[attr-defined]
+
     def _open_selected(self) -> None:
         if self.view.selected_id is not None:
             self.open_card(self.view.selected_id)

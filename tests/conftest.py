@@ -30,6 +30,27 @@ def artifacts() -> Path:
     return ARTIFACTS
 
 
+@pytest.fixture
+def qloop(qapp: Any) -> Iterator[Any]:
+    """The process's one qasync loop (tests/qt_loop.py), running inside Qt for this test."""
+    from tests.qt_loop import qt_loop, release_loop
+
+    loop = qt_loop()
+    yield loop
+    release_loop()
+
+
+@pytest.fixture(autouse=True)
+def _qt_loop_hygiene() -> Iterator[None]:
+    """Tests that used the shared qasync loop without the fixture still leave it released."""
+    yield
+    import sys
+
+    mod = sys.modules.get("tests.qt_loop")
+    if mod is not None:
+        mod.release_loop()
+
+
 @pytest.fixture(autouse=True)
 def _memory_keyring() -> Iterator[None]:
     """Tests never touch a real keyring: an in-memory backend stands in."""

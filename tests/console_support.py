@@ -4,46 +4,18 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable, Iterator
+from collections.abc import Awaitable
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import pytest
 from PySide6.QtCore import QSettings
-from PySide6.QtWidgets import QApplication
 
 from console.live import LiveSync
 from console.main_window import MainWindow
 from services.api_client import ApiClient
 from widgets.schedule_model import ScheduleModel
-
-_LOOP: list[asyncio.AbstractEventLoop] = []
-
-
-@pytest.fixture
-def qloop(qapp: QApplication) -> Iterator[asyncio.AbstractEventLoop]:
-    """One qasync loop per test session, marked as running: Qt event processing (qtbot.wait*) drives it.
-
-    (A second QEventLoop in the same process crashes Qt, so the loop is shared; each test's tasks are cancelled.)
-    """
-    import qasync
-
-    if not _LOOP:
-        _LOOP.append(qasync.QEventLoop(qapp, already_running=True))
-    loop = _LOOP[0]
-    asyncio.set_event_loop(loop)
-    asyncio.events._set_running_loop(loop)
-    yield loop
-    for task in asyncio.all_tasks(loop):
-        task.cancel()
-    deadline = time.monotonic() + 2
-    while asyncio.all_tasks(loop) and time.monotonic() < deadline:
-        qapp.processEvents()
-        time.sleep(0.01)
-    asyncio.events._set_running_loop(None)  # other tests (pytest-asyncio) run their own loops
-    asyncio.set_event_loop(None)
 
 
 def run(qtbot: Any, aw: Awaitable[Any], timeout: float = 10.0) -> Any:

@@ -1,4 +1,11 @@
-"""Helpers for widget tests: a qasync loop marked running inside Qt, run coroutines and wait on conditions."""
+"""The one qasync loop of the test process, and helpers to run coroutines and wait on conditions.
+
+Qt allows one QEventLoop-driven asyncio loop per process (a second one crashes Qt), so every Qt test shares
+this loop. It is never run with `run_until_complete()` (a nested app.exec() crashes beside WebEngine pages);
+`qt_loop()` marks it as the running loop so its tasks advance whenever Qt processes events (qtbot.wait*,
+spin_until, run). The `qloop`
+fixture in conftest.py resets that after each test so plain pytest-asyncio tests get their own loops.
+"""
 
 from __future__ import annotations
 
@@ -20,9 +27,28 @@ def qt_loop() -> qasync.QEventLoop:
     global _LOOP
     app = QApplication.instance() or QApplication([])
     if _LOOP is None:
-        _LOOP = qasync.QEventLoop(app, already_running=True)
+        _LOOP = qasync.QEventLoop(app, already_running=False)
     asyncio.set_event_loop(_LOOP)
+    if not _LOOP.is_running():
+        asyncio.events._set_running_loop(_LOOP)
     return _LOOP
+
+
+def release_loop() -> None:
+    """After a test: cancel what it left running on the shared loop and unmark it as the running loop."""
+    if _LOOP is None:
+        return
+    app = QApplication.instance()
+    tasks = [t for t in asyncio.all_tasks(_LOOP) if not t.done()]
+    for task in tasks:
+        task.cancel()
+    deadline = time.monotonic() + 2
+    while any(not t.done() for t in tasks) and time.monotonic() < deadline and app is not None:
+        app.processEvents()
+        time.sleep(0.005)
+    if asyncio.events._get_running_loop() is _LOOP:
+        asyncio.events._set_running_loop(None)
+    asyncio.set_event_loop(None)
 
 
 def spin_until(pred: Callable[[], Any], timeout: float = 5.0, what: str = "condition") -> Any:

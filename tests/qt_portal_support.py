@@ -4,23 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import pytest
 from PySide6 import QtWebEngineWidgets  # noqa: F401  (must be imported before the QApplication exists)
-
-
-@pytest.fixture
-def qloop(qapp: Any) -> Iterator[asyncio.AbstractEventLoop]:
-    import qasync
-
-    loop = qasync.QEventLoop(qapp, already_running=False)
-    asyncio.set_event_loop(loop)
-    yield loop
-    asyncio.set_event_loop(None)
 
 
 def wait_for(_loop: Any, predicate: Callable[[], Any], timeout: float = 20, what: str = "condition") -> Any:

@@ -8,11 +8,9 @@ import pytest
 
 from models.tables import Company
 from services.api_client import ApiClient
-from tests import qt_portal_support
 from tests.portal_helpers import sign_in
+from tests.qt_loop import run as run_on_qt
 from tests.qt_portal_support import dress_up, until
-
-qloop = qt_portal_support.qloop  # the qasync loop fixture
 
 
 def _bio(c, appt_id: int):
@@ -83,7 +81,7 @@ def test_bio_approvals_panel(world, qloop, artifacts) -> None:
         w.close()
         # (the shared httpx client closes with the process; qasync has no running loop at teardown)
 
-    qloop.run_until_complete(asyncio.wait_for(scenario(), 60))
+    run_on_qt(scenario(), 60)
 
 
 def test_portal_preview_panel(world, qloop, artifacts) -> None:
@@ -122,4 +120,4 @@ def test_portal_preview_panel(world, qloop, artifacts) -> None:
         w.close()
         # (the shared httpx client closes with the process; qasync has no running loop at teardown)
 
-    qloop.run_until_complete(asyncio.wait_for(scenario(), 90))
+    run_on_qt(scenario(), 90)

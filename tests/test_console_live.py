@@ -15,10 +15,7 @@ from models.enums import Actor, Source
 from models.tables import Appointment, StatusEvent
 from services.backend.appointment_ops import Who, change_status
 from services.backend.embedded import EmbeddedServer
-from tests import console_support
 from tests.console_support import Console, local_day, run, token_of
-
-qloop = console_support.qloop  # the shared qasync loop fixture
 
 pytestmark = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 

@@ -13,11 +13,8 @@ from PySide6.QtWidgets import QLabel, QWidget
 from console.local_auth import local_dispatcher_token
 from console.signin import SignInDialog
 from services.api_client import ApiClient
-from tests import console_support
 from tests.console_support import Console, local_day, run, token_of
 from widgets.schedule_model import ScheduleModel
-
-qloop = console_support.qloop  # the shared qasync loop fixture
 
 SQLITE = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 

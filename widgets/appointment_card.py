@@ -36,8 +36,10 @@ from models.enums import AppointmentStatus as S
 from models.status_machine import ORDER, is_backward
 from models.timefmt import clock_time
 from services.api_client import ApiClient, ApiError
+from widgets.job_contacts import JobContacts
 from widgets.schedule_model import parse_dt
 from widgets.status_colors import LATE_COLOR, label_for, style_for
+from widgets.visit_photos import Widget as VisitPhotos
 
 log = logging.getLogger(__name__)
 
@@ -117,6 +119,18 @@ def describe_changes(before: dict[str, Any], after: dict[str, Any], tz: str) -> 
             return f"{clock_time(parse_dt(d['window_start']), tz)}–{clock_time(parse_dt(d['window_end']), tz)}"
         out.append(f"window {w(before)} → {w(after)}")
     return out or ["details"]
+
+
+def time_on_site(entry: dict[str, Any] | None, tz: str) -> str:
+    """The arrival clock-in in words: "On site since 9:12 AM (34 min)" or "9:12 AM – 10:40 AM (1 h 28 min)"."""
+    if not entry:
+        return "Not on site yet."
+    minutes = int(entry.get("minutes_on_site") or 0)
+    span = f"{minutes // 60} h {minutes % 60} min" if minutes >= 60 else f"{minutes} min"
+    start = clock_time(parse_dt(entry["started_at"]), tz)
+    if entry.get("ended_at"):
+        return f"{start} – {clock_time(parse_dt(entry['ended_at']), tz)} ({span})"
+    return f"On site since {start} ({span} so far)"
 
 
 class AppointmentCard(QDialog):
@@ -204,6 +218,8 @@ class AppointmentCard(QDialog):
         form.addRow("Technician", self.tech_combo)
         form.addRow("Window", row)
         form.addRow("", self.save_btn)
+        self.on_site = QLabel("Not on site yet.", objectName="Muted")
+        form.addRow("Time on site", self.on_site)
         self.body.addWidget(when)
 
         self.customer_box = QLabel(wordWrap=True, objectName="CardSection")
@@ -218,6 +234,11 @@ class AppointmentCard(QDialog):
         self.history = QLabel(wordWrap=True, objectName="History")
         self.history.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.body.addWidget(self._section("Status history", self.history))
+
+        self.contacts = JobContacts(self.api)
+        self.body.addWidget(self._section("Job contacts — also get this job's notifications", self.contacts))
+        self.photos = VisitPhotos(self.api)
+        self.body.addWidget(self._section("Visit photos", self.photos))
 
         msg = QGroupBox("Message the technician")
         ml = QHBoxLayout(msg)
@@ -320,6 +341,11 @@ class AppointmentCard(QDialog):
             f"#{data['id']} · version {data['version']}"
             + (f" · last changed by {data.get('updated_by') or 'someone'} at {clock_time(upd, tz)}" if upd else ""))
         self.setWindowTitle(f"{data['customer_name']} — {data['service_type']}")
+        self.on_site.setText(time_on_site(data.get("time_entry"), tz))
+        if data.get("job_id"):
+            self.contacts.set_job(int(data["job_id"]))
+        if self.photos.appt_id != data["id"]:
+            self.photos.set_appointment(int(data["id"]))
 
     def _build_actions(self, data: dict[str, Any]) -> None:
         while self.actions_row.count():
@@ -463,6 +489,6 @@ class AppointmentCard(QDialog):
         self.notice.show()
 
     def closeEvent(self, event: Any) -> None:
-        for t in list(self.tasks):
+        for t in [*self.tasks, *self.contacts.tasks, *self.photos.tasks]:
             t.cancel()
         super().closeEvent(event)

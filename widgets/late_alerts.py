@@ -8,9 +8,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QRect, QSettings, QSize, Qt, QTimer, Signal
-from PySide6.QtGui import QColor, QFont, QFontMetrics, QIcon, QPainter, QPen
+from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPen
 from PySide6.QtWidgets import (
-    QApplication,
     QCheckBox,
     QHBoxLayout,
     QLabel,
@@ -20,7 +19,6 @@ from PySide6.QtWidgets import (
     QStyle,
     QStyledItemDelegate,
     QStyleOptionViewItem,
-    QSystemTrayIcon,
     QVBoxLayout,
     QWidget,
 )
@@ -36,6 +34,7 @@ from widgets.alert_dialogs import (
     describe_error,
 )
 from widgets.alert_model import AlertItem, AlertModel, parse_dt
+from widgets.desktop_notify import notify_desktop
 from widgets.tasks import TaskSet
 
 log = logging.getLogger(__name__)
@@ -204,7 +203,6 @@ class LateAlertPanel(QWidget):
         self.timer.setInterval(tick_ms)
         self.timer.timeout.connect(self.model.tick)
         self.timer.start()
-        self.tray: QSystemTrayIcon | None = None
         self.notify.connect(self._desktop_notify)
         self._on_count()
         self._update_buttons()
@@ -495,14 +493,7 @@ class LateAlertPanel(QWidget):
 
     # --- desktop notification ---------------------------------------------------------------------------------
     def _desktop_notify(self, title: str, text: str) -> None:
-        if QSystemTrayIcon.isSystemTrayAvailable():
-            if self.tray is None:
-                icon = QApplication.windowIcon()
-                self.tray = QSystemTrayIcon(icon if not icon.isNull() else QIcon(), self)
-                self.tray.show()
-            self.tray.showMessage(title, text, QSystemTrayIcon.MessageIcon.Warning, 10000)
-        if self.sound_box.isChecked():
-            QApplication.beep()
+        notify_desktop(title, text, warning=True, sound=self.sound_box.isChecked())
 
     def shutdown(self) -> None:
         self.timer.stop()

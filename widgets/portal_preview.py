@@ -172,6 +172,20 @@ class Widget(QWidget):
         """The grid's selection changed: follow it when "Follow selected appointment" is on."""
         if not self.follow.isChecked():
             return
+        if self.isVisible():
+            self.open_appointment(appt_id)
+        else:  # the panel is tabbed away: open it when the dispatcher looks (no preview session meanwhile)
+            self._pending = appt_id
+
+    def showEvent(self, event: Any) -> None:
+        super().showEvent(event)
+        pending, self._pending = getattr(self, "_pending", None), None
+        if pending is not None:
+            self.open_appointment(pending)
+
+    def open_appointment(self, appt_id: int) -> None:
+        """Show what this appointment's customer sees (their schedule, visit summary or live tracker)."""
+        self._pending = None
         self.target = {"appointment_id": appt_id}
         self._open()
 

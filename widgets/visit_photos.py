@@ -76,6 +76,7 @@ class Widget(QWidget):
             item.setToolTip("Shared with the customer" if p["shared_with_customer"] else "Only your team sees this")
             self.model.appendRow(item)
         self._loading = False
+        self.view.setVisible(bool(photos))
         self.hint.setText("No photos from this visit yet." if not photos else
                           "Tick the photos the customer should see in their visit summary.")
         self._emit_count()
