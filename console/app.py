@@ -36,8 +36,13 @@ def run(args: argparse.Namespace) -> int:
     app.setQuitOnLastWindowClosed(False)
     app.setWindowIcon(theme.icon("app"))
     theme.apply(app, QSettings().value("theme/dark", False, type=bool))
+    # The Qt loop is set for this thread only (qasync.run would install a global policy on Python 3.11, and the
+    # embedded backend's thread would then get a Qt loop too).
+    loop = qasync.QEventLoop(app)
+    asyncio.set_event_loop(loop)
     try:
-        return int(qasync.run(Console(args, app).main()))
+        with loop:
+            return int(loop.run_until_complete(Console(args, app).main()))
     except KeyboardInterrupt:
         return 130
 

@@ -43,7 +43,8 @@ class ScheduleBar(QFrame):
         self.next_btn.setToolTip("Next day (Alt+Right)")
         self.date_edit = QDateEdit(calendarPopup=True)
         self.date_edit.setDisplayFormat("dddd, MMMM d, yyyy")
-        self.date_edit.setMinimumWidth(190)
+        longest = self.date_edit.fontMetrics().horizontalAdvance("Wednesday, September 30, 2026")
+        self.date_edit.setMinimumWidth(longest + 44)  # room for the calendar button
         self.date_edit.setToolTip("Pick a day (Ctrl+G)")
         for b in (self.prev_btn, self.next_btn):
             b.setFixedWidth(40)

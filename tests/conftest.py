@@ -40,6 +40,27 @@ def qloop(qapp: Any) -> Iterator[Any]:
     release_loop()
 
 
+def pytest_sessionfinish(session: Any, exitstatus: int) -> None:
+    import sys
+
+    mod = sys.modules.get("tests.qt_loop")
+    if mod is not None:
+        mod.close_loop()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _cheap_password_hashing() -> Iterator[None]:
+    """Argon2 with its production cost takes ~0.1 s per hash here; tests log in hundreds of times."""
+    from argon2 import PasswordHasher
+
+    from services.backend import security
+
+    previous = security._hasher
+    security._hasher = PasswordHasher(time_cost=1, memory_cost=8192, parallelism=1)
+    yield
+    security._hasher = previous
+
+
 @pytest.fixture(autouse=True)
 def _qt_loop_hygiene() -> Iterator[None]:
     """Tests that used the shared qasync loop without the fixture still leave it released."""

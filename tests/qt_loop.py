@@ -92,3 +92,16 @@ def wait_js(view_page: Any, script: str, pred: Callable[[Any], Any] = bool, time
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out after {timeout} s; {script[:60]} gave {value!r}")
         QTest.qWait(30)
+
+
+def close_loop() -> None:
+    """End of the session: close the shared loop while Qt still exists (joins its QThread executor workers —
+    a QThread destroyed while running aborts the process)."""
+    global _LOOP
+    if _LOOP is None:
+        return
+    release_loop()
+    try:
+        _LOOP.close()
+    finally:
+        _LOOP = None

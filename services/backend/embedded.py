@@ -65,7 +65,9 @@ class EmbeddedServer:
 
     def _run(self) -> None:
         assert self._server is not None and self._sock is not None
-        asyncio.run(self._server.serve(sockets=[self._sock]))
+        # A plain selector loop whatever the global policy is (the console runs a Qt loop in the main thread).
+        with asyncio.Runner(loop_factory=asyncio.SelectorEventLoop) as runner:
+            runner.run(self._server.serve(sockets=[self._sock]))
 
     def wait_healthy(self, timeout: float) -> None:
         deadline = time.monotonic() + timeout

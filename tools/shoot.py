@@ -1,0 +1,59 @@
+"""Start the real console (as `python main.py ARGS` would), screenshot the main window after a while, quit.
+
+    QT_QPA_PLATFORM=offscreen python tools/shoot.py --demo --data-dir /tmp/demo --wait 40 --out shot.png
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from PySide6 import QtWebEngineWidgets  # noqa: E402,F401  (before the QApplication)
+from PySide6.QtCore import QTimer  # noqa: E402
+from PySide6.QtWidgets import QApplication  # noqa: E402
+
+import main  # noqa: E402
+
+
+def shoot() -> int:
+    p = argparse.ArgumentParser()
+    p.add_argument("--wait", type=float, default=30)
+    p.add_argument("--out", default="console.png")
+    p.add_argument("--size", default="1920x1080")
+    p.add_argument("--tab", action="append", default=[], help="dock to raise before the shot (repeatable)")
+    ours, rest = p.parse_known_args()
+    w, h = (int(x) for x in ours.size.split("x"))
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+
+    def window():  # type: ignore[no-untyped-def]
+        from console.main_window import MainWindow
+
+        return next((x for x in app.topLevelWidgets() if isinstance(x, MainWindow)), None)
+
+    def size_it() -> None:
+        win = window()
+        if win is None:
+            QTimer.singleShot(500, size_it)
+            return
+        win.resize(w, h)
+
+    def grab() -> None:
+        win = window()
+        if win is None:
+            print("no main window yet", file=sys.stderr)
+            app.exit(1)
+            return
+        for name in ours.tab:
+            win.docks[name].raise_()
+        QTimer.singleShot(1500, lambda: (win.grab().save(ours.out), print("saved", ours.out), win.close()))
+
+    QTimer.singleShot(1000, size_it)
+    QTimer.singleShot(int(ours.wait * 1000), grab)
+    return main.main(rest)
+
+
+if __name__ == "__main__":
+    raise SystemExit(shoot())
