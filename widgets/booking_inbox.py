@@ -91,7 +91,7 @@ class BookingInbox(QWidget):
         top.addWidget(QLabel("Show"))
         top.addWidget(self.filter)
         top.addWidget(self.reload_btn)
-        split = QSplitter(Qt.Orientation.Horizontal)
+        self.split = split = QSplitter(Qt.Orientation.Horizontal)
         split.addWidget(self.table)
         split.addWidget(self.detail)
         split.setStretchFactor(0, 3)
@@ -105,6 +105,14 @@ class BookingInbox(QWidget):
         self.ticker.setInterval(60_000)
         self.ticker.timeout.connect(self.model.tick)
         self.ticker.start()
+
+    def resizeEvent(self, event: Any) -> None:
+        """Side by side when there is room; list above details in a narrow dock."""
+        super().resizeEvent(event)
+        want = Qt.Orientation.Horizontal if self.width() >= 1000 else Qt.Orientation.Vertical
+        if self.split.orientation() != want:
+            self.split.setOrientation(want)
+            self.split.setSizes([3, 2] if want == Qt.Orientation.Horizontal else [1, 1])
 
     # --- loading ---
     def reload(self) -> None:

@@ -18,6 +18,7 @@ from services.backend.appointment_ops import (
     bump,
     change_status,
     check_version,
+    day_list,
     history,
     open_late_ids,
     parse_if_match,
@@ -66,12 +67,7 @@ def list_appointments(
     tz = ctx.company(db).time_zone
     day = date or ctx.clock.now().astimezone(__import__("zoneinfo").ZoneInfo(tz)).date()
     start, end = day_bounds(day, tz)
-    stmt = select(Appointment).where(Appointment.window_start >= start, Appointment.window_start < end)
-    if technician_id is not None:
-        stmt = stmt.where(Appointment.technician_id == technician_id)
-    appts = list(db.scalars(stmt.order_by(Appointment.window_start, Appointment.id)))
-    late = open_late_ids(db)
-    return [to_public(a, late=a.id in late) for a in appts]
+    return day_list(db, start, end, technician_id)
 
 
 @router.post("", status_code=201)
