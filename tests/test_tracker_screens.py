@@ -16,6 +16,7 @@ from models.tables import Technician
 from services.backend.demo import logo_png, portrait_png
 from services.backend.embedded import EmbeddedServer
 from tests.conftest import Api, World
+from tests.qt_portal_support import wait_for
 from tests.tracking_helpers import approach, ensure_tracker, fix, post_fixes
 
 SITE = (30.2650, -97.7440)
@@ -23,16 +24,7 @@ pytestmark = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 
 
 def pump(predicate: Callable[[], Any], timeout: float = 20.0) -> Any:
-    from PySide6.QtCore import QCoreApplication, QEventLoop
-
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        QCoreApplication.processEvents(QEventLoop.ProcessEventsFlag.AllEvents, 30)
-        time.sleep(0.01)
-    raise AssertionError("timed out")
+    return wait_for(None, predicate, timeout)
 
 
 class Phone:
