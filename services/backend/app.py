@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from services.backend import watchdog
 from services.backend.clock import Clock
 from services.backend.context import Backend
-from services.backend.db import make_engine, make_sessionmaker, normalise_url, upgrade_schema
+from services.backend.db import make_engine, make_read_engine, make_sessionmaker, normalise_url, upgrade_schema
 from services.backend.errors import error_body, install_error_handlers
 from services.backend.events import EventBus
 from services.backend.routes import alerts, appointments, auth, events, field, staff
@@ -56,8 +56,10 @@ def build_backend(settings: Settings, clock: Clock | None = None) -> Backend:
     bus.attach(Session)
     from services.eta import provider_from_settings
 
+    read_engine = make_read_engine(settings.db_url)
     return Backend(settings=settings, clock=clock or Clock(), engine=engine, sessions=sessions, bus=bus,
-                   eta=provider_from_settings(settings), instance_id=uuid.uuid4().hex[:12])
+                   eta=provider_from_settings(settings), instance_id=uuid.uuid4().hex[:12],
+                   read_sessions=make_sessionmaker(read_engine) if read_engine is not None else None)
 
 
 def create_app(settings: Settings | None = None, clock: Clock | None = None) -> FastAPI:

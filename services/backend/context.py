@@ -26,6 +26,11 @@ class Backend:
     public_url: str = ""
     instance_id: str = ""
     extras: dict[str, Any] = field(default_factory=dict)
+    read_sessions: sessionmaker[Session] | None = None  # read-only, lock-free (SQLite); None: use `sessions`
+
+    def reader(self) -> Session:
+        """A session for reads that never write (the token lookup on every request)."""
+        return (self.read_sessions or self.sessions)()
 
     def company(self, session: Session) -> Company:
         company = session.get(Company, 1)

@@ -35,7 +35,8 @@ def get_db(ctx: Ctx) -> Iterator[Session]:
 Db = Annotated[Session, Depends(get_db)]
 
 
-def current_user(request: Request, ctx: Ctx, db: Db) -> User:
+def current_user(request: Request, ctx: Ctx) -> User:
+    """The signed-in user, read outside the request's own transaction (returned detached, columns loaded)."""
     auth = request.headers.get("authorization", "")
     scheme, _, token = auth.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
@@ -43,16 +44,17 @@ def current_user(request: Request, ctx: Ctx, db: Db) -> User:
             "Sign in first: send 'Authorization: Bearer <token>' from POST /api/v1/auth/login.",
             headers={"WWW-Authenticate": "Bearer"},
         )
-    row = db.scalar(select(ApiToken).where(ApiToken.token_hash == token_hash(token.strip())))
-    if row is None or row.expires_at <= ctx.clock.now():
-        raise Unauthorized(
-            "Your session has expired or the token is not valid. Sign in again.",
-            headers={"WWW-Authenticate": "Bearer"},
-        )
-    user = db.get(User, row.user_id)
-    if user is None or not user.active:
-        raise Unauthorized("This account is disabled. Ask an administrator.")
-    db.commit()  # end the read transaction: SQLite transactions hold the write lock (BEGIN IMMEDIATE)
+    with ctx.reader() as db:
+        row = db.scalar(select(ApiToken).where(ApiToken.token_hash == token_hash(token.strip())))
+        if row is None or row.expires_at <= ctx.clock.now():
+            raise Unauthorized(
+                "Your session has expired or the token is not valid. Sign in again.",
+                headers={"WWW-Authenticate": "Bearer"},
+            )
+        user = db.get(User, row.user_id)
+        if user is None or not user.active:
+            raise Unauthorized("This account is disabled. Ask an administrator.")
+        db.commit()  # end the snapshot (commit, not rollback: rollback would expire the loaded columns)
     return user
 
 

@@ -91,6 +91,10 @@ class EmbeddedServer:
         if self._sock is not None:
             self._sock.close()
         self.backend.engine.dispose()
+        if self.backend.read_sessions is not None:
+            bind = self.backend.read_sessions.kw.get("bind")
+            if bind is not None:
+                bind.dispose()
 
 
 def sqlite_url(path: Path) -> str:
