@@ -125,3 +125,37 @@ def test_card_job_contacts_time_on_site_and_photos(qtbot: Any, qloop: Any, world
         card.close()
     finally:
         c.close()
+
+
+@SQLITE
+def test_card_chooses_which_visit_photos_the_customer_sees(qtbot: Any, qloop: Any, world: Any,
+                                                           tmp_path: Path) -> None:
+    from PySide6.QtCore import Qt
+
+    from tests.portal_helpers import add_visit_data
+    from widgets.visit_photos import PHOTO_ID_ROLE
+
+    appt = world.appt1
+    ids = add_visit_data(world, appt["id"], appt["job_id"])
+    c = Console(qtbot, world.api.url, token_of(world.dispatcher), tmp_path, day=local_day(appt["window_start"]))
+    try:
+        card = c.window.open_card(appt["id"])
+        photos = card.photos
+        qtbot.waitUntil(lambda: photos.model.rowCount() == 2, timeout=5000)
+        qtbot.waitUntil(lambda: all(not photos.model.item(r).icon().isNull() for r in range(2)), timeout=5000)
+        by_id = {photos.model.item(r).data(PHOTO_ID_ROLE): photos.model.item(r) for r in range(2)}
+        assert by_id[ids["shared_photo"]].checkState() == Qt.CheckState.Checked
+        assert by_id[ids["private_photo"]].checkState() == Qt.CheckState.Unchecked
+        by_id[ids["private_photo"]].setCheckState(Qt.CheckState.Checked)  # the dispatcher ticks it
+        by_id[ids["shared_photo"]].setCheckState(Qt.CheckState.Unchecked)  # … and unticks the other
+
+        def shared() -> list[int]:
+            rows = world.dispatcher.get(f"/api/v1/appointments/{appt['id']}/photos").json()
+            return [p["id"] for p in rows if p["shared_with_customer"]]
+
+        qtbot.waitUntil(lambda: shared() == [ids["private_photo"]], timeout=5000)
+        qtbot.waitUntil(lambda: photos.message.text() in ("Shared with the customer.",
+                                                           "No longer shown to the customer."), timeout=5000)
+        card.close()
+    finally:
+        c.close()
