@@ -185,7 +185,22 @@ class LiveSync(QObject):
                 self.queue_refresh(appt_id)
         elif name == "technician.updated" and "id" in data:
             spawn(self._refresh_technician(int(data["id"])), self.tasks)
+        elif name == "settings.updated" and {"name", "phone", "time_zone"} & set(data.get("changed") or []):
+            spawn(self._refresh_company(), self.tasks)
         self.eventReceived.emit(name, data)
+
+    async def _refresh_company(self) -> None:
+        """Another console changed the company profile: a new time zone redraws the day in it."""
+        try:
+            company = await self.client.company()
+        except ApiError as exc:
+            log.info("company refresh failed: %s", exc)
+            return
+        moved = company.get("time_zone") != self.company.get("time_zone")
+        self.company = company
+        if moved:
+            self.model.set_time_zone(self.tz)
+            self.request_day(self.model.day)
 
     async def _refresh_technician(self, tech_id: int) -> None:
         try:

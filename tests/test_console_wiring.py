@@ -159,3 +159,30 @@ def test_card_chooses_which_visit_photos_the_customer_sees(qtbot: Any, qloop: An
         card.close()
     finally:
         c.close()
+
+
+@SQLITE
+def test_company_settings_changed_elsewhere_apply_live(qtbot: Any, qloop: Any, world: Any, tmp_path: Path) -> None:
+    from tests.conftest import add_user
+    from tests.qt_loop import js
+
+    add_user(world.api.server, "ada@example.com", "adminpass1", "admin", "Ada Admin")
+    admin = world.api.login("ada@example.com", "adminpass1")
+    c = Console(qtbot, world.api.url, token_of(world.dispatcher), tmp_path)
+    try:
+        made = wire(c.window, c.live)
+        crew = made["Crew map"]
+        qtbot.waitUntil(lambda: crew.page_ready and crew.data_ready, timeout=15000)
+        # Another console's admin sets the map tiles and the company's time zone.
+        r = admin.patch("/api/v1/settings", json={"tile_url": "http://tiles.invalid/{z}/{x}/{y}.png",
+                                                  "time_zone": "America/Denver"})
+        assert r.status_code == 200, r.text
+        qtbot.waitUntil(lambda: crew.tile_url == "http://tiles.invalid/{z}/{x}/{y}.png", timeout=5000)
+        qtbot.waitUntil(lambda: crew.page_ready, timeout=15000)
+        assert js(crew.view.page(), "document.documentElement.innerHTML.includes('tiles.invalid')") is True
+        qtbot.waitUntil(lambda: c.live.tz == "America/Denver" and c.model.time_zone == "America/Denver",
+                        timeout=5000)
+        late = made["Late alerts"]
+        qtbot.waitUntil(lambda: late.model.time_zone == "America/Denver", timeout=5000)
+    finally:
+        c.close()

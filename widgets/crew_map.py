@@ -126,6 +126,8 @@ class CrewMap(QWidget):
         super().__init__(parent)
         self.api = api
         self.time_zone = time_zone
+        # The company's tile URL (Settings → Map and ETA) wins; the last one seen starts the page meanwhile.
+        self._company_tiles = tile_url is None
         self.tile_url = tile_url if tile_url is not None else str(QSettings().value(SETTINGS_KEY, OSM_TILES) or "")
         self.tasks = TaskSet()
         self.techs: dict[int, dict[str, Any]] = {}
@@ -181,10 +183,34 @@ class CrewMap(QWidget):
         self.timer.setInterval(flush_ms)
         self.timer.timeout.connect(self.flush)
         self.timer.start()
+        self._build_page()
+
+    def _build_page(self) -> None:
+        """(Re)build the Leaflet page; data already loaded is pushed again once it has loaded."""
+        self.page_ready = False
         self.view.setHtml(build_page(self.tile_url), QUrl.fromLocalFile(str(leaflet_static_dir()) + "/"))
+
+    def use_tile_url(self, url: str) -> None:
+        """Switch the map's tiles (an empty URL: no tiles, a plain grid)."""
+        if url == self.tile_url:
+            return
+        self.tile_url = url
+        QSettings().setValue(SETTINGS_KEY, url)
+        self._build_page()
+
+    async def _company_tile_url(self) -> None:
+        if not self._company_tiles:
+            return
+        try:
+            settings = await self.api.get_settings()
+        except ApiError:
+            return  # keep the last known tiles
+        if "tile_url" in settings:
+            self.use_tile_url(str(settings.get("tile_url") or ""))
 
     # --- loading ------------------------------------------------------------------------------------------
     def start(self) -> None:
+        self.tasks.spawn(self._company_tile_url())
         self.tasks.spawn(self.reload())
 
     async def reload(self) -> bool:
@@ -274,6 +300,9 @@ class CrewMap(QWidget):
     # --- live updates --------------------------------------------------------------------------------------
     def handle_event(self, name: str, data: dict[str, Any]) -> None:
         """Feed one event from the stream; changes are coalesced and flushed every FLUSH_MS."""
+        if name == "settings.updated" and "tile_url" in (data.get("changed") or []):
+            self.tasks.spawn(self._company_tile_url())
+            return
         if name == "position.updated" and "technician_id" in data:
             tid = int(data["technician_id"])
             fix = _dt(data["recorded_at"]).timestamp() * 1000 if data.get("recorded_at") else time.time() * 1000

@@ -253,6 +253,10 @@ class LateAlertPanel(QWidget):
     # --- live events --------------------------------------------------------------------------------------
     def handle_event(self, name: str, data: dict[str, Any]) -> None:
         """Apply one event from the stream (alerts, appointments, positions, technicians)."""
+        if name == "settings.updated" and "time_zone" in (data.get("changed") or []):
+            self.time_zone = None  # reload reads the company's new zone
+            self.tasks.spawn(self.reload())
+            return
         if name in ("alert.created", "alert.updated") and "id" in data:
             if not data.get("open", True):
                 self.model.remove(int(data["id"]))
