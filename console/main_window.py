@@ -302,6 +302,13 @@ class MainWindow(QMainWindow):
 
     def _day_loaded(self, day: date) -> None:
         self.bar.set_day(day, self.live.today())
+        if len(self.live.model.lanes) <= 1:  # only the Unassigned lane: a new install
+            self.view.empty_text = ("No appointments on this day, and no technicians yet.\n"
+                                    "Technicians and jobs arrive from your team's server, online booking and the "
+                                    "field app.\nTo look around first, start the console with --demo.")
+        else:
+            self.view.empty_text = f"No appointments on {day:%A, %B} {day.day}."
+        self.view.viewport().update()
         lanes = [(ln.tech_id, ln.name) for ln in self.live.model.lanes]
         self.bar.set_technicians(lanes)
         self.view.set_filters(*self.bar.filters())

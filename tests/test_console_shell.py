@@ -173,6 +173,7 @@ def test_panels_selection_bus_and_settings(qtbot: Any, qloop: Any, world: Any, t
         with qtbot.waitSignal(c.live.dayLoaded, timeout=5000):
             qtbot.keyClick(w, Qt.Key.Key_Right, Qt.KeyboardModifier.AltModifier)
         assert c.model.day == day + timedelta(days=1) and not c.model.appts
+        assert w.view.empty_text.startswith("No appointments on ")  # an empty day says so
         w.toggle_theme()
         w.close()
         s = QSettings(str(tmp_path / "console.ini"), QSettings.Format.IniFormat)

@@ -58,6 +58,8 @@ class ScheduleView(QAbstractScrollArea):
         self.pph = MIN_PX_PER_HOUR
         self._origin = 0.0
         self._vis: list[int] = []
+        #: Shown on a day without appointments (the window sets it; empty: nothing is drawn).
+        self.empty_text = "No appointments on this day."
         self._vis_pos: dict[int, int] = {}
         self._tracks: dict[int, tuple[dict[int, int], int]] = {}
         self._tech_filter: set[int | None] | None = None
@@ -337,7 +339,24 @@ class ScheduleView(QAbstractScrollArea):
         p.setClipping(False)
         self._paint_gutter(p, first, last, clip, text, grid)
         self._paint_header(p, text, grid)
+        if not self.model.appts and self.empty_text:
+            self._paint_empty(p, vw, text)
         p.end()
+
+    def _paint_empty(self, p: QPainter, vw: int, text: QColor) -> None:
+        """An empty day says so (and how data arrives), instead of a blank grid."""
+        muted = QColor(text)
+        muted.setAlpha(150)
+        p.setPen(muted)
+        top = HEADER + max(1, len(self._vis)) * ROW_H + 24
+        box = QRect(GUTTER + 24, top, max(200, vw - GUTTER - 48), 120)
+        flags = Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop | Qt.TextFlag.TextWordWrap
+        used = p.boundingRect(box, flags, self.empty_text).adjusted(-16, -10, 16, 10)
+        p.setBrush(self.palette().color(QPalette.ColorRole.Base))
+        p.setPen(QPen(QColor(text.red(), text.green(), text.blue(), 40), 1))
+        p.drawRoundedRect(used, 8, 8)
+        p.setPen(muted)
+        p.drawText(box, flags, self.empty_text)
 
     def _paint_block(self, p: QPainter, a: Appt, r: QRectF) -> None:
         st = style_for(a.status, self.dark)
