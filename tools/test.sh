@@ -39,6 +39,25 @@ export DISPATCH_TEST_PG_URL="postgresql://postgres:postgres@127.0.0.1:${PGPORT}/
 
 echo "== Python packages"
 python3 -m pip install -q --disable-pip-version-check -e '.[test]'
+# PySide6 6.12 split WebEngine/Pdf into their own wheels; if an image came with 6.12, downgrading to our pin
+# leaves those 6.12 wheels behind over 6.11's files. Remove them and restore the pinned Qt files.
+PYSIDE_VER=$(python3 -c "import importlib.metadata as m; print(m.version('PySide6'))")
+STRAY=$(python3 -c '
+import importlib.metadata as m
+want, stray = m.version("PySide6"), []
+for name in ("PySide6_WebEngine", "PySide6_Pdf"):
+    try:
+        if not m.version(name).startswith(want):
+            stray.append(name)
+    except m.PackageNotFoundError:
+        pass
+print(" ".join(stray))')
+if [ -n "$STRAY" ]; then
+  echo "removing $STRAY (not PySide6 $PYSIDE_VER) and restoring PySide6 $PYSIDE_VER's files"
+  python3 -m pip uninstall -q -y $STRAY
+  python3 -m pip install -q --disable-pip-version-check --force-reinstall --no-deps "PySide6==$PYSIDE_VER" \
+    "PySide6_Essentials==$PYSIDE_VER" "PySide6_Addons==$PYSIDE_VER" "shiboken6==$PYSIDE_VER"
+fi
 
 echo "== lint"
 python3 -m ruff check .
