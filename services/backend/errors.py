@@ -6,9 +6,9 @@ import logging
 from typing import Any
 
 from fastapi import FastAPI, Request
-from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic_core import to_jsonable_python
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 log = logging.getLogger(__name__)
@@ -114,7 +114,7 @@ _TYPE_HINTS = {
 
 
 def error_body(code: str, message: str, details: Any = None) -> dict[str, Any]:
-    return {"error": {"code": code, "message": message, "details": jsonable_encoder(details)}}
+    return {"error": {"code": code, "message": message, "details": to_jsonable_python(details, fallback=str)}}
 
 
 def _field_name(loc: tuple[Any, ...] | list[Any]) -> str:
