@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QRect, QSettings, QSize, Qt, QTimer, Signal
-from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPen
+from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPalette, QPen
 from PySide6.QtWidgets import (
     QCheckBox,
     QHBoxLayout,
@@ -44,6 +44,15 @@ KIND_COLORS = {"late": "#D55E00", "booking_stale": "#8A5A00", "customer_note": "
                "change_request": "#6A3D9A", "estimate_approved": "#007A5A"}
 
 
+#: Card colours for light and dark palettes (the kind colour stays the same: it is the signal).
+LIGHT_INK = {"bg": "#FFFFFF", "late_bg": "#FFF4EC", "selected_bg": "#E4F0FB", "border": "#D5DBE1",
+             "selected_border": "#2B6CB0", "acked_late_badge": "#F2E6DE", "acked_badge": "#E8ECF0",
+             "acked": "#1D7A46", "new": "#B42318", "title": "#1F2933", "text": "#3E4650", "muted": "#5B6573"}
+DARK_INK = {"bg": "#23272E", "late_bg": "#3A2A20", "selected_bg": "#1E3A5A", "border": "#3A414B",
+            "selected_border": "#5AA0E6", "acked_late_badge": "#4A3A30", "acked_badge": "#3A414B",
+            "acked": "#5BC58A", "new": "#FF8A7A", "title": "#E6EAEE", "text": "#C3CAD2", "muted": "#9AA4AF"}
+
+
 class AlertDelegate(QStyledItemDelegate):
     """Paints an alert as a card: coloured badge and minutes, customer, address, tech · window · fix · ETA."""
 
@@ -61,10 +70,12 @@ class AlertDelegate(QStyledItemDelegate):
         selected = bool(option.state & QStyle.StateFlag.State_Selected)
         acked = bool(it.alert.get("acknowledged_by"))
         color = QColor(KIND_COLORS.get(it.kind, "#5B6573"))
-        bg = QColor("#FFF4EC") if it.kind == "late" and not acked else QColor("#FFFFFF")
+        dark = option.palette.color(QPalette.ColorRole.Window).lightness() < 128
+        ink = DARK_INK if dark else LIGHT_INK
+        bg = QColor(ink["late_bg"] if it.kind == "late" and not acked else ink["bg"])
         if selected:
-            bg = QColor("#E4F0FB")
-        p.setPen(QPen(QColor("#2B6CB0") if selected else QColor("#D5DBE1"), 2 if selected else 1))
+            bg = QColor(ink["selected_bg"])
+        p.setPen(QPen(QColor(ink["selected_border"] if selected else ink["border"]), 2 if selected else 1))
         p.setBrush(bg)
         p.drawRoundedRect(r, 6, 6)
         p.fillRect(QRect(r.left(), r.top() + 1, 5, r.height() - 1), color)
@@ -81,7 +92,7 @@ class AlertDelegate(QStyledItemDelegate):
         bw = fm.horizontalAdvance(badge) + 14
         brect = QRect(x, r.top() + 8, bw, fm.height() + 4)
         p.setPen(Qt.PenStyle.NoPen)
-        p.setBrush(color if not acked else QColor("#F2E6DE") if it.kind == "late" else QColor("#E8ECF0"))
+        p.setBrush(color if not acked else QColor(ink["acked_late_badge"] if it.kind == "late" else ink["acked_badge"]))
         p.drawRoundedRect(brect, 4, 4)
         p.setPen(QColor("#FFFFFF") if not acked else color)
         p.drawText(brect, Qt.AlignmentFlag.AlignCenter, badge)
@@ -90,10 +101,10 @@ class AlertDelegate(QStyledItemDelegate):
         sfm = QFontMetrics(small)
         aw = sfm.horizontalAdvance(ack) + 12
         arect = QRect(r.right() - aw - 8, r.top() + 9, aw, sfm.height() + 2)
-        p.setPen(QColor("#1D7A46") if acked else QColor("#B42318"))
+        p.setPen(QColor(ink["acked"] if acked else ink["new"]))
         p.drawText(arect, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, ack)
         p.setFont(bold)
-        p.setPen(QColor("#1F2933"))
+        p.setPen(QColor(ink["title"]))
         trect = QRect(brect.right() + 10, brect.top(), arect.left() - brect.right() - 16, brect.height())
         p.drawText(trect, Qt.AlignmentFlag.AlignVCenter, fm.elidedText(model.title(it), Qt.TextElideMode.ElideRight,
                                                                          trect.width()))
@@ -101,12 +112,12 @@ class AlertDelegate(QStyledItemDelegate):
         p.setFont(base)
         bfm = QFontMetrics(base)
         y2 = brect.bottom() + 6
-        p.setPen(QColor("#3E4650"))
+        p.setPen(QColor(ink["text"]))
         w = r.right() - x - 8
         p.drawText(QRect(x, y2, w, bfm.height()), Qt.AlignmentFlag.AlignVCenter,
                    bfm.elidedText(model.address(it) or str(it.alert.get("message", "")), Qt.TextElideMode.ElideRight,
                                   w))
-        p.setPen(QColor("#5B6573"))
+        p.setPen(QColor(ink["muted"]))
         p.drawText(QRect(x, y2 + bfm.height() + 3, w, bfm.height()), Qt.AlignmentFlag.AlignVCenter,
                    bfm.elidedText(model.details(it), Qt.TextElideMode.ElideRight, w))
         p.restore()
@@ -138,7 +149,7 @@ class LateAlertPanel(QWidget):
         f.setBold(True)
         title.setFont(f)
         self.count_label = QLabel("")
-        self.count_label.setStyleSheet("color: #5B6573;")
+        self.count_label.setStyleSheet("color: palette(placeholder-text);")
         self.sound_box = QCheckBox("Sound")
         self.sound_box.setToolTip("Play a sound when a technician is reported LATE")
         self.sound_box.setChecked(QSettings().value(SOUND_KEY, False, type=bool))
@@ -156,11 +167,11 @@ class LateAlertPanel(QWidget):
         self.view.setVerticalScrollMode(QListView.ScrollMode.ScrollPerPixel)
         self.view.setSelectionMode(QListView.SelectionMode.SingleSelection)
         self.view.setAccessibleName("Open alerts")
-        self.view.setStyleSheet("QListView { background: #F4F6F8; border: none; }")
+        self.view.setStyleSheet("QListView { background: palette(window); border: none; }")
         self.view.selectionModel().currentChanged.connect(self._on_current)
         self.empty = QLabel("No open alerts.\nEvery technician is on time.")
         self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.empty.setStyleSheet("color: #5B6573; font-size: 11pt; background: #F4F6F8;")
+        self.empty.setStyleSheet("color: palette(placeholder-text); font-size: 11pt; background: palette(window);")
         self.stack = QStackedWidget()
         self.stack.addWidget(self.empty)
         self.stack.addWidget(self.view)
