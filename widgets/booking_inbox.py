@@ -75,6 +75,8 @@ class BookingInbox(QWidget):
         self.table.verticalHeader().setDefaultSectionSize(30)
         self.table.setAlternatingRowColors(True)
         self.table.setShowGrid(False)
+        self.table.setWordWrap(False)  # one line per request; long names elide (full text in the tooltip/details)
+        self.table.setTextElideMode(Qt.TextElideMode.ElideRight)
         hh = self.table.horizontalHeader()
         hh.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         hh.setStretchLastSection(False)
