@@ -114,8 +114,8 @@ class _ActionDialog(QDialog):
     def on_error(self, exc: ApiError) -> None:
         """Hook for dialogs that reload after a failure."""
 
-    def submit(self) -> None:
-        raise NotImplementedError
+    #: Each concrete dialog (message, resolve, reschedule, reassign) defines what OK does.
+    submit: Callable[[], None]
 
 
 class CallTechDialog(QDialog):

@@ -489,6 +489,8 @@ class AppointmentCard(QDialog):
         self.notice.show()
 
     def closeEvent(self, event: Any) -> None:
-        for t in [*self.tasks, *self.contacts.tasks, *self.photos.tasks]:
+        for t in list(self.tasks):
             t.cancel()
+        self.contacts.tasks.cancel()
+        self.photos.tasks.cancel()
         super().closeEvent(event)

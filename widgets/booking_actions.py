@@ -111,8 +111,8 @@ class ActionForm(QWidget):
     def validate(self) -> str:
         return ""
 
-    def call(self) -> Callable[[], Awaitable[dict[str, Any]]]:
-        raise NotImplementedError
+    #: Each concrete form (Accept, Counter, Decline) defines the request it sends.
+    call: Callable[[], Callable[[], Awaitable[dict[str, Any]]]]
 
 
 class WindowForm(ActionForm):

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Awaitable
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal
@@ -21,6 +19,7 @@ from PySide6.QtWidgets import (
 )
 
 from services.api_client import ApiClient, ApiError
+from widgets.tasks import TaskSet
 
 CONTACT_ID_ROLE = Qt.ItemDataRole.UserRole + 1
 
@@ -43,7 +42,7 @@ class JobContacts(QWidget):
         super().__init__(parent)
         self.api = api
         self.job_id: int | None = None
-        self.tasks: set[asyncio.Future[Any]] = set()
+        self.tasks = TaskSet()
         lay = QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
         self.model = QStandardItemModel(self)
@@ -85,16 +84,11 @@ class JobContacts(QWidget):
         lay.addWidget(self.message)
         self._set_rows([])
 
-    def _spawn(self, coro: Awaitable[Any]) -> None:
-        task = asyncio.ensure_future(coro)
-        self.tasks.add(task)
-        task.add_done_callback(self.tasks.discard)
-
     def set_job(self, job_id: int) -> None:
         if job_id == self.job_id:
             return
         self.job_id = job_id
-        self._spawn(self._load(job_id))
+        self.tasks.spawn(self._load(job_id))
 
     async def _load(self, job_id: int) -> None:
         try:
@@ -132,7 +126,7 @@ class JobContacts(QWidget):
             self._say("Type the contact's name first.", error=True)
             self.name.setFocus()
             return
-        self._spawn(self._add(self.job_id, fields))
+        self.tasks.spawn(self._add(self.job_id, fields))
 
     async def _add(self, job_id: int, fields: dict[str, Any]) -> None:
         self.add_btn.setEnabled(False)
@@ -154,7 +148,7 @@ class JobContacts(QWidget):
         if self.job_id is None or not idx.isValid():
             self._say("Select the contact to remove first.", error=True)
             return
-        self._spawn(self._remove(self.job_id, int(idx.data(CONTACT_ID_ROLE)), idx.data()))
+        self.tasks.spawn(self._remove(self.job_id, int(idx.data(CONTACT_ID_ROLE)), idx.data()))
 
     async def _remove(self, job_id: int, contact_id: int, label: str) -> None:
         self.remove_btn.setEnabled(False)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Awaitable
 from typing import Any
 
 from PySide6.QtCore import QSize, Qt, Signal
@@ -11,6 +9,7 @@ from PySide6.QtGui import QIcon, QPixmap, QStandardItem, QStandardItemModel
 from PySide6.QtWidgets import QLabel, QListView, QVBoxLayout, QWidget
 
 from services.api_client import ApiClient, ApiError
+from widgets.tasks import TaskSet
 
 PHOTO_ID_ROLE = Qt.ItemDataRole.UserRole + 1
 THUMB = 120
@@ -25,7 +24,7 @@ class Widget(QWidget):
         super().__init__(parent)
         self.api = api
         self.appt_id: int | None = None
-        self.tasks: set[asyncio.Future[Any]] = set()
+        self.tasks = TaskSet()
         self._loading = False
         lay = QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
@@ -48,14 +47,9 @@ class Widget(QWidget):
         self.message.setWordWrap(True)
         lay.addWidget(self.message)
 
-    def _spawn(self, coro: Awaitable[Any]) -> None:
-        task = asyncio.ensure_future(coro)
-        self.tasks.add(task)
-        task.add_done_callback(self.tasks.discard)
-
     def set_appointment(self, appt_id: int) -> None:
         self.appt_id = appt_id
-        self._spawn(self._load(appt_id))
+        self.tasks.spawn(self._load(appt_id))
 
     async def _load(self, appt_id: int) -> None:
         try:
@@ -81,7 +75,7 @@ class Widget(QWidget):
                           "Tick the photos the customer should see in their visit summary.")
         self._emit_count()
         for p in photos:
-            self._spawn(self._thumb(appt_id, p["id"]))
+            self.tasks.spawn(self._thumb(appt_id, p["id"]))
 
     async def _thumb(self, appt_id: int, photo_id: int) -> None:
         try:
@@ -114,7 +108,7 @@ class Widget(QWidget):
         if self._loading or self.appt_id is None:
             return
         shared = item.checkState() == Qt.CheckState.Checked
-        self._spawn(self._save(self.appt_id, int(item.data(PHOTO_ID_ROLE)), shared))
+        self.tasks.spawn(self._save(self.appt_id, int(item.data(PHOTO_ID_ROLE)), shared))
 
     async def _save(self, appt_id: int, photo_id: int, shared: bool) -> None:
         item = self._item(photo_id)
