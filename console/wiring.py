@@ -12,7 +12,6 @@ from PySide6.QtWidgets import QWidget
 
 from console.live import LiveSync, spawn
 from console.main_window import MainWindow
-from widgets.desktop_notify import notify_desktop
 
 log = logging.getLogger(__name__)
 
@@ -32,7 +31,7 @@ def wire(window: MainWindow, live: LiveSync) -> dict[str, QWidget]:
     A panel may offer: `handle_event(name, data)` (every SSE event, plus `stream.refresh` after a full reload),
     signals `appointmentSelected(int)` / `technicianSelected(int)` (drive the grid), slots
     `select_appointment(int)` / `show_appointment(int)` / `select_technician(int)` (follow the grid),
-    `countChanged(int)` (shown in the dock's tab), `notify(title, text)` (desktop notification),
+    `countChanged(int)` (shown in the dock's tab),
     `appointmentChanged(dict)` (an appointment the panel changed, applied to the grid), and `refresh()`.
     """
     made: dict[str, QWidget] = {}
@@ -70,9 +69,6 @@ def _join(widget: Any, window: MainWindow, live: LiveSync) -> None:
     count = getattr(widget, "countChanged", None)
     if count is not None and hasattr(count, "connect"):
         count.connect(lambda n, name=name: window.set_panel_count(name, int(n)))
-    notify = getattr(widget, "notify", None)
-    if notify is not None and hasattr(notify, "connect") and not hasattr(widget, "_desktop_notify"):
-        notify.connect(lambda title, text: notify_desktop(title, text))
     changed = getattr(widget, "appointmentChanged", None)
     if changed is not None and hasattr(changed, "connect"):
         changed.connect(live.apply)

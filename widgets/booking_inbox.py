@@ -23,6 +23,7 @@ from models.booking_machine import CONSOLE_LABELS
 from services.api_client import ApiClient, ApiError
 from widgets.booking_detail import BookingDetail
 from widgets.booking_model import COL_AGE, COL_CUSTOMER, COL_DATES, COL_STATE, BookingModel, IdRole, StateFilter
+from widgets.desktop_notify import notify_desktop
 
 BOOKING_EVENTS = {"booking.created", "booking.updated"}
 STYLE = """
@@ -51,6 +52,7 @@ class BookingInbox(QWidget):
         self.proxy = StateFilter(self)
         self.proxy.setSourceModel(self.model)
         self.model.unreadChanged.connect(self.countChanged)
+        self.notify.connect(notify_desktop)
         self.model.unreadChanged.connect(lambda _n: self._count_text())
         self.title = QLabel("Booking requests")
         self.title.setStyleSheet("font-size: 16px; font-weight: 700;")

@@ -40,6 +40,7 @@ class Widget(QWidget):
         self.api = api
         self.tasks: set[asyncio.Future[Any]] = set()
         self.target: dict[str, int] = {}
+        self._pending: int | None = None  # grid selection made while the panel was hidden
         self.setObjectName("portalPreview")
         self._build()
         self._search_timer = QTimer(self, singleShot=True, interval=250)
@@ -179,7 +180,7 @@ class Widget(QWidget):
 
     def showEvent(self, event: Any) -> None:
         super().showEvent(event)
-        pending, self._pending = getattr(self, "_pending", None), None
+        pending, self._pending = self._pending, None
         if pending is not None:
             self.open_appointment(pending)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cache
@@ -63,20 +64,30 @@ def open_late_ids(session: Session, appointment_ids: list[int] | None = None) ->
 def to_public(appt: Appointment, *, late: bool = False, detail: bool = False) -> dict[str, Any]:
     """The dispatcher's view of an appointment."""
     job, cust, tech = appt.job, appt.job.customer, appt.technician
-    return _public(appt.id, appt.version, appt.job_id, appt.technician_id, tech.name if tech else None, cust.id,
-                   cust.name, cust.phone, cust.email, job.address or cust.address, job.service_type,
-                   job.description, job.internal_notes, job.source, job.source_partner, appt.window_start,
-                   appt.window_end, appt.status, appt.site_lat, appt.site_lng, appt.eta_at, appt.customer_message,
-                   appt.updated_at, appt.updated_by, late=late)
+    return _public({
+        "id": appt.id, "version": appt.version, "job_id": appt.job_id, "technician_id": appt.technician_id,
+        "technician_name": tech.name if tech else None, "customer_id": cust.id, "customer_name": cust.name,
+        "customer_phone": cust.phone, "customer_email": cust.email, "address": job.address or cust.address,
+        "service_type": job.service_type, "description": job.description, "internal_notes": job.internal_notes,
+        "source": job.source, "source_partner": job.source_partner, "window_start": appt.window_start,
+        "window_end": appt.window_end, "status": appt.status, "site_lat": appt.site_lat, "site_lng": appt.site_lng,
+        "eta_at": appt.eta_at, "customer_message": appt.customer_message, "updated_at": appt.updated_at,
+        "updated_by": appt.updated_by,
+    }, late)
 
 
-#: The columns `day_list` reads, in `_public`'s argument order (no ORM objects: a 10,000-row day loads fast).
-_LIST_COLUMNS = (Appointment.id, Appointment.version, Appointment.job_id, Appointment.technician_id, Technician.name,
-                 Customer.id, Customer.name, Customer.phone, Customer.email, func.coalesce(
-                     func.nullif(Job.address, ""), Customer.address), Job.service_type, Job.description,
-                 Job.internal_notes, Job.source, Job.source_partner, Appointment.window_start,
-                 Appointment.window_end, Appointment.status, Appointment.site_lat, Appointment.site_lng,
-                 Appointment.eta_at, Appointment.customer_message, Appointment.updated_at, Appointment.updated_by)
+#: What `day_list` reads, named as `_public` expects (plain rows, no ORM objects: a 10,000-row day loads fast).
+_LIST_COLUMNS = (
+    Appointment.id, Appointment.version, Appointment.job_id, Appointment.technician_id,
+    Technician.name.label("technician_name"), Customer.id.label("customer_id"),
+    Customer.name.label("customer_name"), Customer.phone.label("customer_phone"),
+    Customer.email.label("customer_email"),
+    func.coalesce(func.nullif(Job.address, ""), Customer.address).label("address"),
+    Job.service_type, Job.description, Job.internal_notes, Job.source, Job.source_partner,
+    Appointment.window_start, Appointment.window_end, Appointment.status, Appointment.site_lat,
+    Appointment.site_lng, Appointment.eta_at, Appointment.customer_message, Appointment.updated_at,
+    Appointment.updated_by,
+)
 
 
 def day_list(session: Session, start: datetime, end: datetime, technician_id: int | None = None
@@ -89,8 +100,8 @@ def day_list(session: Session, start: datetime, end: datetime, technician_id: in
     if technician_id is not None:
         stmt = stmt.where(Appointment.technician_id == technician_id)
     late = open_late_ids(session)
-    return [_public(*row, late=row[0] in late)
-            for row in session.execute(stmt.order_by(Appointment.window_start, Appointment.id))]
+    rows = session.execute(stmt.order_by(Appointment.window_start, Appointment.id)).mappings()
+    return [_public(row, row["id"] in late) for row in rows]
 
 
 @cache
@@ -98,40 +109,20 @@ def _dispatcher_targets(status: str) -> tuple[str, ...]:
     return tuple(s.value for s in allowed_targets(S(status), Actor.DISPATCHER))
 
 
-def _public(appt_id: int, version: int, job_id: int, technician_id: int | None, technician_name: str | None,
-            customer_id: int, customer_name: str, customer_phone: str, customer_email: str, address: str,
-            service_type: str, description: str, internal_notes: str, source: str, source_partner: str,
-            window_start: datetime, window_end: datetime, status: str, site_lat: float | None,
-            site_lng: float | None, eta_at: datetime | None, customer_message: str, updated_at: datetime | None,
-            updated_by: str | None, *, late: bool) -> dict[str, Any]:
+def _public(f: Mapping[str, Any], late: bool) -> dict[str, Any]:
+    """The public dict (fixed key order) from an appointment's fields, plus labels, allowed moves and LATE."""
+    status = f["status"]
     return {
-        "id": appt_id,
-        "version": version,
-        "job_id": job_id,
-        "technician_id": technician_id,
-        "technician_name": technician_name,
-        "customer_id": customer_id,
-        "customer_name": customer_name,
-        "customer_phone": customer_phone,
-        "customer_email": customer_email,
-        "address": address,
-        "service_type": service_type,
-        "description": description,
-        "internal_notes": internal_notes,
-        "source": source,
-        "source_partner": source_partner,
-        "window_start": window_start,
-        "window_end": window_end,
-        "status": status,
-        "status_label": CONSOLE_LABELS[S(status)],
-        "allowed_transitions": list(_dispatcher_targets(status)),
-        "site_lat": site_lat,
-        "site_lng": site_lng,
-        "eta_at": eta_at,
-        "late": late,
-        "customer_message": customer_message,
-        "updated_at": updated_at,
-        "updated_by": updated_by,
+        "id": f["id"], "version": f["version"], "job_id": f["job_id"], "technician_id": f["technician_id"],
+        "technician_name": f["technician_name"], "customer_id": f["customer_id"],
+        "customer_name": f["customer_name"], "customer_phone": f["customer_phone"],
+        "customer_email": f["customer_email"], "address": f["address"], "service_type": f["service_type"],
+        "description": f["description"], "internal_notes": f["internal_notes"], "source": f["source"],
+        "source_partner": f["source_partner"], "window_start": f["window_start"], "window_end": f["window_end"],
+        "status": status, "status_label": CONSOLE_LABELS[S(status)],
+        "allowed_transitions": list(_dispatcher_targets(status)), "site_lat": f["site_lat"],
+        "site_lng": f["site_lng"], "eta_at": f["eta_at"], "late": late, "customer_message": f["customer_message"],
+        "updated_at": f["updated_at"], "updated_by": f["updated_by"],
     }
 
 

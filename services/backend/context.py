@@ -32,6 +32,12 @@ class Backend:
         """A session for reads that never write (the token lookup on every request)."""
         return (self.read_sessions or self.sessions)()
 
+    def dispose(self) -> None:
+        """Close every pooled database connection."""
+        self.engine.dispose()
+        if self.read_sessions is not None:
+            self.read_sessions.kw["bind"].dispose()
+
     def company(self, session: Session) -> Company:
         company = session.get(Company, 1)
         if company is None:

@@ -90,11 +90,7 @@ class EmbeddedServer:
             self._thread.join(timeout)
         if self._sock is not None:
             self._sock.close()
-        self.backend.engine.dispose()
-        if self.backend.read_sessions is not None:
-            bind = self.backend.read_sessions.kw.get("bind")
-            if bind is not None:
-                bind.dispose()
+        self.backend.dispose()
 
 
 def sqlite_url(path: Path) -> str:
