@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from PySide6.QtCore import QSettings, Qt
 from PySide6.QtWidgets import QLabel, QWidget
@@ -63,7 +64,8 @@ def test_main_window_screenshot_with_demo_data(qtbot: Any, qloop: Any, server: A
     from services.backend.demo import seed_if_empty
 
     seed_if_empty(server.backend)
-    c = Console(qtbot, server.url, local_dispatcher_token(server.backend), tmp_path, size=(1920, 1080))
+    token = local_dispatcher_token(server.backend)
+    c = Console(qtbot, server.url, token, tmp_path, size=(1920, 1080))
     try:
         made = wire(c.window, c.live)
         for name in made:
@@ -78,6 +80,11 @@ def test_main_window_screenshot_with_demo_data(qtbot: Any, qloop: Any, server: A
         path = artifacts / "console_main.png"
         assert img.save(str(path))
         assert path.stat().st_size > 50_000
+        # the demo's finished visits carry their arrival clock-in (time on site in the card)
+        done = [a.id for a in c.model.appts.values() if a.status == "complete"]
+        entry = httpx.get(f"{server.url}/api/v1/appointments/{done[0]}",
+                          headers={"Authorization": f"Bearer {token}"}).json()["time_entry"]
+        assert entry["started_at"] < entry["ended_at"] and entry["minutes_on_site"] > 0
     finally:
         c.close()
 

@@ -24,6 +24,7 @@ def shoot() -> int:
     p.add_argument("--out", default="console.png")
     p.add_argument("--size", default="1920x1080")
     p.add_argument("--tab", action="append", default=[], help="dock to raise before the shot (repeatable)")
+    p.add_argument("--card", default="", help="also save the card of a completed appointment to this PNG")
     ours, rest = p.parse_known_args()
     w, h = (int(x) for x in ours.size.split("x"))
     app = QApplication.instance() or QApplication(sys.argv[:1])
@@ -48,7 +49,22 @@ def shoot() -> int:
             return
         for name in ours.tab:
             win.docks[name].raise_()
-        QTimer.singleShot(1500, lambda: (win.grab().save(ours.out), print("saved", ours.out), win.close()))
+        card = None
+        if ours.card:
+            done = [a.id for a in win.live.model.appts.values() if a.status == "complete"]
+            card = win.open_card(done[0]) if done else None
+            if card is not None:
+                card.resize(700, 1000)
+
+        def save() -> None:
+            win.grab().save(ours.out)
+            print("saved", ours.out)
+            if card is not None:
+                card.grab().save(ours.card)
+                print("saved", ours.card)
+            win.close()
+
+        QTimer.singleShot(3000, save)
 
     QTimer.singleShot(1000, size_it)
     QTimer.singleShot(int(ours.wait * 1000), grab)

@@ -121,9 +121,11 @@ def describe_changes(before: dict[str, Any], after: dict[str, Any], tz: str) -> 
     return out or ["details"]
 
 
-def time_on_site(entry: dict[str, Any] | None, tz: str) -> str:
+def time_on_site(entry: dict[str, Any] | None, tz: str, status: str = "scheduled") -> str:
     """The arrival clock-in in words: "On site since 9:12 AM (34 min)" or "9:12 AM – 10:40 AM (1 h 28 min)"."""
     if not entry:
+        if status in ("arrived", "in_progress", "paused", "complete"):
+            return "No arrival clock-in was recorded for this visit."
         return "Not on site yet."
     minutes = int(entry.get("minutes_on_site") or 0)
     span = f"{minutes // 60} h {minutes % 60} min" if minutes >= 60 else f"{minutes} min"
@@ -341,7 +343,7 @@ class AppointmentCard(QDialog):
             f"#{data['id']} · version {data['version']}"
             + (f" · last changed by {data.get('updated_by') or 'someone'} at {clock_time(upd, tz)}" if upd else ""))
         self.setWindowTitle(f"{data['customer_name']} — {data['service_type']}")
-        self.on_site.setText(time_on_site(data.get("time_entry"), tz))
+        self.on_site.setText(time_on_site(data.get("time_entry"), tz, status))
         if data.get("job_id"):
             self.contacts.set_job(int(data["job_id"]))
         if self.photos.appt_id != data["id"]:

@@ -21,6 +21,7 @@ from models.tables import (
     LatestPosition,
     StatusEvent,
     Technician,
+    TimeEntry,
     User,
     VisitPhoto,
     VisitSummary,
@@ -267,6 +268,7 @@ def _walk_status(session: Session, appt: Appointment, target: S, tech: Technicia
     else:
         steps = PATH[1 : PATH.index(target) + 1]
     prev, t = S.SCHEDULED, min(start - timedelta(minutes=50), now - timedelta(minutes=40))
+    entry: TimeEntry | None = None
     for step in steps:
         t = min(t + timedelta(minutes=random.Random(appt.id).randint(8, 30)), now)
         actor = "dispatcher" if step == S.CANCELLED else "technician"
@@ -277,6 +279,11 @@ def _walk_status(session: Session, appt: Appointment, target: S, tech: Technicia
                                 source=source, created_at=t,
                                 customer_message=("Part ordered; we'll call to book the follow-up."
                                                   if step == S.PAUSED else "")))
+        if step == S.ARRIVED and tech is not None:  # the arrival clock-in, as the geofence opens it
+            entry = TimeEntry(appointment_id=appt.id, technician_id=tech.id, started_at=t)
+            session.add(entry)
+        elif step == S.COMPLETE and entry is not None:
+            entry.ended_at = t
         prev = step
     appt.status = target.value
     appt.version = 1 + len(steps)
