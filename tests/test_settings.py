@@ -174,3 +174,41 @@ def test_removed_bookable_service_leaves_the_form_and_is_refused(api: Api, world
     assert "Drain cleaning" not in customer.get("/portal/request").text
     r = customer.post("/api/v1/portal/booking-requests", json=body)
     assert r.status_code == 422 and "service_type" in r.text
+
+
+def test_arrival_clock_in_opens_on_geofence_arrival_and_closes_on_completion(api: Api, world: World) -> None:
+    """Seed 002: arrival (geofence or Start) opens a time entry, completion closes it; the card shows it."""
+    from tests.tracking_helpers import approach, fix, post_fixes
+
+    site = (30.2650, -97.7440)  # Ann Lee's address (world.cust1)
+    f1, d = world.field1, world.dispatcher
+    appt = world.schedule(world.cust1["id"], world.tech1["id"])["id"]
+    now = datetime.now(UTC)
+    assert d.get(f"/api/v1/appointments/{appt}").json()["time_entry"] is None
+    for step in ("confirm", "on-my-way"):
+        assert f1.post(f"/api/v1/field/appointments/{appt}/{step}").status_code == 200
+    post_fixes(f1, [fix(site, 0, -1500, now)])
+    post_fixes(f1, approach(site, now + timedelta(seconds=10)))
+    got = d.get(f"/api/v1/appointments/{appt}").json()
+    assert got["status"] == "arrived" and got["time_entry"]["ended_at"] is None  # opened by the geofence
+    opened = got["time_entry"]["started_at"]
+    assert f1.post(f"/api/v1/field/appointments/{appt}/start").status_code == 200  # no second entry
+    api.server.backend.clock.advance(minutes=47)
+    assert f1.post(f"/api/v1/field/appointments/{appt}/complete").status_code == 200
+    entry = d.get(f"/api/v1/appointments/{appt}").json()["time_entry"]
+    assert entry["started_at"] == opened and entry["ended_at"] is not None and entry["minutes_on_site"] >= 47
+
+
+def test_start_on_a_visit_that_already_has_a_clock_in_is_not_an_error(api: Api, world: World) -> None:
+    """A visit whose time entry came in with its data (seeded, imported) still starts normally."""
+    from models.tables import TimeEntry
+
+    appt = world.appt1["id"]
+    for step in ("confirm", "on-my-way"):
+        assert world.field1.post(f"/api/v1/field/appointments/{appt}/{step}").status_code == 200
+    with api.server.backend.sessions() as s:
+        s.add(TimeEntry(appointment_id=appt, technician_id=world.tech1["id"], started_at=datetime.now(UTC)))
+        s.commit()
+    r = world.field1.post(f"/api/v1/field/appointments/{appt}/start")
+    assert r.status_code == 200, r.text
+    assert world.dispatcher.get(f"/api/v1/appointments/{appt}").json()["time_entry"]["ended_at"] is None

@@ -266,7 +266,8 @@ def _apply(session: Session, ctx: Backend, appt: Appointment, effect: SideEffect
     elif effect == SideEffect.EXPIRE_TRACKER:
         expire_link(session, appt.id, now)
     elif effect == SideEffect.OPEN_TIME_ENTRY:
-        if appt.technician_id is not None:
+        open_already = session.scalar(select(TimeEntry.id).where(TimeEntry.appointment_id == appt.id))
+        if appt.technician_id is not None and open_already is None:  # imported/seeded visits may carry one
             session.add(TimeEntry(appointment_id=appt.id, technician_id=appt.technician_id, started_at=now))
     elif effect == SideEffect.CLOSE_TIME_ENTRY:
         entry = session.scalar(select(TimeEntry).where(TimeEntry.appointment_id == appt.id))
