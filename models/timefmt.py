@@ -1,18 +1,43 @@
-"""Formatting times the way customers and dispatchers read them, in the company's time zone."""
+"""Parsing and formatting times the way customers and dispatchers read them, in the company's time zone."""
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
+
+#: Until the company profile has loaded, and when a company has none set.
+DEFAULT_TIME_ZONE = "America/Chicago"
+
+
+def parse_iso(value: str | datetime) -> datetime:
+    """An aware datetime from an API value ('2026-11-22T15:00:00Z', '…+00:00', or a datetime); naive → UTC."""
+    dt = value if isinstance(value, datetime) else datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    return dt if dt.tzinfo is not None else dt.replace(tzinfo=UTC)
+
+
+def parse_iso_or_none(value: str | datetime | None) -> datetime | None:
+    """`parse_iso`, or None for a missing or unreadable value."""
+    if value in (None, ""):
+        return None
+    try:
+        return parse_iso(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return None
 
 
 def local(dt: datetime, tz: str) -> datetime:
-    return dt.astimezone(ZoneInfo(tz))
+    return dt.astimezone(ZoneInfo(tz or DEFAULT_TIME_ZONE))
 
 
 def clock_time(dt: datetime, tz: str) -> str:
-    """'9:15 AM'."""
+    """'9:15 AM' (never zero-padded)."""
     return local(dt, tz).strftime("%I:%M %p").lstrip("0")
+
+
+def day_time(dt: datetime, tz: str) -> str:
+    """'Mon, Nov 23, 9:15 AM'."""
+    s = local(dt, tz)
+    return f"{s.strftime('%a, %b')} {s.day}, {clock_time(dt, tz)}"
 
 
 def window_text(start: datetime, end: datetime, tz: str) -> str:
@@ -23,7 +48,7 @@ def window_text(start: datetime, end: datetime, tz: str) -> str:
 
 def day_bounds(day: date, tz: str) -> tuple[datetime, datetime]:
     """The UTC-aware start and end of a local calendar day (DST-safe)."""
-    z = ZoneInfo(tz)
+    z = ZoneInfo(tz or DEFAULT_TIME_ZONE)
     start = datetime.combine(day, time.min, tzinfo=z)
     end = datetime.combine(day + timedelta(days=1), time.min, tzinfo=z)
     return start, end
