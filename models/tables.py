@@ -323,6 +323,7 @@ class CustomerNote(Base):
 
 class Alert(Base):
     __tablename__ = "alerts"
+    __table_args__ = (Index("ix_alerts_appointment_id", "appointment_id"),)
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[str] = mapped_column(String(30), index=True)
     dedupe_key: Mapped[str | None] = mapped_column(String(100), unique=True, default=None)
@@ -336,6 +337,13 @@ class Alert(Base):
     resolved_at: Mapped[datetime | None] = mapped_column(default=None)
     resolution_note: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime]
+    # How a LATE alert ended (models.insights.LateCause) and the facts the Insights figures need, recorded by
+    # services/backend/late_outcome.py: when the customer's wait ended, and the technician and window start
+    # the visit had when it ran late (a reassignment or reschedule changes the appointment afterwards).
+    cause: Mapped[str] = mapped_column(String(20), default="")
+    ended_at: Mapped[datetime | None] = mapped_column(default=None)
+    technician_id: Mapped[int | None] = mapped_column(ForeignKey("technicians.id"), default=None)
+    window_start: Mapped[datetime | None] = mapped_column(default=None)
 
 
 class Notification(Base):

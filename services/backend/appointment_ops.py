@@ -35,7 +35,7 @@ from models.tables import (
     TimeEntry,
 )
 from models.timefmt import clock_time
-from services.backend import outbox
+from services.backend import late_outcome, outbox
 from services.backend.context import Backend
 from services.backend.errors import Invalid, InvalidTransition, PreconditionRequired, VersionMismatch
 from services.backend.events import publish
@@ -284,6 +284,7 @@ def resolve_late(session: Session, appt: Appointment, who: Who, now: datetime, n
         alert.resolved_at = now
         alert.resolved_by = who.name or "System"
         alert.resolution_note = note
+        late_outcome.on_status(alert, appt, now)
         publish(session, "alert.updated", alert_public(alert), now)
 
 

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from models.enums import AlertKind, Channel
 from models.schemas import MessageTechIn, NoteIn
 from models.tables import Alert, Appointment, AuditLog, Notification
-from services.backend import outbox
+from services.backend import late_outcome, outbox
 from services.backend.appointment_ops import alert_public
 from services.backend.deps import Ctx, Db, Dispatcher
 from services.backend.errors import Conflict, Invalid, NotFound
@@ -68,6 +68,7 @@ def resolve(alert_id: int, user: Dispatcher, ctx: Ctx, db: Db, body: NoteIn | No
     alert.resolution_note = body.note if body else ""
     if not alert.acknowledged_at:
         alert.acknowledged_at, alert.acknowledged_by = now, user.name
+    late_outcome.on_dispatcher_resolve(db, alert, now)
     db.add(AuditLog(action="alert.resolved", target_type="alert", target_id=alert.id, actor="dispatcher",
                     actor_id=user.id, actor_name=user.name, details={"note": alert.resolution_note},
                     created_at=now))

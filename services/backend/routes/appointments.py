@@ -14,6 +14,7 @@ from models.enums import Source
 from models.schemas import AppointmentIn, AppointmentPatch, StatusIn
 from models.tables import Appointment, AuditLog, Job, Technician, TimeEntry
 from models.timefmt import day_bounds
+from services.backend import late_outcome
 from services.backend.appointment_ops import (
     bump,
     change_status,
@@ -138,6 +139,7 @@ def patch_appointment(
     if not changes:
         return detail(db, appt, response, ctx.clock.now())
     now = ctx.clock.now()
+    late_outcome.on_appointment_changed(db, appt, changes, now)
     bump(appt, who(user), now)
     db.add(AuditLog(action="appointment.changed", target_type="appointment", target_id=appt.id,
                     actor="dispatcher", actor_id=user.id, actor_name=user.name, details=changes, created_at=now))
