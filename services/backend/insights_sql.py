@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Float, Integer, and_, case, func, literal, or_, select
+from sqlalchemy import Float, Integer, and_, case, column, func, literal, select, values
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.expression import ColumnElement, FunctionElement
@@ -31,6 +31,28 @@ def _epoch_pg(element: epoch_seconds, compiler: Any, **kw: Any) -> str:
 def _epoch_sqlite(element: epoch_seconds, compiler: Any, **kw: Any) -> str:
     # SQLite keeps naive UTC text ('2026-11-03 15:04:05.000000'); julianday() reads it.
     return f"((julianday({compiler.process(element.clauses, **kw)}) - 2440587.5) * 86400.0)"
+
+
+class unindexed(FunctionElement[Any]):  # noqa: N801
+    """A column the SQLite planner must not use an index for (`+col`): a range on it is then a plain filter,
+    and an index in GROUP BY order can be read instead of sorting every row. Plain `col` elsewhere."""
+
+    inherit_cache = True
+    name = "unindexed"
+
+    def __init__(self, col: Any):
+        super().__init__(col)
+        self.type = col.type
+
+
+@compiles(unindexed)
+def _unindexed(element: unindexed, compiler: Any, **kw: Any) -> str:
+    return compiler.process(element.clauses, **kw)
+
+
+@compiles(unindexed, "sqlite")
+def _unindexed_sqlite(element: unindexed, compiler: Any, **kw: Any) -> str:
+    return f"+{compiler.process(element.clauses, **kw)}"
 
 
 class floor_int(FunctionElement[int]):  # noqa: N801
@@ -60,40 +82,64 @@ def at(value: datetime) -> ColumnElement[datetime]:
     return literal(value, UTCDateTime())
 
 
-def local_seconds(ts: Any, steps: list[tuple[datetime | None, int]]) -> ColumnElement[float]:
-    """Seconds since the epoch on the company's wall clock: UTC epoch + the offset in force at `ts`."""
-    if len(steps) == 1:
-        return epoch_seconds(ts) + steps[0][1]
-    whens = [(ts < at(steps[i + 1][0]), off) for i, (_, off) in enumerate(steps[:-1])]  # type: ignore[arg-type]
-    return epoch_seconds(ts) + case(*whens, else_=steps[-1][1])
+def local_key(seconds: Any, steps: list[tuple[datetime | None, int]], weekly: bool) -> ColumnElement[int]:
+    """The local day (models.insights.day_number) or Monday week (week_number) of a time given as epoch
+    seconds: add the company time zone's UTC offset in force then (`steps`: models.insights.utc_offsets)."""
+    offset: Any = steps[0][1]
+    if len(steps) > 1:
+        offset = case(*[(seconds < t.timestamp(), off) for (_, off), (t, _) in zip(steps, steps[1:], strict=False)
+                        if t is not None], else_=steps[-1][1])
+    if weekly:
+        return floor_int((seconds + offset + 3 * 86400) / (7 * 86400))
+    return floor_int((seconds + offset) / 86400)
 
 
-def day_key(ts: Any, steps: list[tuple[datetime | None, int]]) -> ColumnElement[int]:
-    """The local calendar day of `ts` as days since 1970-01-01 (models.insights.day_number)."""
-    return floor_int(local_seconds(ts, steps) / 86400)
+#: Shifts values before bucketing so that truncation is floor for anything above −SHIFT minutes.
+SHIFT = 10_000_000
 
 
-def week_key(ts: Any, steps: list[tuple[datetime | None, int]]) -> ColumnElement[int]:
-    """The local Monday-based week of `ts` (models.insights.week_number)."""
-    return floor_int((local_seconds(ts, steps) + 3 * 86400) / (7 * 86400))
+def tenths_of(minutes: Any) -> ColumnElement[int]:
+    """Minutes rounded half up to whole tenths (an integer): 12.34 → 123, 12.35 → 124."""
+    return floor_int(minutes * 10 + (0.5 + SHIFT * 10)) - SHIFT * 10
 
 
 def percentiles(db: Session, value: Any, group: Any, where: list[Any], froms: Any,
-                percents: tuple[int, ...] = (50, 90)) -> dict[Any, dict[int, float]]:
-    """Nearest-rank percentiles of `value` per `group` (a literal for one overall group), all in SQL:
-    rank rows with ROW_NUMBER() within their group, keep the rows at rank ceil(n·p/100)
-    (models.insights.nearest_rank)."""
-    inner = (select(group.label("g"), value.label("v"),
-                    func.row_number().over(partition_by=group, order_by=value).label("rn"),
-                    func.count().over(partition_by=group).label("n"))
-             .select_from(froms).where(and_(*where), value.is_not(None))).subquery()
-    cols = [func.min(case((inner.c.rn == (inner.c.n * p + 99) // 100, inner.c.v))).label(f"p{p}")
-            for p in percents]
-    keep = or_(*[inner.c.rn == (inner.c.n * p + 99) // 100 for p in percents])
-    rows = db.execute(select(inner.c.g, *cols).where(keep).group_by(inner.c.g)).all()
-    return {r[0]: {p: (round(float(r[i + 1]), 1) if r[i + 1] is not None else None)
-                   for i, p in enumerate(percents)} for r in rows}
+                percents: tuple[int, ...] = (50, 90), tenths: Any = None) -> dict[Any, dict[Any, Any]]:
+    """Count, sum and nearest-rank percentiles (models.insights.nearest_rank) of `value` in minutes per `group`
+    (a literal for one overall group): {group: {"n": …, "sum": …, 50: …, 90: …}}.
+
+    Exact to the tenth of a minute shown, and all in SQL: a histogram of values rounded half up to 0.1 per
+    group, running totals over it (a window over the histogram, not over the rows), and the bucket where the
+    running total first reaches rank ceil(n·p/100). Rounding is monotonic, so the bucket of the p-th value
+    is the p-th value rounded. `tenths`: a column already holding `tenths_of(value)` (with an index in
+    (group, tenths) order the histogram is read in order instead of sorted; see `unindexed`). `group` None: one
+    overall group, keyed None."""
+    tenths = tenths if tenths is not None else tenths_of(value)
+    keys = [tenths] if group is None else [group, tenths]
+    hist = (select((group if group is not None else literal(None)).label("g"), tenths.label("b"),
+                   func.count().label("c"), func.sum(value).label("v"))
+            .select_from(froms).where(*where, tenths.is_not(None)).group_by(*keys)).subquery("hist")
+    run = select(hist.c.g, hist.c.b, hist.c.c,
+                 func.sum(hist.c.c).over(partition_by=hist.c.g, order_by=hist.c.b).label("upto"),
+                 func.sum(hist.c.c).over(partition_by=hist.c.g).label("n"),
+                 func.sum(hist.c.v).over(partition_by=hist.c.g).label("total")).subquery("run")
+    cols = [func.max(run.c.n).label("n"), func.max(run.c.total).label("total")]
+    for p in percents:
+        rank = (run.c.n * p + 99) // 100
+        cols.append(func.min(case((and_(run.c.upto >= rank, run.c.upto - run.c.c < rank), run.c.b))).label(f"p{p}"))
+    out: dict[Any, dict[Any, Any]] = {}
+    for r in db.execute(select(run.c.g, *cols).group_by(run.c.g)):
+        out[r[0]] = {"n": int(r[1]), "sum": float(r[2]),
+                     **{p: (int(r[i + 3]) / 10 if r[i + 3] is not None else None) for i, p in enumerate(percents)}}
+    return out
 
 
-__all__ = ["at", "day_key", "epoch_seconds", "floor_int", "local_seconds", "minutes_between", "percentiles",
-           "week_key"]
+def buckets(keys: list[tuple[int, datetime, datetime]]) -> Any:
+    """A VALUES table b(k, s, e) of group keys and their [start, end) instants (local days or weeks): joined on
+    a range of an indexed timestamp, rows arrive bucket by bucket and no date arithmetic runs per row."""
+    return values(column("k", Integer), column("s", UTCDateTime()), column("e", UTCDateTime()),
+                  name="b").data(keys).cte("b")
+
+
+__all__ = ["at", "buckets", "epoch_seconds", "floor_int", "local_key", "minutes_between", "percentiles",
+           "tenths_of", "unindexed"]

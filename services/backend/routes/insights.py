@@ -7,16 +7,18 @@ from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Query
-from sqlalchemy import select
 
-from models.insights import MAX_RANGE_DAYS, GroupBy
+from models.insights import MAX_RANGE_DAYS, GroupBy, local_range
 from models.insights_schemas import InsightsOut
 from models.tables import Technician
-from services.backend import insights_query
+from services.backend import insights_query, visit_facts, watchdog
 from services.backend.deps import Ctx, Dispatcher
 from services.backend.errors import Invalid
 
 router = APIRouter(prefix="/api/v1", tags=["dispatcher"])
+
+if visit_facts.background_check not in watchdog.EXTRA_CHECKS:
+    watchdog.EXTRA_CHECKS.append(visit_facts.background_check)
 
 
 @router.get("/insights", response_model=InsightsOut)
@@ -32,9 +34,9 @@ def insights(
 ) -> Any:
     """Figures for a range of days in the company's time zone, in total and per day, week or technician.
     Definitions: docs/insights.md."""
+    now = ctx.clock.now()
     with ctx.reader() as db:
         tz = ctx.company(db).time_zone
-        now = ctx.clock.now()
         last = to or now.astimezone(ZoneInfo(tz)).date()
         first = from_ or last - timedelta(days=29)
         if first > last:
@@ -42,9 +44,11 @@ def insights(
         if (last - first).days + 1 > MAX_RANGE_DAYS:
             raise Invalid.field("from", f"the range is {(last - first).days + 1} days; at most {MAX_RANGE_DAYS} "
                                         "days fit in one request")
-        if technician_id is not None and db.scalar(select(Technician.id).where(Technician.id == technician_id)) \
-                is None:
+        if technician_id is not None and db.get(Technician, technician_id) is None:
             raise Invalid.field("technician_id", f"no technician {technician_id}; pick one from the team list")
+        db.rollback()
+    visit_facts.ensure_current(ctx, *local_range(first, last, tz))  # the visits' facts, as of now
+    with ctx.reader() as db:
         out = insights_query.compute(db, insights_query.Query(
             first=first, last=last, time_zone=tz, now=now, group_by=group_by, technician_id=technician_id,
             service_type=(service_type or "").strip() or None))
