@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
@@ -147,7 +148,8 @@ METRICS: dict[str, Metric] = {
     "on_site_avg_min": Metric(
         "Time on site", "From the arrival clock-in to completion (or pause), for visits clocked out."),
     "drive_avg_min": Metric(
-        "Drive time", "From On My Way (en route) to arrival, for visits that have both, in that order."),
+        "Drive time", "From the last On My Way (en route) to arrival, for visits that have both in that order "
+        "(a start the dispatcher corrected back does not count)."),
     "backup_pct": Metric(
         "Backup statusing", "Status changes a technician would make in the field app (confirm, On My Way, "
         "arrived, start, pause, complete) that a dispatcher made instead, out of all such changes by people. "
@@ -221,10 +223,16 @@ def group_label(group_by: GroupBy, key: int) -> tuple[str, str]:
     return d.isoformat(), f"{d.strftime('%a, %b')} {d.day}"
 
 
-def pct(part: int, whole: int) -> float | None:
+def round1(x: float) -> float:
+    """One decimal, halves up (38.75 → 38.8, 73.25 → 73.3), after dropping float noise below a microunit
+    (durations come from timestamps as floats: 38.7499999996 is 38.75)."""
+    return float(Decimal(repr(round(x, 6))).quantize(Decimal("0.1"), ROUND_HALF_UP))
+
+
+def pct(part: float, whole: float) -> float | None:
     """A percentage with one decimal, or None when there is nothing to divide."""
-    return round(100.0 * part / whole, 1) if whole else None
+    return round1(100.0 * part / whole) if whole else None
 
 
-def avg(total: float, count: int) -> float | None:
-    return round(total / count, 1) if count else None
+def avg(total: float, count: float) -> float | None:
+    return round1(total / count) if count else None

@@ -31,6 +31,7 @@ from models.insights import (
     group_label,
     local_range,
     pct,
+    round1,
     utc_offsets,
     week_number,
 )
@@ -44,6 +45,7 @@ from services.backend.insights_sql import (
     local_key,
     minutes_between,
     percentiles,
+    tenths_of,
     unindexed,
 )
 
@@ -184,7 +186,7 @@ class _Compute:
         f = VisitFact
         by_service = percentiles(self.db, f.on_site_min, f.service_type, self.fact_filters(ordered=True),
                                  f.__table__, tenths=f.on_site_tenths)
-        return [{"service_type": service, "visits": p["n"], "avg_min": round(p["sum"] / p["n"], 1),
+        return [{"service_type": service, "visits": p["n"], "avg_min": avg(p["sum"], p["n"]),
                  "median_min": p[50], "p90_min": p[90]} for service, p in sorted(by_service.items())]
 
     # --- LATE alerts -----------------------------------------------------------------------------------------
@@ -247,8 +249,10 @@ class _Compute:
         one = self.db.execute(select(*(c.label(n) for n, c in cols.items())).where(*where)).one()
         totals = {n: float(getattr(one, n) or 0) for n in cols}
         overall = percentiles(self.db, value, None, where, br.__table__).get(None, {})
-        bin_no = func.coalesce(*[case((and_(answered, wait >= lo, wait < hi if hi is not None else true()), i))
-                                 for i, (lo, hi, _label) in enumerate(RESPONSE_BINS)], len(RESPONSE_BINS))
+        tenths = tenths_of(wait)  # bins compare the wait as shown, in tenths of a minute
+        bin_no = case(*[(and_(answered, tenths >= lo * 10, tenths < hi * 10 if hi is not None else true()), i)
+                        for i, (lo, hi, _label) in enumerate(RESPONSE_BINS)],
+                      (and_(~answered, br.state.in_(OPEN_BOOKING)), len(RESPONSE_BINS)))
         counts = dict(self.db.execute(select(bin_no, func.count()).where(*where).group_by(bin_no)).all())
         labels = [label for *_r, label in RESPONSE_BINS] + [UNANSWERED_BIN]
         summary = {"median_min": overall.get(50), "p90_min": overall.get(90), "technician_filter_applies": False,
@@ -261,7 +265,7 @@ def _finish(fig: dict[str, Any]) -> dict[str, Any]:
     g: dict[str, Any] = {k: v for k, v in fig.items() if k not in SUMS}
     for k in SUMS:
         v = float(fig.get(k) or 0)
-        g[k] = round(v, 1) if k in FLOAT_SUMS else int(round(v))
+        g[k] = round1(v) if k in FLOAT_SUMS else int(round(v))
     g["on_time_pct"] = pct(g["on_time"], g["scored"])
     g["on_time_15_pct"] = pct(g["on_time_15"], g["scored"])
     g["drive_avg_min"] = avg(g["drive_min"], g["drive_visits"])

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Float, Integer, and_, case, column, func, literal, select, values
+from sqlalchemy import BigInteger, Float, Integer, and_, case, cast, column, func, literal, select, values
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.expression import ColumnElement, FunctionElement
@@ -119,9 +119,10 @@ def percentiles(db: Session, value: Any, group: Any, where: list[Any], froms: An
     hist = (select((group if group is not None else literal(None)).label("g"), tenths.label("b"),
                    func.count().label("c"), func.sum(value).label("v"))
             .select_from(froms).where(*where, tenths.is_not(None)).group_by(*keys)).subquery("hist")
+    # PostgreSQL sums counts as numeric: cast back, so that the rank below is integer arithmetic on both.
     run = select(hist.c.g, hist.c.b, hist.c.c,
-                 func.sum(hist.c.c).over(partition_by=hist.c.g, order_by=hist.c.b).label("upto"),
-                 func.sum(hist.c.c).over(partition_by=hist.c.g).label("n"),
+                 cast(func.sum(hist.c.c).over(partition_by=hist.c.g, order_by=hist.c.b), BigInteger).label("upto"),
+                 cast(func.sum(hist.c.c).over(partition_by=hist.c.g), BigInteger).label("n"),
                  func.sum(hist.c.v).over(partition_by=hist.c.g).label("total")).subquery("run")
     cols = [func.max(run.c.n).label("n"), func.max(run.c.total).label("total")]
     for p in percents:

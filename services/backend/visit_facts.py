@@ -1,6 +1,6 @@
 """Per-visit facts for Insights, derived in SQL from each appointment's audit trail and kept current.
 
-One INSERT … SELECT turns appointments, their status changes (first arrival, first "on my way", forward
+One INSERT … SELECT turns appointments, their status changes (first arrival, last "on my way", forward
 field-app changes by people and by dispatchers), their clock-in and their LATE alert into one `visit_facts` row
 each (models.tables.VisitFact). A row is current while its version equals the appointment's; every change that
 matters bumps the version (status changes, reassign, reschedule). Before each Insights query the stale rows of
@@ -47,13 +47,14 @@ def _rank(col: Any) -> Any:
 def facts_select(ids: Select[Any]) -> Select[Any]:
     """The facts of the appointments `ids` selects, computed from the audit trail (definitions: models.insights):
     arrival = the first change into an on-site status; on time = arrived by the window end (+ grace) unless the
-    visit was taken away while LATE; drive = first "on my way" to arrival; time on site = the clock-in."""
+    visit was taken away while LATE; drive = the last "on my way" to arrival (a corrected false start does not
+    count); time on site = the clock-in."""
     ev = StatusEvent
     forward_field = and_(ev.to_status.in_([s.value for s in FIELD_STATUSES]),
                          _rank(ev.to_status) > _rank(ev.from_status))
     trail = (select(ev.appointment_id.label("aid"),
                     func.min(case((ev.to_status.in_([s.value for s in ON_SITE]), ev.created_at))).label("arr"),
-                    func.min(case((ev.to_status == S.EN_ROUTE.value, ev.created_at))).label("road"),
+                    func.max(case((ev.to_status == S.EN_ROUTE.value, ev.created_at))).label("road"),
                     func.sum(case((and_(forward_field, ev.actor.in_([Actor.DISPATCHER.value,
                                                                       Actor.TECHNICIAN.value])), 1), else_=0))
                     .label("people"),
