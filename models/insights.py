@@ -82,14 +82,14 @@ BOOKING_REMINDER_AFTER = timedelta(hours=48)
 
 #: Response-time histogram bins in minutes: (lower bound inclusive, upper bound exclusive or None, label).
 RESPONSE_BINS: tuple[tuple[int, int | None, str], ...] = (
-    (0, 60, "< 1 h"),
+    (0, 60, "Under 1 h"),
     (60, 240, "1–4 h"),
     (240, 480, "4–8 h"),
     (480, 1440, "8–24 h"),
     (1440, 2880, "24–48 h"),
-    (2880, None, "> 48 h"),
+    (2880, None, "Over 48 h"),
 )
-UNANSWERED_BIN = "No answer yet"
+UNANSWERED_BIN = "Waiting"
 
 # --- surveys ------------------------------------------------------------------------------------------------
 

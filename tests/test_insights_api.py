@@ -78,8 +78,8 @@ def test_figures_on_a_hand_made_history(history: History) -> None:
         "bookings": 5, "bookings_answered": 3, "bookings_decided": 3, "bookings_within_reminder": 2,
         "bookings_within_reminder_pct": 66.7, "booking_median_min": 90.0, "booking_p90_min": 3000.0}
     assert [(b["bucket"], b["requests"]) for b in out["booking"]["histogram"]] == [
-        ("< 1 h", 0), ("1–4 h", 2), ("4–8 h", 0), ("8–24 h", 0), ("24–48 h", 0), ("> 48 h", 1),
-        ("No answer yet", 1)]
+        ("Under 1 h", 0), ("1–4 h", 2), ("4–8 h", 0), ("8–24 h", 0), ("24–48 h", 0), ("Over 48 h", 1),
+        ("Waiting", 1)]
     assert out["on_site_by_service"] == [
         {"service_type": "AC tune-up", "visits": 2, "avg_min": 72.5, "median_min": 60.0, "p90_min": 85.0},
         {"service_type": "Leak repair", "visits": 4, "avg_min": 38.8, "median_min": 30.0, "p90_min": 50.0}]
