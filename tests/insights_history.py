@@ -23,6 +23,8 @@ B3 Tue 8:00 (AC) declined 9:00 (60 min); B4 Tue 9:00 cancelled by the customer 1
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -31,7 +33,9 @@ from zoneinfo import ZoneInfo
 import httpx
 
 from services.backend.clock import ManualClock
+from services.backend.embedded import EmbeddedServer
 from tests.booking_support import portal_client
+from tests.conftest import Api, World, make_settings
 from tests.tracking_helpers import approach, post_fixes
 
 TZ = ZoneInfo("America/Chicago")
@@ -212,3 +216,16 @@ def play(world: Any, clock: ManualClock) -> History:
     do(at(WED, 15, 0), h.book, "B5", ann)
     h.set(NOW)
     return h
+
+
+@contextmanager
+def played(db_url: str) -> Iterator[History]:
+    """A backend on a manual clock with the three days played (clock left at NOW)."""
+    clock = ManualClock(START)
+    srv = EmbeddedServer(make_settings(db_url), clock=clock).start()
+    api = Api(srv)
+    try:
+        yield play(World(api), clock)
+    finally:
+        api.close()
+        srv.stop()

@@ -11,19 +11,13 @@ import pytest
 from services.backend.clock import ManualClock
 from services.backend.embedded import EmbeddedServer
 from tests.conftest import Api, World, make_settings
-from tests.insights_history import MON, START, WED, History, at, play
+from tests.insights_history import MON, WED, History, at, played
 
 
 @pytest.fixture
 def history(db_url: str) -> Iterator[History]:
-    clock = ManualClock(START)
-    srv = EmbeddedServer(make_settings(db_url), clock=clock).start()
-    api = Api(srv)
-    try:
-        yield play(World(api), clock)
-    finally:
-        api.close()
-        srv.stop()
+    with played(db_url) as h:
+        yield h
 
 
 def get(h: History, **params: Any) -> dict[str, Any]:

@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QHeaderView,
     QLabel,
+    QSizePolicy,
     QStackedWidget,
     QTableView,
     QToolButton,
@@ -59,8 +60,13 @@ class ChartCard(QFrame):
         self.file_stem, self.summary, self.dark, self.has_chart = file_stem, "", False, False
         self.model = FigureTable(columns, self)
         self.title = QLabel(title, objectName="InsightsCardTitle")
-        self.readout = QLabel("", objectName="Muted")
+        self.readout = QLabel("", objectName="Muted", wordWrap=True)
         self.readout.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        # Two lines, whatever the text: a long read-out wraps instead of widening the card, and hovering
+        # from bar to bar does not make the chart jump.
+        self.readout.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
+        self.readout.setFixedHeight(2 * self.readout.fontMetrics().lineSpacing() + 2)
+        self.title.setMinimumWidth(40)  # a narrow window clips the title rather than widening the card
         self.table_btn = QToolButton(text="Table", checkable=True, toolTip="Show the numbers behind this chart")
         self.table_btn.toggled.connect(self._show_table)
         self.csv_btn = QToolButton(text="Export CSV…", toolTip="Save these numbers as a CSV file")

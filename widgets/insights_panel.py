@@ -149,9 +149,9 @@ class InsightsPanel(QWidget):
             "on_time": ChartCard("On time per day", ON_TIME_BY_DAY, "on-time-per-day"),
             "tech": ChartCard("On time per technician", BY_TECHNICIAN, "by-technician"),
             "late": ChartCard("LATE alerts — how they ended", LATE_BY_GROUP, "late-alerts"),
-            "booking": ChartCard("Booking requests — time to first response", RESPONSE_BINS, "booking-response"),
+            "booking": ChartCard("Booking requests — time to first answer", RESPONSE_BINS, "booking-response"),
             "on_site": ChartCard("Time on site by service", ON_SITE_BY_SERVICE, "time-on-site"),
-            "backup": ChartCard("Status changes made by dispatch (backup statusing)", BACKUP_BY_TECHNICIAN,
+            "backup": ChartCard("Backup statusing — changes made by dispatch", BACKUP_BY_TECHNICIAN,
                                 "backup-statusing")}
         for card in self.cards.values():
             card.exported.connect(lambda path: self.status.setText(f"Saved {path}"))
@@ -327,14 +327,16 @@ class InsightsPanel(QWidget):
     # --- theme -----------------------------------------------------------------------------------------------
     def set_dark(self, dark: bool) -> None:
         self.dark = dark
+        self._restyling = True  # a style sheet re-polishes the palette: not a theme switch
         self.setStyleSheet(QSS[dark])
+        self._restyling = False
         for card in self.cards.values():
             card.set_dark(dark)
 
     def changeEvent(self, event: QEvent) -> None:  # noqa: N802
         """Follow the application's theme when it switches (the palette changes)."""
         super().changeEvent(event)
-        if event.type() == QEvent.Type.PaletteChange:
+        if event.type() == QEvent.Type.PaletteChange and not getattr(self, "_restyling", False):
             dark = self.palette().color(QPalette.ColorRole.Window).lightness() < 128
             if dark != self.dark:
                 self.set_dark(dark)
