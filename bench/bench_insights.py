@@ -193,6 +193,9 @@ def fill(url: str, techs: int, days: int, customers: int, analyze: bool) -> tupl
         facts = rebuild_all(s)
     print(f"  per-visit facts for {facts:,} visits built in {time.perf_counter() - t0:.1f} s "
           "(once, after loading history in bulk; live changes refresh them as they happen)")
+    if engine.dialect.name == "postgresql":  # statistics for the new rows, as autovacuum would gather
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.exec_driver_sql("ANALYZE visit_facts")
     engine.dispose()
     return events, load
 
@@ -222,18 +225,21 @@ def measure(url: str, label: str, runs: int = 3) -> None:
         token = c.post("/api/v1/auth/login", json={"email": "bench@example.com", "password": "bench-pass"}).json()
         c.headers["Authorization"] = f"Bearer {token['token']}"
         today = datetime.now(ZoneInfo(TZ)).date()
-        print(f"\n{label}: seconds, best / median of {runs} (in-process query · HTTP GET /api/v1/insights)")
+        load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+        print(f"\n{label}: seconds, best / median of {runs} (in-process query, with this process's CPU time · "
+              f"HTTP GET /api/v1/insights); load average {load} on {os.cpu_count()} cores")
         for name, span, group_by, one_tech in REQUESTS:
             first = today - timedelta(days=span - 1)
             tech = 7 if one_tech else None
-            inproc, http = [], []
+            inproc, cpu, http = [], [], []
             for _ in range(runs):
                 with ctx.reader() as db:
-                    t = time.perf_counter()
+                    t, c0 = time.perf_counter(), time.process_time()
                     out = insights_query.compute(db, insights_query.Query(
                         first=first, last=today, time_zone=TZ, now=ctx.clock.now(), group_by=GroupBy(group_by),
                         technician_id=tech))
                     inproc.append(time.perf_counter() - t)
+                    cpu.append(time.process_time() - c0)
                     db.rollback()
                 t = time.perf_counter()
                 params = {"from": first.isoformat(), "to": today.isoformat(), "group_by": group_by}
@@ -241,13 +247,16 @@ def measure(url: str, label: str, runs: int = 3) -> None:
                 http.append(time.perf_counter() - t)
                 assert r.status_code == 200, r.text
             tot = out["totals"]
-            print(f"  {name:44s} {min(inproc):6.3f} / {statistics.median(inproc):6.3f}  ·  "
+            print(f"  {name:44s} {min(inproc):6.3f} / {statistics.median(inproc):6.3f} (cpu {min(cpu):5.3f})  ·  "
                   f"{min(http):6.3f} / {statistics.median(http):6.3f}   "
                   f"({tot['visits']:,} visits, on time {tot['on_time_pct']} %, {tot['late_alerts']:,} LATE, "
                   f"{tot['bookings']:,} bookings)")
         c.close()
     finally:
         srv.stop()
+        listener = srv.backend.bus._listener  # let the LISTEN thread see the stop before the database goes
+        if listener is not None:
+            listener.join(3)
         srv.backend.dispose()
 
 
