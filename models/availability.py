@@ -16,7 +16,7 @@ from __future__ import annotations
 import bisect
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -87,6 +87,9 @@ class TimeOff:
     reason: str = ""
     id: int | None = None
 
+    def __post_init__(self) -> None:
+        _utc(self, "starts_at", "ends_at")
+
 
 @dataclass(frozen=True)
 class Visit:
@@ -98,6 +101,9 @@ class Visit:
     end: datetime
     status: str = "scheduled"
     label: str = ""  # the customer's name, as dispatchers know the visit
+
+    def __post_init__(self) -> None:
+        _utc(self, "start", "end")
 
     @property
     def blocks(self) -> bool:
@@ -123,6 +129,16 @@ class Conflict:
                 "reason": self.reason, "skills": list(self.skills)}
 
 
+def _utc(obj: object, *names: str) -> None:
+    """Hold datetimes in UTC (aware datetimes sharing a zone compare by wall clock, wrong across DST)."""
+    for n in names:
+        v = getattr(obj, n)
+        if v.tzinfo is None:
+            raise ValueError(f"{n} needs a time zone")
+        if v.tzinfo is not UTC:
+            object.__setattr__(obj, n, v.astimezone(UTC))
+
+
 # --- time helpers --------------------------------------------------------------------------------------------
 def parse_hhmm(value: str) -> int:
     """'08:30' → 510; '24:00' is the end of the day. ValueError names the expected form."""
@@ -144,7 +160,8 @@ def at_minutes(day: date, minutes: int, tz: str) -> datetime:
     """The aware datetime `minutes` after local midnight of `day` (1440 is the next midnight)."""
     extra, m = divmod(minutes, DAY_MIN)
     naive = datetime.combine(day + timedelta(days=extra), time(m // 60, m % 60))
-    return naive.replace(tzinfo=ZoneInfo(tz or DEFAULT_TIME_ZONE))
+    # In UTC: Python compares and subtracts datetimes that share a tzinfo by wall clock, wrong across DST.
+    return naive.replace(tzinfo=ZoneInfo(tz or DEFAULT_TIME_ZONE)).astimezone(UTC)
 
 
 def local_days(start: datetime, end: datetime, tz: str) -> list[date]:
@@ -154,7 +171,7 @@ def local_days(start: datetime, end: datetime, tz: str) -> list[date]:
 
 
 def _minutes(a: datetime, b: datetime) -> float:
-    return (b - a).total_seconds() / 60
+    return (b.timestamp() - a.timestamp()) / 60
 
 
 def _clip(a0: datetime, a1: datetime, b0: datetime, b1: datetime) -> tuple[datetime, datetime] | None:
@@ -217,6 +234,7 @@ def conflicts(
     tech's hours were never set (no hours conflict). Skills compare case-insensitively; no required skills
     means no skill conflict.
     """
+    start, end = start.astimezone(UTC), end.astimezone(UTC)
     if end <= start:
         raise ValueError("the window must end after it starts")
     who = first_name(tech_name)
