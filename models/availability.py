@@ -356,17 +356,15 @@ def capacity_minutes(day: date, hours: WorkingHours | None, time_off: Iterable[T
 
 def day_load(day: date, visits: Iterable[Visit], hours: WorkingHours | None, time_off: Iterable[TimeOff],
              tz: str) -> DayLoad:
-    """Visits and booked minutes (cancelled ones excluded, clipped to the day) against capacity."""
+    """Visits starting that day (as the day's grid lists them; cancelled ones aside) and their booked minutes,
+    against capacity."""
     day_start, day_end = at_minutes(day, 0, tz), at_minutes(day, DAY_MIN, tz)
     n, booked = 0, 0.0
     for v in visits:
-        if v.status in NOT_BOOKED:
-            continue
-        both = _clip(v.start, v.end, day_start, day_end)
-        if both is None:
+        if v.status in NOT_BOOKED or not day_start <= v.start < day_end:
             continue
         n += 1
-        booked += _minutes(*both)
+        booked += _minutes(v.start, v.end)
     return DayLoad(n, round(booked), capacity_minutes(day, hours, time_off, tz))
 
 
