@@ -54,12 +54,13 @@ _turn_lock = threading.Lock()
 _next_turn: dict[str, float] = {}
 
 
-def wait_turn(key: str, interval_s: float) -> None:
-    """Space requests to one server `interval_s` apart across this process's threads (callers queue)."""
+def wait_turn(key: str, interval_s: float, max_wait_s: float = MAX_QUEUE_S) -> None:
+    """Space requests to one server `interval_s` apart across this process's threads (callers queue; one that
+    would wait longer than `max_wait_s` is refused)."""
     with _turn_lock:
         now = time.monotonic()
         at = max(now, _next_turn.get(key, 0.0))
-        if at - now > MAX_QUEUE_S:
+        if at - now > max_wait_s:
             raise GeocodeError("The geocoder is busy (one request per second); try again in a few seconds.")
         _next_turn[key] = at + interval_s
     if at > now:
