@@ -173,9 +173,10 @@ def create_job(body: JobIn, user: Dispatcher, ctx: Ctx, db: Db) -> dict[str, Any
         raise Invalid.field("customer_id", f"no customer {body.customer_id}; create the customer first")
     now = ctx.clock.now()
     data = body.model_dump()
-    data["address"] = data["address"] if data["address"] is not None else cust.address
-    data["lat"] = data["lat"] if data["lat"] is not None else cust.lat
-    data["lng"] = data["lng"] if data["lng"] is not None else cust.lng
+    if data["address"] is None:  # the customer's address, and its coordinates unless others were given
+        data["address"] = cust.address
+        data["lat"] = data["lat"] if data["lat"] is not None else cust.lat
+        data["lng"] = data["lng"] if data["lng"] is not None else cust.lng
     job = Job(**data, created_at=now)
     db.add(job)
     db.flush()
