@@ -77,6 +77,7 @@ def test_book_a_new_customer_with_a_pin_and_a_contact(qtbot, api: Api, world: Wo
     try:
         assert dlg.location.text() == NO_LOCATION
         assert dlg.problem() == "Find the customer, or create a new one."
+        assert dlg.minimumSizeHint().height() <= 680 and dlg.minimumSizeHint().width() <= 1240  # fits 1280×720
         qtbot.keyClicks(dlg.customer.search, "Zoe Park")
         wait_until(lambda: dlg.customer.searches >= 1, 10, "customer search")
         assert "No customer matches" in dlg.customer.hint.text()
@@ -102,6 +103,9 @@ def test_book_a_new_customer_with_a_pin_and_a_contact(qtbot, api: Api, world: Wo
         dlg.resize(1180, 800)
         shoot(dlg, artifacts / "new_appointment_light.png", dark=False)
         shoot(dlg, artifacts / "new_appointment_dark.png", dark=True)
+        dlg.resize(1240, 680)  # what a 1280×720 screen leaves
+        assert dlg.height() == 680
+        shoot(dlg, artifacts / "new_appointment_small_light.png", dark=False)
         with qtbot.waitSignal(dlg.created, timeout=15000):
             dlg.save_btn.click()
         appt = dlg.appointment

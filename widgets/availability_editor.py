@@ -64,6 +64,9 @@ class AvailabilityEditor(QDialog):
         self.setWindowTitle(f"{technician['name']} — working hours and time off")
         self.resize(760, 680)
         root = QVBoxLayout(self)
+        head = QLabel(f"{technician['name']}")
+        head.setStyleSheet("font-size: 16px; font-weight: 600;")
+        root.addWidget(head)
         self.banner = QLabel("Only administrators can change working hours and time off. You can read them here.")
         self.banner.setStyleSheet("background:#fff4d6;color:#7a4b00;padding:8px;border-radius:6px;")
         self.banner.setVisible(not is_admin)
@@ -129,10 +132,14 @@ class AvailabilityEditor(QDialog):
         self.off_list.setAccessibleName("Time off")
         v.addWidget(self.off_list, 1)
         self.empty = QLabel("No time off coming up.", objectName="Muted")
-        v.addWidget(self.empty)
         self.remove_btn = QPushButton("Remove selected")
         self.remove_btn.setAutoDefault(False)
         self.remove_btn.clicked.connect(lambda: self.tasks.spawn(self.remove_selected()))
+        row = QHBoxLayout()
+        row.addWidget(self.empty)
+        row.addStretch(1)
+        row.addWidget(self.remove_btn)
+        v.addLayout(row)
         add = QGridLayout()
         z = ZoneInfo(self.tz)
         tomorrow = datetime.now(z).date() + timedelta(days=1)
@@ -156,10 +163,6 @@ class AvailabilityEditor(QDialog):
         add.addWidget(self.reason, 1, 1, 1, 3)
         add.addWidget(self.add_btn, 1, 4)
         v.addLayout(add)
-        row = QHBoxLayout()
-        row.addStretch(1)
-        row.addWidget(self.remove_btn)
-        v.addLayout(row)
         self.editable += [self.off_from, self.off_to, self.all_day, self.reason, self.add_btn, self.remove_btn]
         return box
 
@@ -256,7 +259,7 @@ class AvailabilityEditor(QDialog):
             item.setData(Qt.ItemDataRole.UserRole, o["id"])
             self.off_list.addItem(item)
         self.empty.setVisible(not rows)
-        self.off_list.setVisible(bool(rows))
+        self.remove_btn.setEnabled(bool(rows) and self.is_admin)
 
     def _on_all_day(self, on: bool) -> None:
         fmt = "ddd, MMM d, yyyy" if on else "ddd, MMM d, yyyy h:mm AP"

@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
     QDateEdit,
     QDialog,
     QFormLayout,
+    QGridLayout,
     QGroupBox,
     QHBoxLayout,
     QLabel,
@@ -108,6 +109,14 @@ class NewAppointmentDialog(QDialog):
         self._update_location()
         self._on_when_changed()
         self.customer.search.setFocus()
+        self._fit_screen()
+
+    def _fit_screen(self) -> None:
+        """1180×800 where it fits; on a smaller screen (1280×720) the available area, minus a margin."""
+        screen = (self.parentWidget() or self).screen()
+        if screen is not None:
+            room = screen.availableGeometry()
+            self.resize(min(1180, room.width() - 40), min(800, room.height() - 40))
 
     # --- building -----------------------------------------------------------------------------------------
     @staticmethod
@@ -142,17 +151,17 @@ class NewAppointmentDialog(QDialog):
         self.contact_list = QListWidget()
         self.contact_list.setFixedHeight(44)
         self.contact_list.setAccessibleName("Job contacts")
-        row = QHBoxLayout()
+        grid = QGridLayout()
         self.contact_fields = {k: QLineEdit(placeholderText=p) for k, p in (
-            ("name", "Name"), ("relation", "Relation"), ("phone", "Phone"), ("email", "Email"))}
-        for k, edit in self.contact_fields.items():
-            row.addWidget(edit, 2 if k in ("name", "email") else 1)
-        add = QPushButton("Add")
+            ("name", "Name"), ("relation", "Relation, e.g. tenant"), ("phone", "Phone"), ("email", "Email"))}
+        for i, k in enumerate(self.contact_fields):
+            grid.addWidget(self.contact_fields[k], i // 2, i % 2)
+        add = QPushButton("Add contact")
         add.setAutoDefault(False)
         add.clicked.connect(self.add_contact)
-        row.addWidget(add)
+        grid.addWidget(add, 1, 2)
         v.addWidget(self.contact_list)
-        v.addLayout(row)
+        v.addLayout(grid)
         f.addRow("Job contacts", contacts)
         return w
 
