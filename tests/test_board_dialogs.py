@@ -277,3 +277,36 @@ def test_availability_editor_is_read_only_for_dispatchers(qtbot, api: Api, world
     finally:
         ed.close()
         run(client.aclose())
+
+
+@SQLITE
+def test_settings_dialog_chooses_the_geocoder(qtbot, api: Api, world: World) -> None:  # type: ignore[no-untyped-def]
+    from PySide6.QtWidgets import QComboBox, QLineEdit
+
+    from console.settings_dialog import SettingsDialog
+
+    add_user(api.server, "boss@example.com", "admin-pass-1", "admin", "Mike Boss")
+    admin = api.login("boss@example.com", "admin-pass-1")
+    client = client_for(admin, api.url)
+    dlg = SettingsDialog(client, is_admin=True)
+    qtbot.addWidget(dlg)
+    dlg.show()
+    try:
+        run(dlg.load())
+        geo, email, token, country = (dlg.fields[k] for k in ("geocoder", "geocoder_email", "mapbox_token", "country"))
+        assert isinstance(geo, QComboBox) and geo.currentData() == "none"
+        assert isinstance(country, QLineEdit) and country.text() == "US"
+        geo.setCurrentIndex(geo.findData("mapbox"))
+        assert isinstance(email, QLineEdit) and isinstance(token, QLineEdit)
+        email.setText("ops@mikes.example")
+        token.setText("pk.test-token")
+        country.setText("ZZ")
+        assert run(dlg.save()) is False and dlg.errors["country"].isVisible()
+        country.setText("CA")
+        assert run(dlg.save()) is True
+        saved = admin.get("/api/v1/settings").json()
+        assert (saved["geocoder"], saved["geocoder_email"], saved["country"]) == ("mapbox", "ops@mikes.example", "CA")
+        assert saved["secrets_set"]["mapbox_token"] and "pk.test-token" not in admin.get("/api/v1/settings").text
+    finally:
+        dlg.close()
+        run(client.aclose())
