@@ -14,14 +14,14 @@
 from __future__ import annotations
 
 import bisect
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from models.timefmt import DEFAULT_TIME_ZONE, clock_time, local, time_range
+from models.timefmt import DEFAULT_TIME_ZONE, clock_time, local, parse_iso, time_range
 
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 #: Statuses in which a visit still occupies the technician; cancelled, complete and paused ones don't.
@@ -72,6 +72,17 @@ class WorkingHours:
         if len(self.days) != 7:
             raise ValueError("working hours need exactly seven days, Monday first")
 
+    @classmethod
+    def from_api(cls, data: Mapping[str, Any]) -> WorkingHours | None:
+        """From `GET /technicians/{id}/hours` (None when the hours are not set)."""
+        if not data.get("set"):
+            return None
+        days: list[Shift | None] = [None] * 7
+        for d in data["days"]:
+            if d.get("start") is not None:
+                days[int(d["weekday"])] = Shift.parse(d["start"], d["end"])
+        return cls(tuple(days))
+
     def shift(self, day: date) -> Shift | None:
         return self.days[day.weekday()]
 
@@ -90,6 +101,10 @@ class TimeOff:
     def __post_init__(self) -> None:
         _utc(self, "starts_at", "ends_at")
 
+    @classmethod
+    def from_api(cls, data: Mapping[str, Any]) -> TimeOff:
+        return cls(parse_iso(data["starts_at"]), parse_iso(data["ends_at"]), data.get("reason") or "", data.get("id"))
+
 
 @dataclass(frozen=True)
 class Visit:
@@ -104,6 +119,12 @@ class Visit:
 
     def __post_init__(self) -> None:
         _utc(self, "start", "end")
+
+    @classmethod
+    def from_api(cls, a: Mapping[str, Any]) -> Visit:
+        """From an appointment as the API lists it (`GET /appointments`, events, search)."""
+        return cls(int(a["id"]), a.get("technician_id"), parse_iso(a["window_start"]), parse_iso(a["window_end"]),
+                   str(a.get("status") or "scheduled"), str(a.get("customer_name") or ""))
 
     @property
     def blocks(self) -> bool:

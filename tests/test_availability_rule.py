@@ -179,3 +179,17 @@ def test_index_finds_exactly_the_overlapping_visits(rows, window, tech) -> None:
     start, end = window
     brute = sorted(v.id for v in visits if v.technician_id == tech and v.start < end and v.end > start)
     assert sorted(v.id for v in idx.candidates(tech, start, end)) == brute
+
+
+def test_built_from_api_answers() -> None:
+    hours = WorkingHours.from_api({"set": True, "days": [
+        {"weekday": 0, "start": "08:00", "end": "17:00"}, {"weekday": 6, "start": None, "end": None}]})
+    assert hours is not None and hours.days[0] == Shift(480, 1020) and hours.days[6] is None
+    assert WorkingHours.from_api({"set": False, "days": []}) is None
+    v = Visit.from_api({"id": 3, "technician_id": 1, "window_start": "2026-12-02T20:00:00Z",
+                        "window_end": "2026-12-02T22:00:00Z", "status": "dispatched", "customer_name": "Ann Lee"})
+    assert (v.start, v.label, v.blocks) == (at(14), "Ann Lee", True)
+    off = TimeOff.from_api({"id": 9, "starts_at": "2026-12-02T19:00:00Z", "ends_at": "2026-12-02T21:00:00Z",
+                            "reason": "dentist"})
+    assert conflicts("Marcus", at(14), at(15), [v], tz=TZ, hours=hours, time_off=[off])[1].message == \
+        "Marcus is off 1:00–3:00 PM: dentist"
