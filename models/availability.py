@@ -160,6 +160,25 @@ def _utc(obj: object, *names: str) -> None:
             object.__setattr__(obj, n, v.astimezone(UTC))
 
 
+def day_rules(entry: Mapping[str, Any], day: date, tz: str) -> tuple[WorkingHours | None, list[TimeOff]]:
+    """A tech's hours and time off for one day from their `GET /availability?date=` entry (the console's drag
+    and drop checks a day it has loaded): None when hours are not set; otherwise only that weekday's shift."""
+    offs = [TimeOff.from_api(o) for o in entry.get("time_off") or []]
+    if not entry.get("hours_set"):
+        return None, offs
+    days: list[Shift | None] = [None] * 7
+    shift = entry.get("shift")
+    if shift:
+        start, end = parse_iso(shift["starts_at"]), parse_iso(shift["ends_at"])
+        base = datetime.combine(day, time.min)
+
+        def wall(t: datetime) -> int:
+            return round((local(t, tz).replace(tzinfo=None) - base).total_seconds() / 60)
+
+        days[day.weekday()] = Shift(wall(start), wall(end))
+    return WorkingHours(tuple(days)), offs
+
+
 # --- time helpers --------------------------------------------------------------------------------------------
 def parse_hhmm(value: str) -> int:
     """'08:30' → 510; '24:00' is the end of the day. ValueError names the expected form."""

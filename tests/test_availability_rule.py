@@ -19,6 +19,7 @@ from models.availability import (
     capacity_minutes,
     conflicts,
     day_load,
+    day_rules,
     parse_hhmm,
     unavailable_intervals,
 )
@@ -193,3 +194,15 @@ def test_built_from_api_answers() -> None:
                             "reason": "dentist"})
     assert conflicts("Marcus", at(14), at(15), [v], tz=TZ, hours=hours, time_off=[off])[1].message == \
         "Marcus is off 1:00–3:00 PM: dentist"
+
+
+def test_day_rules_from_the_days_availability_entry() -> None:
+    entry = {"hours_set": True, "shift": {"starts_at": "2026-12-02T14:00:00Z", "ends_at": "2026-12-02T23:00:00Z"},
+             "time_off": [{"id": 4, "starts_at": "2026-12-02T18:00:00Z", "ends_at": "2026-12-02T19:00:00Z",
+                           "reason": "lunch"}]}
+    hours, offs = day_rules(entry, DAY, TZ)
+    assert hours is not None and hours.shift(DAY) == Shift(480, 1020) and offs[0].reason == "lunch"
+    found = conflicts("Marcus", at(11, 30), at(17, 30), [], tz=TZ, hours=hours, time_off=offs)
+    assert [c.message for c in found] == ["Marcus is off 12:00–1:00 PM: lunch", "Outside Marcus's hours (ends 5:00 PM)"]
+    assert day_rules({"hours_set": True, "shift": None, "time_off": []}, DAY, TZ)[0] == WorkingHours((None,) * 7)
+    assert day_rules({"hours_set": False, "shift": None, "time_off": []}, DAY, TZ) == (None, [])
