@@ -41,7 +41,9 @@ def open_insights(window: QMainWindow, api: ApiClient) -> QMainWindow:
     win.setWindowTitle("Insights — Dispatch Console")
     panel = InsightsPanel(api, win)
     win.setCentralWidget(panel)
-    win.resize(1560, 980)
+    tasks = panel.tasks
+    win.destroyed.connect(lambda *_: tasks.cancel())  # the console is shutting down: stop loading
+    win.resize(1600, 1000)
     win.show()
     panel.start()
     return win

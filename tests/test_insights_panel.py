@@ -118,7 +118,8 @@ def test_panel_shows_the_figures_of_a_hand_made_history(qtbot: Any, history: His
     booking = panel.cards["booking"].view.chart().series()[0].barSets()[0]
     assert [booking.at(i) for i in range(booking.count())] == [0.0, 2.0, 0.0, 0.0, 0.0, 1.0, 1.0]
     assert panel.cards["booking"].readout.text() == (
-        "Median 1 h 30 min · 90 % within 2 d 2 h · 66.7 % before the 48-hour reminder")
+        "Requests by time to the first answer · median 1 h 30 min · 90 % within 2 d 2 h · 66.7 % before the "
+        "48-hour reminder")
 
     # Hovering shows the values behind a point or a bar, and leaving restores the summary.
     card = panel.cards["on_time"]

@@ -148,11 +148,10 @@ class InsightsPanel(QWidget):
         self.cards = {
             "on_time": ChartCard("On time per day", ON_TIME_BY_DAY, "on-time-per-day"),
             "tech": ChartCard("On time per technician", BY_TECHNICIAN, "by-technician"),
-            "late": ChartCard("LATE alerts — how they ended", LATE_BY_GROUP, "late-alerts"),
-            "booking": ChartCard("Booking requests — time to first answer", RESPONSE_BINS, "booking-response"),
+            "late": ChartCard("How LATE alerts ended", LATE_BY_GROUP, "late-alerts"),
+            "booking": ChartCard("Booking response time", RESPONSE_BINS, "booking-response"),
             "on_site": ChartCard("Time on site by service", ON_SITE_BY_SERVICE, "time-on-site"),
-            "backup": ChartCard("Backup statusing — changes made by dispatch", BACKUP_BY_TECHNICIAN,
-                                "backup-statusing")}
+            "backup": ChartCard("Backup statusing by technician", BACKUP_BY_TECHNICIAN, "backup-statusing")}
         for card in self.cards.values():
             card.exported.connect(lambda path: self.status.setText(f"Saved {path}"))
         grid = QGridLayout()
@@ -173,7 +172,9 @@ class InsightsPanel(QWidget):
         lay.addLayout(bar)
         lay.addWidget(self.error)
         lay.addWidget(scroll, 1)
-        self.preset.setCurrentIndex(3)  # last 30 days
+        self.preset.blockSignals(True)  # start() loads once the company's time zone is known
+        self.preset.setCurrentIndex(self.preset.findData("30"))
+        self.preset.blockSignals(False)
 
     # --- filters ---------------------------------------------------------------------------------------------
     def today(self) -> date:
@@ -292,7 +293,8 @@ class InsightsPanel(QWidget):
                             "No LATE alerts in this period.")
         b = by_time["booking"]
         c["booking"].show_data(charts.histogram(b["histogram"], c["booking"].hover), b["histogram"],
-                               f"Median {fmt_min(b['median_min'])} · 90 % within {fmt_min(b['p90_min'])} · "
+                               f"Requests by time to the first answer · median {fmt_min(b['median_min'])} · "
+                               f"90 % within {fmt_min(b['p90_min'])} · "
                                f"{fmt_pct(t['bookings_within_reminder_pct'])} before the 48-hour reminder"
                                + (" · all technicians (the office answers requests)"
                                   if by_time["technician_id"] is not None else ""),
