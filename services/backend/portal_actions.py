@@ -4,9 +4,6 @@ from __future__ import annotations
 
 import io
 import re
-import threading
-import time
-from collections import defaultdict, deque
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
@@ -27,40 +24,15 @@ from models.tables import (
     Survey,
 )
 from models.timefmt import window_text
-from services.backend import outbox
+from services.backend import outbox, throttle
 from services.backend.context import Backend
-from services.backend.errors import Conflict, Invalid, TooLarge, TooMany
+from services.backend.errors import Conflict, Invalid, TooLarge
 from services.backend.portal_auth import PortalUser
 from services.backend.portal_views import NOTE_OPEN
 from services.backend.security import new_token, token_hash
 from services.backend.watchdog import raise_alert
 
 MAX_PHOTO_BYTES = 10 * 1024 * 1024
-LINK_LIMIT = (5, 15 * 60)  # per address: 5 requests per 15 minutes
-IP_LIMIT = (30, 15 * 60)
-
-
-class RateLimiter:
-    """Sliding-window counters per key (in this process)."""
-
-    def __init__(self) -> None:
-        self._hits: dict[str, deque[float]] = defaultdict(deque)
-        self._lock = threading.Lock()
-
-    def allow(self, key: str, limit: int, window_s: float, now: float | None = None) -> bool:
-        now = time.monotonic() if now is None else now
-        with self._lock:
-            q = self._hits[key]
-            while q and q[0] <= now - window_s:
-                q.popleft()
-            if len(q) >= limit:
-                return False
-            q.append(now)
-            return True
-
-
-def limiter(ctx: Backend) -> RateLimiter:
-    return ctx.extras.setdefault("portal_rate_limiter", RateLimiter())
 
 
 def digits(phone: str) -> str:
@@ -74,12 +46,10 @@ def request_magic_link(db: Session, ctx: Backend, body: MagicLinkIn, client_ip: 
     email = (body.email or "").strip().lower()
     phone = digits(body.phone or "")
     key = f"email:{email}" if email else f"phone:{phone}"
-    ts = ctx.clock.now().timestamp()
-    rl = limiter(ctx)
-    if not rl.allow(f"ip:{client_ip}", *IP_LIMIT, now=ts) or not rl.allow(key, *LINK_LIMIT, now=ts):
-        raise TooMany("Too many sign-in requests. Wait 15 minutes and try again, or call us.",
-                      headers={"Retry-After": "900"})
     now = ctx.clock.now()
+    by_recipient, by_address = throttle.LINK_RULES
+    throttle.charge(db, [(by_recipient, key), (by_address, client_ip)], now, address=client_ip,
+                    what="sign-in link requests")
     company = ctx.company(db)
     targets: list[tuple[Customer, JobContact | None, str]] = []
     q = select(Customer).order_by(Customer.id)
