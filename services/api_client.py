@@ -316,3 +316,12 @@ class ApiClient:
         if resp.status_code >= 400:
             raise error_from_response(resp)
         return resp.content
+
+    # --- sign-in locks ----------------------------------------------------------------------------------
+    async def locked_accounts(self) -> list[JSON]:
+        """Accounts the sign-in throttle is holding back right now, longest lock first."""
+        return await self.request("GET", "/api/v1/users/locked")
+
+    async def unlock_account(self, user_id: int) -> JSON:
+        """Let an account sign in again at once (administrators only)."""
+        return await self.request("POST", f"/api/v1/users/{user_id}/unlock")
