@@ -23,6 +23,10 @@ def _not_number(v: object) -> object:
 
 
 AwareDatetime = Annotated[datetime, BeforeValidator(_not_number), AfterValidator(_aware)]
+#: The range of a 64-bit database integer: larger numbers can name nothing the backend stores.
+MAX_INT, MIN_INT = 2**63 - 1, -(2**63)
+#: An object id in a request body: a positive whole number that fits the database.
+Id = Annotated[int, Field(ge=1, le=MAX_INT)]
 NonBlank = Annotated[str, Field(min_length=1, max_length=5000)]
 
 
@@ -77,7 +81,7 @@ class CustomerIn(Body):
 
 
 class JobIn(Body):
-    customer_id: int
+    customer_id: Id
     service_type: str = Field(min_length=1, max_length=200)
     description: str = Field(default="", max_length=10000)
     internal_notes: str = Field(default="", max_length=10000)
@@ -87,7 +91,7 @@ class JobIn(Body):
     address: str | None = Field(default=None, max_length=300)
     lat: float | None = Field(default=None, ge=-90, le=90)
     lng: float | None = Field(default=None, ge=-180, le=180)
-    internal_cost_cents: int | None = Field(default=None, ge=0)
+    internal_cost_cents: int | None = Field(default=None, ge=0, le=MAX_INT)
 
 
 class _Window(Body):
@@ -100,14 +104,14 @@ class _Window(Body):
 
 
 class AppointmentIn(_Window):
-    job_id: int
-    technician_id: int | None = None
+    job_id: Id
+    technician_id: Id | None = None
     window_start: AwareDatetime
     window_end: AwareDatetime
 
 
 class AppointmentPatch(_Window):
-    technician_id: int | None = None
+    technician_id: Id | None = None
     window_start: AwareDatetime | None = None
     window_end: AwareDatetime | None = None
     unassign: bool = False
@@ -153,8 +157,8 @@ class PositionsIn(Body):
 
 
 class PreviewIn(Body):
-    customer_id: int | None = None
-    appointment_id: int | None = None
+    customer_id: Id | None = None
+    appointment_id: Id | None = None
 
     @model_validator(mode="after")
     def _one(self) -> PreviewIn:

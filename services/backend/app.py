@@ -9,12 +9,12 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from services.backend import watchdog
+from services.backend import int_bounds, watchdog
 from services.backend.clock import Clock
 from services.backend.context import Backend
 from services.backend.db import make_engine, make_read_engine, make_sessionmaker, normalise_url, upgrade_schema
@@ -98,6 +98,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
             ctx.bus.wake()
 
     app = FastAPI(
+        dependencies=[Depends(int_bounds.check)],  # ids beyond 64 bits: 404 in a path, 422 in a query string
         title="Dispatch Console backend",
         version=_version(),
         description="Console, field-app, customer portal and tracker API (see API.md).",
