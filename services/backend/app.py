@@ -22,6 +22,7 @@ from services.backend.errors import error_body, install_error_handlers
 from services.backend.events import EventBus
 from services.backend.routes import alerts, appointments, auth, events, field, staff
 from services.backend.settings import Settings
+from services.backend.user_content import UserContentHeaders
 
 log = logging.getLogger(__name__)
 
@@ -105,6 +106,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         lifespan=lifespan,
     )
     app.state.backend = ctx
+    app.add_middleware(UserContentHeaders)
     install_error_handlers(app)
 
     @app.get("/healthz", tags=["ops"])

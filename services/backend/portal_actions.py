@@ -24,7 +24,7 @@ from models.tables import (
     Survey,
 )
 from models.timefmt import window_text
-from services.backend import outbox, throttle
+from services.backend import outbox, photos, throttle
 from services.backend.context import Backend
 from services.backend.errors import Conflict, Invalid, TooLarge
 from services.backend.portal_auth import PortalUser
@@ -108,25 +108,23 @@ def change_request(db: Session, ctx: Backend, user: PortalUser, appt: Appointmen
     return cr
 
 
-def normalise_photo(data: bytes, content_type: str) -> tuple[bytes, str]:
+def normalise_photo(data: bytes, content_type: str, max_pixels: int = photos.MAX_PIXELS) -> tuple[bytes, str]:
     """Check an uploaded photo and re-encode it as JPEG (drops EXIF, e.g. the home's GPS position)."""
     if len(data) > MAX_PHOTO_BYTES:
         raise TooLarge(f"photo: the file is {len(data) // (1024 * 1024)} MB; send one under 10 MB.")
     from PIL import Image, ImageOps, UnidentifiedImageError
 
     try:
-        import pillow_heif
-
-        pillow_heif.register_heif_opener()
-    except ImportError:  # pragma: no cover - optional
-        pass
+        photos.check_pixels(data, "The photo", max_pixels)
+    except photos.PhotoError as exc:
+        raise TooLarge(f"photo: {exc}", [{"field": "photo", "message": str(exc)}]) from None
     try:
         img = Image.open(io.BytesIO(data))
         img = ImageOps.exif_transpose(img)
         img.thumbnail((2000, 2000))
         out = io.BytesIO()
         img.convert("RGB").save(out, "JPEG", quality=85)
-    except (UnidentifiedImageError, OSError, ValueError):
+    except (UnidentifiedImageError, OSError, ValueError, SyntaxError, Image.DecompressionBombError):
         raise Invalid.field("photo", f"this file ({content_type or 'unknown type'}) is not a photo we can read; "
                                      "send a JPEG, PNG, HEIC or WebP image") from None
     return out.getvalue(), "image/jpeg"
@@ -141,7 +139,7 @@ def add_note(db: Session, ctx: Backend, user: PortalUser, appt: Appointment, tex
         raise Invalid.field("text", "write a note or attach a photo")
     if len(text) > 2000:
         raise Invalid.field("text", "keep the note under 2000 characters")
-    data, ctype = normalise_photo(*photo) if photo is not None else (None, "")
+    data, ctype = normalise_photo(*photo, ctx.settings.max_image_pixels) if photo is not None else (None, "")
     now = ctx.clock.now()
     note = CustomerNote(appointment_id=appt.id, customer_id=user.customer.id, text=text, photo=data,
                         photo_content_type=ctype, created_at=now)
