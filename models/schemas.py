@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 
@@ -23,15 +23,49 @@ def _not_number(v: object) -> object:
 
 
 AwareDatetime = Annotated[datetime, BeforeValidator(_not_number), AfterValidator(_aware)]
-#: The range of a 64-bit database integer: larger numbers can name nothing the backend stores.
-MAX_INT, MIN_INT = 2**63 - 1, -(2**63)
+#: The range of a 64-bit database integer (event ids, counts): larger numbers fit no column.
+MAX_INT = 2**63 - 1
+#: Object ids are 32-bit integer columns on PostgreSQL: a larger id names nothing the backend stores.
+MAX_ID = 2**31 - 1
 #: An object id in a request body: a positive whole number that fits the database.
-Id = Annotated[int, Field(ge=1, le=MAX_INT)]
+Id = Annotated[int, Field(ge=1, le=MAX_ID)]
 NonBlank = Annotated[str, Field(min_length=1, max_length=5000)]
 
 
+def storable(text: str) -> bool:
+    """Whether both databases can store this text: no NUL character, no unpaired surrogate."""
+    if "\x00" in text:
+        return False
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _check_text(value: Any) -> Any:
+    if isinstance(value, str):
+        if not storable(value):
+            raise ValueError("must not contain NUL characters or invalid Unicode")
+    elif isinstance(value, list | tuple | set):
+        for item in value:
+            _check_text(item)
+    elif isinstance(value, dict):
+        for k, item in value.items():
+            _check_text(k)
+            _check_text(item)
+    return value
+
+
 class Body(BaseModel):
+    """Every request body: unknown fields refused, text trimmed, and no text the databases cannot store."""
+
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _storable(cls, value: Any) -> Any:
+        return _check_text(value)
 
 
 class LoginIn(Body):
@@ -91,7 +125,7 @@ class JobIn(Body):
     address: str | None = Field(default=None, max_length=300)
     lat: float | None = Field(default=None, ge=-90, le=90)
     lng: float | None = Field(default=None, ge=-180, le=180)
-    internal_cost_cents: int | None = Field(default=None, ge=0, le=MAX_INT)
+    internal_cost_cents: int | None = Field(default=None, ge=0, le=MAX_ID)
 
 
 class _Window(Body):

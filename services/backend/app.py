@@ -14,7 +14,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from services.backend import int_bounds, watchdog
+from services.backend import param_guard, watchdog
 from services.backend.clock import Clock
 from services.backend.context import Backend
 from services.backend.db import make_engine, make_read_engine, make_sessionmaker, normalise_url, upgrade_schema
@@ -99,7 +99,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
             ctx.bus.wake()
 
     app = FastAPI(
-        dependencies=[Depends(int_bounds.check)],  # ids beyond 64 bits: 404 in a path, 422 in a query string
+        dependencies=[Depends(param_guard.check)],  # values no database takes: 404 in a path, 422 in a query
         title="Dispatch Console backend",
         version=_version(),
         description="Console, field-app, customer portal and tracker API (see API.md).",
