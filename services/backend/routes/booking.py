@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 
@@ -14,15 +14,16 @@ from models.enums import BookingState
 from models.tables import BookingPhoto, BookingRequest, User
 from services.backend import booking_intake as intake
 from services.backend import booking_ops as ops
-from services.backend import watchdog
+from services.backend import csrf, watchdog
 from services.backend.context import Backend
 from services.backend.deps import Ctx, Db, Dispatcher
 from services.backend.errors import Invalid, NotFound
-from services.backend.portal_auth import PortalCustomer, PortalWriter
+from services.backend.portal_auth import COOKIE, PortalCustomer, PortalWriter
 from services.backend.routes.booking_pages import router as pages_router
 
 dispatcher_router = APIRouter(prefix="/api/v1/booking-requests", tags=["dispatcher"])
-portal_router = APIRouter(prefix="/api/v1/portal/booking-requests", tags=["portal"])
+portal_router = APIRouter(prefix="/api/v1/portal/booking-requests", tags=["portal"],
+                          dependencies=[Depends(csrf.require(COOKIE))])
 
 if ops.check_stale not in watchdog.EXTRA_CHECKS:
     watchdog.EXTRA_CHECKS.append(ops.check_stale)
