@@ -98,3 +98,8 @@ def test_body_ids_of_the_portal_and_booking_are_bounded(world) -> None:
     r = world.dispatcher.post("/api/v1/booking-requests/1/accept", json={
         "technician_id": int(HUGE), "window_start": "2026-11-22T09:00:00Z", "window_end": "2026-11-22T11:00:00Z"})
     assert r.status_code == 422 and r.json()["error"]["details"][0]["field"] == "technician_id", r.text
+
+
+def test_a_last_event_id_beyond_64_bits_is_a_422_before_the_stream_starts(world) -> None:
+    r = world.dispatcher.get("/api/v1/events", headers={"Last-Event-ID": HUGE + "0"})
+    assert r.status_code == 422 and r.json()["error"]["details"][0]["field"] == "Last-Event-ID"
