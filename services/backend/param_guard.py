@@ -22,7 +22,6 @@ from models.schemas import MAX_ID, MAX_INT, storable
 from services.backend.errors import Invalid, NotFound
 
 _INTEGER = re.compile(r"^\s*[+-]?\d+\s*$")
-_FIELDS: dict[int, tuple[tuple[str, ...], tuple[str, ...]]] = {}
 
 
 def _is_int(annotation: Any) -> bool:
@@ -35,7 +34,7 @@ def _is_int(annotation: Any) -> bool:
 
 def _int_params(route: APIRoute) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """(path, query) names of the route's whole-number parameters, its dependencies' included."""
-    found = _FIELDS.get(id(route))
+    found: tuple[tuple[str, ...], tuple[str, ...]] | None = getattr(route, "_int_params", None)
     if found is None:
         path: list[str] = []
         query: list[str] = []
@@ -45,7 +44,8 @@ def _int_params(route: APIRoute) -> tuple[tuple[str, ...], tuple[str, ...]]:
             path += [f.alias for f in dep.path_params if _is_int(f.field_info.annotation)]
             query += [f.alias for f in dep.query_params if _is_int(f.field_info.annotation)]
             todo.extend(dep.dependencies)
-        found = _FIELDS[id(route)] = (tuple(dict.fromkeys(path)), tuple(dict.fromkeys(query)))
+        found = (tuple(dict.fromkeys(path)), tuple(dict.fromkeys(query)))
+        route._int_params = found  # type: ignore[attr-defined]  # worked out once per route
     return found
 
 
