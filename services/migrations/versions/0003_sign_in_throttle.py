@@ -1,7 +1,7 @@
 """sign-in throttle: attempts per account, client address and sign-in-link address
 
-Revision ID: 0002_sign_in_throttle
-Revises: 0001
+Revision ID: 0003_sign_in_throttle
+Revises: 0002_dispatch_board
 """
 
 import sqlalchemy as sa
@@ -9,8 +9,8 @@ from alembic import op
 
 import models.tables
 
-revision = "0002_sign_in_throttle"
-down_revision = "0001"
+revision = "0003_sign_in_throttle"
+down_revision = "0002_dispatch_board"
 branch_labels = None
 depends_on = None
 
