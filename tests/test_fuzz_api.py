@@ -29,8 +29,10 @@ from services.backend.embedded import EmbeddedServer
 from services.backend.portal_auth import COOKIE
 from services.backend.security import new_token, token_hash
 from tests.booking_support import form, image, portal_client
-from tests.conftest import add_user, make_settings
+from tests.conftest import make_settings
+from tests.fakeservers import FakeHttp
 from tests.portal_helpers import add_visit_data
+from tests.test_geocode import nominatim_handler
 
 EXAMPLES = int(os.environ.get("DISPATCH_FUZZ_EXAMPLES", "6"))
 SEED = os.environ.get("DISPATCH_FUZZ_SEED")
@@ -38,11 +40,15 @@ SEED = os.environ.get("DISPATCH_FUZZ_SEED")
 
 @pytest.fixture
 def server(db_url: str) -> Iterator[EmbeddedServer]:
-    """A backend whose sign-in throttle does not stop the fuzzer's own sign-ins (it is tested elsewhere)."""
+    """A backend whose every outside service is on loopback (a fake Nominatim for address search; the outbox
+    does not run) and whose sign-in throttle does not stop the fuzzer's own sign-ins (tested elsewhere)."""
+    geocoder = FakeHttp(nominatim_handler)
     srv = EmbeddedServer(make_settings(db_url, run_background_jobs=False, login_address_attempts=10**9,
-                                       login_account_attempts=10**9), clock=OffsetClock()).start()
+                                       login_account_attempts=10**9, geocoder="nominatim",
+                                       nominatim_url=geocoder.url), clock=OffsetClock()).start()
     yield srv
     srv.stop()
+    geocoder.close()
 
 
 class Identity:
@@ -151,11 +157,11 @@ def _fuzz(spec: dict[str, Any], base_url: str, who: Identity, known: dict[str, i
 
 def test_no_operation_answers_a_server_error(world: Any) -> None:
     server = world.api.server
-    add_user(server, "ada@example.com", "admin-pass1", "admin", "Ada Admin")
     known = _known_ids(world)
     spec = world.api.anon.get("/openapi.json").json()
     identities = [
-        Identity(server, "dispatcher", user_id=_user_id(server, "ada@example.com")),  # an admin: settings too
+        # A dispatcher, not an administrator: no fuzzed settings can point the backend at outside hosts.
+        Identity(server, "dispatcher", user_id=_user_id(server, "dana@example.com")),
         Identity(server, "technician", user_id=_user_id(server, "marcus@example.com")),
         Identity(server, "customer", customer_id=world.cust1["id"]),
     ]
