@@ -1,6 +1,7 @@
 """Input the databases cannot store is refused as bad input, never a 500: NUL characters and unpaired
 surrogates in bodies, query strings and paths (PostgreSQL stores neither), and values that collide with a
-unique column. Each case here was a server error the API fuzzer found."""
+unique column. NUL characters (PostgreSQL) and the letter-case email clash (SQLite) were server errors the API
+fuzzer found."""
 
 from __future__ import annotations
 
