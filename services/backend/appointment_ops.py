@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from functools import cache
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -52,6 +52,22 @@ class Who:
 
 
 SYSTEM = Who(Actor.SYSTEM, None, "System")
+
+
+def locked(stmt: Select[tuple[Appointment]], *, skip_locked: bool = False) -> Select[tuple[Appointment]]:
+    """`stmt` locking the appointment rows it returns until the transaction ends (SELECT … FOR UPDATE), each
+    re-read from the database rather than taken from the session, so a decision is made on the current state.
+
+    Every status change holds this lock: of two concurrent changes the second waits, then sees the first.
+    With `skip_locked`, rows another transaction is changing right now are left out (background passes).
+    """
+    return (stmt.with_for_update(of=Appointment, skip_locked=skip_locked)
+            .execution_options(populate_existing=True))
+
+
+def lock(session: Session, appt_id: int) -> Appointment | None:
+    """One appointment, locked and current (None if there is no such appointment)."""
+    return session.scalar(locked(select(Appointment).where(Appointment.id == appt_id)))
 
 
 def open_late_ids(session: Session, appointment_ids: list[int] | None = None) -> set[int]:
@@ -315,7 +331,10 @@ def change_status(
     reason: str = "",
     customer_message: str = "",
 ) -> StatusEvent:
-    """Check and apply a status change: audit row, version bump, side effects (once), event."""
+    """Check and apply a status change: audit row, version bump, side effects (once), event.
+
+    `appt` must be locked in this transaction (`lock`/`locked`), so `current` is the committed status.
+    """
     target = S(target)
     now = ctx.clock.now()
     current = S(appt.status)
@@ -337,8 +356,8 @@ def change_status(
         appt.customer_message = customer_message.strip()
     bump(appt, who, now)
     ev = StatusEvent(
-        appointment_id=appt.id, from_status=current.value, to_status=target.value, actor=who.actor.value,
-        actor_id=who.actor_id, actor_name=who.name, reason=reason.strip(), source=source.value,
+        appointment_id=appt.id, version=appt.version, from_status=current.value, to_status=target.value,
+        actor=who.actor.value, actor_id=who.actor_id, actor_name=who.name, reason=reason.strip(), source=source.value,
         customer_message=customer_message.strip(), created_at=now,
     )
     session.add(ev)

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from models.enums import AppointmentStatus as S
 from models.geo import distance_m
 from models.tables import Appointment, LatestPosition
+from services.backend.appointment_ops import locked
 from services.backend.context import Backend
 from services.backend.db import session_scope
 from services.backend.events import publish
@@ -61,7 +62,9 @@ def refresh(ctx: Backend, jobs: list[dict[str, Any]]) -> int:
     with session_scope(ctx.sessions) as session:
         now = ctx.clock.now()
         for j, res in results:
-            appt = session.get(Appointment, j["appointment_id"])
+            # Locked and current; one being changed right now is left to that change (skipped here).
+            appt = session.scalar(locked(select(Appointment).where(Appointment.id == j["appointment_id"]),
+                                         skip_locked=True))
             if appt is None or appt.status != S.EN_ROUTE.value:
                 continue
             appt.eta_at = now + timedelta(seconds=res.seconds)

@@ -17,17 +17,16 @@ from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from models.enums import AlertKind, Channel
-from models.enums import AppointmentStatus as S
+from models.lateness import AWAITING_ARRIVAL, LOOKBACK, is_overdue
 from models.tables import Alert, Appointment
 from models.timefmt import clock_time
 from services.backend import events, outbox, positions
-from services.backend.appointment_ops import alert_public
+from services.backend.appointment_ops import alert_public, locked
 from services.backend.context import Backend
 from services.backend.db import session_scope
 from services.backend.events import publish
 
 log = logging.getLogger(__name__)
-NOT_ARRIVED = (S.SCHEDULED.value, S.DISPATCHED.value, S.EN_ROUTE.value)
 
 
 def raise_alert(session: Session, now: datetime, *, kind: AlertKind, dedupe_key: str, message: str,
@@ -47,16 +46,23 @@ def raise_alert(session: Session, now: datetime, *, kind: AlertKind, dedupe_key:
 
 
 def check_late(session: Session, ctx: Backend, now: datetime) -> int:
-    """Raise one LATE alert (and one customer SMS) per appointment not arrived `threshold` after its start."""
+    """Raise one LATE alert (and one customer SMS) per appointment not arrived `threshold` after its start.
+
+    Each appointment is locked and re-checked before anything is raised: an arrival committed a moment ago (on
+    any replica) keeps it out, and an arrival that comes while the alert is being raised waits for this pass
+    and then resolves the alert. Appointments being changed right now are skipped until the next pass.
+    """
     threshold = int(ctx.setting(session, "late_threshold_min"))
     company = ctx.company(session)
-    due = session.scalars(
+    alerted = select(Alert.id).where(Alert.appointment_id == Appointment.id, Alert.kind == AlertKind.LATE.value)
+    due = [a for a in session.scalars(locked(
         select(Appointment).where(
-            Appointment.status.in_(NOT_ARRIVED),
+            Appointment.status.in_([s.value for s in AWAITING_ARRIVAL]),
             Appointment.window_start <= now - timedelta(minutes=threshold),
-            Appointment.window_start > now - timedelta(hours=12),
-        )
-    ).all()
+            Appointment.window_start > now - LOOKBACK,
+            ~alerted.exists(),
+        ).order_by(Appointment.id), skip_locked=True))
+        if is_overdue(a.status, a.window_start, now, threshold)]
     raised = 0
     for appt in due:
         tech = appt.technician.name if appt.technician else "The technician (unassigned)"

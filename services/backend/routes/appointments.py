@@ -20,6 +20,7 @@ from services.backend.appointment_ops import (
     check_version,
     day_list,
     history,
+    locked,
     open_late_ids,
     parse_if_match,
     to_public,
@@ -34,9 +35,7 @@ IfMatch = Annotated[str | None, Header(alias="If-Match")]
 
 def load(db: Session, appt_id: int, *, lock: bool = False) -> Appointment:
     stmt = select(Appointment).where(Appointment.id == appt_id)
-    if lock:
-        stmt = stmt.with_for_update(of=Appointment)
-    appt = db.scalar(stmt)
+    appt = db.scalar(locked(stmt) if lock else stmt)
     if appt is None:
         raise NotFound(f"No appointment {appt_id}.")
     return appt

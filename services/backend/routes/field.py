@@ -16,7 +16,7 @@ from models.schemas import BioIn, PauseIn, PositionsIn
 from models.tables import Appointment, Technician
 from models.timefmt import day_bounds
 from services.backend import eta_refresh, ingest_writer
-from services.backend.appointment_ops import change_status, to_public
+from services.backend.appointment_ops import change_status, lock, to_public
 from services.backend.deps import Ctx, Db, Tech, who
 from services.backend.errors import Conflict, Invalid, NotFound
 from services.backend.events import publish
@@ -32,7 +32,7 @@ def field_view(appt: Appointment) -> dict[str, Any]:
 
 
 def _own(db: Db, user: Tech, appt_id: int) -> Appointment:
-    appt = db.scalar(select(Appointment).where(Appointment.id == appt_id).with_for_update(of=Appointment))
+    appt = lock(db, appt_id)
     if appt is None or appt.technician_id != user.technician_id:
         raise NotFound(f"No appointment {appt_id} among your jobs.")
     return appt
