@@ -21,6 +21,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+from models.timefmt import DEFAULT_TIME_ZONE
+
 
 class UTCDateTime(TypeDecorator[datetime]):
     """Timezone-aware UTC datetimes on every database (SQLite stores naive UTC)."""
@@ -59,7 +61,7 @@ class Company(Base):
     phone: Mapped[str] = mapped_column(String(40), default="")
     email: Mapped[str] = mapped_column(String(200), default="")
     logo_png: Mapped[bytes | None] = mapped_column(LargeBinary, default=None)
-    time_zone: Mapped[str] = mapped_column(String(64), default="America/Chicago")
+    time_zone: Mapped[str] = mapped_column(String(64), default=DEFAULT_TIME_ZONE)
     bookable_services: Mapped[list[Any]] = mapped_column(default=list)
     free_text_services: Mapped[bool] = mapped_column(default=True)
     booking_enabled: Mapped[bool] = mapped_column(default=True)

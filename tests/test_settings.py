@@ -177,7 +177,7 @@ def test_removed_bookable_service_leaves_the_form_and_is_refused(api: Api, world
 
 
 def test_arrival_clock_in_opens_on_geofence_arrival_and_closes_on_completion(api: Api, world: World) -> None:
-    """Seed 002: arrival (geofence or Start) opens a time entry, completion closes it; the card shows it."""
+    """Arrival (geofence or Start) opens a time entry, completion closes it; the card shows it."""
     from tests.tracking_helpers import approach, fix, post_fixes
 
     site = (30.2650, -97.7440)  # Ann Lee's address (world.cust1)

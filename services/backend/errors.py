@@ -1,4 +1,4 @@
-"""The error format of API.md §4, for every error the backend can answer with."""
+"""The error format `{"error": {"code", "message", "details"}}`, for every error the backend can answer with."""
 
 from __future__ import annotations
 
@@ -148,7 +148,7 @@ def describe_validation(errors: list[dict[str, Any]]) -> tuple[str, list[dict[st
 
 
 def install_error_handlers(app: FastAPI) -> None:
-    """Answer every error, validation and unexpected ones included, in the API.md §4 format."""
+    """Answer every error, validation and unexpected ones included, in that format."""
 
     @app.exception_handler(ApiError)
     async def _api_error(request: Request, exc: ApiError) -> JSONResponse:

@@ -15,7 +15,8 @@ from fastapi.encoders import jsonable_encoder
 from sqlalchemy import delete, event, func, select, text
 from sqlalchemy.orm import Session
 
-from models.tables import Event
+from models.events import EventName
+from models.tables import Appointment, Event
 
 log = logging.getLogger(__name__)
 CHANNEL = "dispatch_events"
@@ -32,6 +33,13 @@ def publish(session: Session, name: str, data: dict[str, Any], now: datetime) ->
     while holding it, so row locks and the event lock cannot deadlock.
     """
     session.info.setdefault(_QUEUE, []).append((str(name), jsonable_encoder(data), now))
+
+
+def publish_appointment(session: Session, appt: Appointment, now: datetime, **extra: Any) -> None:
+    """`appointment.updated`: the id, version and status every client keys on, plus anything else that changed
+    (e.g. `eta_at`)."""
+    publish(session, EventName.APPOINTMENT_UPDATED,
+            {"id": appt.id, "version": appt.version, "status": appt.status, **extra}, now)
 
 
 @contextmanager

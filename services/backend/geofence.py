@@ -17,8 +17,10 @@ from models.enums import Source
 from models.geo import ArrivalEvidence, GeoState
 from models.schemas import PositionIn
 from models.tables import Appointment, LatestPosition
-from services.backend.appointment_ops import SYSTEM, change_status, locked
+from services.backend.appointment_ops import change_status
+from services.backend.audit import SYSTEM
 from services.backend.context import Backend
+from services.backend.locking import locked
 
 PREVIOUS_SITE_HOURS = 3
 
