@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from datetime import UTC, datetime, timedelta
 
-from tests.conftest import Api, World, add_user
+from tests.conftest import Api, World, add_user, watchdog_passes
 from tests.sse import SseReader
 
 
@@ -61,7 +61,7 @@ def test_late_threshold_setting_moves_the_alert(api: Api, world: World) -> None:
     assert admin.patch("/api/v1/settings", json={"late_threshold_min": 45}).status_code == 200
     start = datetime.now(UTC) - timedelta(minutes=35)
     appt = world.schedule(world.cust1["id"], world.tech1["id"], start=start)
-    time.sleep(1.0)  # several watchdog passes (every 0.2 s)
+    watchdog_passes(api.server)
     alerts = world.dispatcher.get("/api/v1/alerts").json()
     assert not [a for a in alerts if a["appointment_id"] == appt["id"]], "35 min is not late with a 45 min threshold"
     api.server.backend.clock.advance(minutes=11)  # now 46 min after the window start

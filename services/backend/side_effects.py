@@ -13,14 +13,11 @@ from models.enums import SideEffect
 from models.notifications import Kind
 from models.tables import Appointment, SideEffectRecord, TimeEntry
 from models.timefmt import clock_time
+from services.backend.appointment_views import tech_first_name
 from services.backend.context import Backend
 from services.backend.eta_refresh import store_eta
 from services.backend.notify import notify_job
 from services.backend.tracker_links import ensure_link, expire_link
-
-
-def tech_first_name(appt: Appointment) -> str:
-    return appt.technician.name.split()[0] if appt.technician and appt.technician.name else "Your technician"
 
 
 def claim(session: Session, appointment_id: int, kind: SideEffect, now: datetime) -> bool:
