@@ -23,6 +23,7 @@ from services.backend.routes import (
     alerts,
     appointments,
     auth,
+    board,
     booking,
     booking_pages,
     company,
@@ -44,7 +45,8 @@ log = logging.getLogger(__name__)
 
 #: Every router, in the order they are mounted.
 ROUTERS: list[APIRouter] = [
-    auth.router, staff.router, appointments.router, field.router, alerts.router, events.router, company.router,
+    auth.router, staff.router, *board.routers,  # the board's before /appointments/{id} (/appointments/search)
+    appointments.router, field.router, alerts.router, events.router, company.router,
     booking.dispatcher_router, booking.portal_router, booking_pages.router, portal.router, portal_pages.router,
     tracker.pages, tracker.api, preview.router, settings_api.router, portal_prefs.router, visit_photos.router,
     crew.router,

@@ -1,14 +1,14 @@
 """status events record the appointment version they produced (unique per appointment)
 
-Revision ID: 0002_status_versions
-Revises: 0001
+Revision ID: 0003_status_versions
+Revises: 0002_dispatch_board
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0002_status_versions"
-down_revision = "0001"
+revision = "0003_status_versions"
+down_revision = "0002_dispatch_board"
 branch_labels = None
 depends_on = None
 
