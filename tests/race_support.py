@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from sqlalchemy import select, text, update
+from sqlalchemy import select, update
 from sqlalchemy.engine import Engine
 
 from models.tables import (
@@ -391,11 +391,6 @@ class RaceLab:
             if late_after:
                 problems.append("LATE alert or 'checking on your technician' message after the arrival")
         out.anomalies += [f"visit {appt_id}: {p}" for p in problems]
-
-    def database_ok(self) -> bool:
-        assert self.engine is not None
-        with self.engine.connect() as conn:
-            return conn.execute(text("SELECT 1")).scalar() == 1
 
 
 def _linear(f: dict[str, Any]) -> list[str]:
