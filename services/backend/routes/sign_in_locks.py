@@ -9,8 +9,9 @@ from fastapi import APIRouter
 from sqlalchemy import func, select
 
 from models.enums import Role
-from models.tables import AuditLog, ThrottleBucket, User
+from models.tables import ThrottleBucket, User
 from services.backend import throttle
+from services.backend.audit import audit
 from services.backend.deps import Ctx, Db, Dispatcher
 from services.backend.errors import Forbidden, NotFound
 
@@ -54,9 +55,8 @@ def unlock(user_id: int, user: Dispatcher, ctx: Ctx, db: Db) -> dict[str, Any]:
     was_locked = row is not None and row.locked_until is not None and row.locked_until > ctx.clock.now()
     attempts = row.attempts if row is not None else 0
     throttle.clear(db, by_account, email)
-    db.add(AuditLog(action="user.unlocked", target_type="user", target_id=target.id, actor="dispatcher",
-                    actor_id=user.id, actor_name=user.name, created_at=ctx.clock.now(),
-                    details={"email": target.email, "failed_attempts": attempts, "was_locked": was_locked}))
+    audit(db, ctx.clock.now(), "user.unlocked", "user", target.id, user,
+          {"email": target.email, "failed_attempts": attempts, "was_locked": was_locked})
     db.commit()
     return {"id": target.id, "name": target.name, "email": target.email, "unlocked": True,
             "was_locked": was_locked}

@@ -1,7 +1,7 @@
 """sign-in throttle: attempts per account, client address and sign-in-link address
 
-Revision ID: 0003_sign_in_throttle
-Revises: 0002_dispatch_board
+Revision ID: 0004_sign_in_throttle
+Revises: 0003_status_versions
 """
 
 import sqlalchemy as sa
@@ -9,8 +9,8 @@ from alembic import op
 
 import models.tables
 
-revision = "0003_sign_in_throttle"
-down_revision = "0002_dispatch_board"
+revision = "0004_sign_in_throttle"
+down_revision = "0003_status_versions"
 branch_labels = None
 depends_on = None
 
