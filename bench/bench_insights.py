@@ -36,8 +36,8 @@ COLS = {
     "appointments": ("id", "job_id", "technician_id", "window_start", "window_end", "status", "version",
                      "site_lat", "site_lng", "customer_message", "location_stopped", "created_at", "updated_at",
                      "updated_by"),
-    "status_events": ("id", "appointment_id", "from_status", "to_status", "actor", "actor_id", "actor_name",
-                      "reason", "customer_message", "source", "created_at"),
+    "status_events": ("id", "appointment_id", "version", "from_status", "to_status", "actor", "actor_id",
+                      "actor_name", "reason", "customer_message", "source", "created_at"),
     "time_entries": ("id", "appointment_id", "technician_id", "started_at", "ended_at"),
     "alerts": ("id", "kind", "dedupe_key", "appointment_id", "message", "is_open", "acknowledged_by",
                "resolved_by", "resolved_at", "resolution_note", "created_at", "cause", "ended_at", "technician_id",
@@ -117,10 +117,11 @@ def _visit(rng: random.Random, rows: dict[str, list[tuple[Any, ...]]], nid: Call
         if status == "complete" and rng.random() < 0.2:
             rows["surveys"].append((nid("surveys"), appt, cust, "stars", rng.choice([3, 4, 5, 5, 5]), "[]", "",
                                     arrive + site + timedelta(hours=2)))
-    for frm, to, actor, source, at in steps:
+    for step, (frm, to, actor, source, at) in enumerate(steps):
         if actor == "technician" and rng.random() < backup_p:
             actor, source = "dispatcher", "console"
-        rows["status_events"].append((nid("status_events"), appt, frm, to, actor, None, "", "", "", source, at))
+        rows["status_events"].append((nid("status_events"), appt, step + 2, frm, to, actor, None, "", "", "", source,
+                                      at))
     rows["appointments"].append((appt, job, tech, start, end, status, 1 + len(steps), 30.27, -97.74, "", True,
                                  start - timedelta(days=2), steps[-1][4], "bench"))
 

