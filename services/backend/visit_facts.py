@@ -26,6 +26,10 @@ from services.backend.db import session_scope
 from services.backend.insights_sql import at, epoch_seconds, minutes_between, tenths_of
 
 log = logging.getLogger(__name__)
+#: Visits rebuilt per statement.
+CHUNK = 5000
+#: PostgreSQL advisory lock serialising refreshes across replicas.
+LOCK_KEY = 774413
 #: Times are compared to the millisecond (epoch seconds are floats).
 EPS = 0.001
 #: The background pass keeps visits from this many days back to this many days ahead current.
@@ -44,7 +48,7 @@ def _rank(col: Any) -> Any:
     return case(STATUS_RANK, value=col, else_=-1)
 
 
-def facts_select(ids: Select[Any]) -> Select[Any]:
+def facts_select(ids: list[int]) -> Select[Any]:
     """The facts of the appointments `ids` selects, computed from the audit trail (definitions: models.insights):
     arrival = the first change into an on-site status; on time = arrived by the window end (+ grace) unless the
     visit was taken away while LATE; drive = the last "on my way" to arrival (a corrected false start does not
@@ -95,14 +99,25 @@ COLUMNS = ("window_start", "appointment_id", "version", "technician_id", "servic
            "no_arrival_record", "drive_min", "drive_tenths", "on_site_min", "on_site_tenths", "status_changes",
            "backup_changes")
 
-def refresh(session: Session, ids: Select[Any]) -> None:
-    """Rebuild the facts of the appointments `ids` selects (replace their rows). Refreshes run one at a time
-    (SQLite: the write lock; PostgreSQL: an advisory lock), so two never insert the same visit."""
+
+def refresh(session: Session, ids: Select[Any], *, wait: bool = True) -> bool:
+    """Rebuild the facts of the appointments `ids` selects (replace their rows); False when `wait` is off and
+    another refresh is running. Refreshes run one at a time (SQLite: the write lock; PostgreSQL: an advisory
+    lock), so two never insert the same visit; the stale ids are read once, so a change committed between the
+    delete and the insert cannot add a visit that was not deleted (it is simply stale again, and refreshed next
+    time)."""
     if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SELECT pg_advisory_xact_lock(774413)"))
-    wanted = select(ids.subquery().c[0])
-    session.execute(delete(VisitFact).where(VisitFact.appointment_id.in_(wanted)))
-    session.execute(insert(VisitFact).from_select(list(COLUMNS), facts_select(wanted)))
+        if not wait:  # a transaction that already holds row locks must not queue (no lock cycles)
+            if not session.scalar(text(f"SELECT pg_try_advisory_xact_lock({LOCK_KEY})")):
+                return False
+        else:
+            session.execute(text(f"SELECT pg_advisory_xact_lock({LOCK_KEY})"))
+    stale = list(session.scalars(ids))
+    for i in range(0, len(stale), CHUNK):
+        chunk = stale[i:i + CHUNK]
+        session.execute(delete(VisitFact).where(VisitFact.appointment_id.in_(chunk)))
+        session.execute(insert(VisitFact).from_select(list(COLUMNS), facts_select(chunk)))
+    return True
 
 
 def ensure_current(ctx: Backend, start: datetime, end: datetime) -> bool:
@@ -122,8 +137,8 @@ def background_check(session: Session, ctx: Backend, now: datetime) -> int:
     Runs in a savepoint: whatever goes wrong here never stops the pass's other checks (LATE alerts)."""
     back, ahead = BACKGROUND_DAYS
     try:
-        with session.begin_nested():
-            refresh(session, stale_ids(now - timedelta(days=back), now + timedelta(days=ahead)))
+        with session.begin_nested():  # the pass may hold row locks already: skip when another replica refreshes
+            refresh(session, stale_ids(now - timedelta(days=back), now + timedelta(days=ahead)), wait=False)
     except Exception:
         log.exception("refreshing the Insights visit facts failed")
     return 0  # the watchdog counts alerts raised; this raises none
