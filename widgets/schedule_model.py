@@ -21,6 +21,16 @@ def parse_dt(value: Any) -> datetime:
     return datetime.fromisoformat(str(value).replace("Z", "+00:00"))
 
 
+def patched(data: dict[str, Any], status: str, version: int) -> dict[str, Any]:
+    """An appointment dict with the status an event announced (labels and allowed moves follow)."""
+    from models.enums import Actor, AppointmentStatus
+    from models.status_machine import allowed_targets
+
+    allowed = [t.value for t in allowed_targets(AppointmentStatus(status), Actor.DISPATCHER)]
+    return {**data, "status": status, "version": version, "status_label": label_for(status),
+            "allowed_transitions": allowed}
+
+
 @dataclass
 class Appt:
     """One appointment block: the API's dict plus parsed times (epoch seconds) for fast layout."""
@@ -169,12 +179,7 @@ class ScheduleModel(QAbstractItemModel):
         appt = self.appts.get(appt_id)
         if appt is None or version <= appt.version:
             return False
-        from models.enums import Actor, AppointmentStatus
-        from models.status_machine import allowed_targets
-
-        allowed = [t.value for t in allowed_targets(AppointmentStatus(status), Actor.DISPATCHER)]
-        appt.data = {**appt.data, "status": status, "version": version, "status_label": label_for(status),
-                     "allowed_transitions": allowed}
+        appt.data = patched(appt.data, status, version)
         idx = self.index_of(appt_id)
         self.dataChanged.emit(idx, idx)
         return True
