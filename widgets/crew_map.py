@@ -6,11 +6,9 @@ import importlib.util
 import json
 import logging
 import sys
-import time
-from datetime import datetime
+from collections import defaultdict
 from pathlib import Path
-from typing import Any
-from zoneinfo import ZoneInfo
+from typing import TYPE_CHECKING, Any
 
 import folium
 from PySide6.QtCore import QFile, QIODevice, QObject, QSettings, QTimer, QUrl, Signal, Slot
@@ -20,9 +18,14 @@ from PySide6.QtWebEngineWidgets import QWebEngineView
 from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from models.crew import CREW_LABELS, STALE_FIX_S, crew_standing
-from models.timefmt import clock_time
+from models.enums import AlertKind, AppointmentStatus
+from models.timefmt import clock_time, parse_iso, parse_iso_or_none
 from services.api_client import ApiClient, ApiError
+from widgets.status_colors import CREW_COLORS, LATE_COLOR, SITE_COLORS, label_for
 from widgets.tasks import TaskSet
+
+if TYPE_CHECKING:
+    from console.store import Store
 
 log = logging.getLogger(__name__)
 
@@ -32,7 +35,7 @@ SETTINGS_KEY = "map/tile_url"
 FLUSH_MS = 250
 DEFAULT_CENTER = (30.2672, -97.7431)
 RESOURCES = Path(__file__).resolve().parent.parent / "resources" / "map"
-FINAL = ("complete", "cancelled")
+FINAL = (AppointmentStatus.COMPLETE, AppointmentStatus.CANCELLED)
 
 
 def leaflet_static_dir() -> Path:
@@ -83,7 +86,8 @@ def build_page(tile_url: str = OSM_TILES, attribution: str = OSM_ATTRIBUTION,
     channel_js = _qt_resource(":/qtwebchannel/qwebchannel.js")
     root.header.add_child(folium.Element(f"<script>{channel_js}</script>"), name="qwebchannel")
     page_js = (RESOURCES / "crew_map.js").read_text(encoding="utf-8")
-    cfg = {"hasTiles": bool(tile_url), "staleSeconds": STALE_FIX_S}
+    cfg = {"hasTiles": bool(tile_url), "staleSeconds": STALE_FIX_S, "labels": CREW_LABELS, "colors": CREW_COLORS,
+           "siteColors": SITE_COLORS, "late": LATE_COLOR}
     html = root.render()
     init = f"<script>\n{page_js}\nCrewPage.init({m.get_name()}, {json.dumps(cfg)});\n</script>\n"
     head, sep, tail = html.rpartition("</html>")
@@ -95,10 +99,6 @@ def initials(name: str) -> str:
     if not parts:
         return "?"
     return (parts[0][0] + (parts[-1][0] if len(parts) > 1 else "")).upper()
-
-
-def _dt(value: Any) -> datetime:
-    return value if isinstance(value, datetime) else datetime.fromisoformat(str(value).replace("Z", "+00:00"))
 
 
 class _Bridge(QObject):
@@ -121,21 +121,15 @@ class CrewMap(QWidget):
     loaded = Signal()
     failed = Signal(str)
 
-    def __init__(self, api: ApiClient, parent: QWidget | None = None, tile_url: str | None = None,
-                 time_zone: str | None = None, flush_ms: int = FLUSH_MS):
+    def __init__(self, api: ApiClient, store: Store, parent: QWidget | None = None, tile_url: str | None = None,
+                 flush_ms: int = FLUSH_MS):
         super().__init__(parent)
         self.api = api
-        self.time_zone = time_zone
+        self.store = store
         # The company's tile URL (Settings → Map and ETA) wins; the last one seen starts the page meanwhile.
         self._company_tiles = tile_url is None
         self.tile_url = tile_url if tile_url is not None else str(QSettings().value(SETTINGS_KEY, OSM_TILES) or "")
-        self.tasks = TaskSet()
-        self.techs: dict[int, dict[str, Any]] = {}
-        self.positions: dict[int, dict[str, Any]] = {}
-        self.appts: dict[int, dict[str, Any]] = {}
-        self.late: dict[int, str] = {}  # appointment id -> alert text
         self.selected: int | None = None
-        self.skew_ms = 0.0
         self.page_ready = False
         self.data_ready = False
         self.pushed_batches = 0
@@ -169,6 +163,10 @@ class CrewMap(QWidget):
         self.trail_box.toggled.connect(self.set_breadcrumbs)
         self.status = QLabel("Loading the crew…")
         self.status.setStyleSheet("color: palette(placeholder-text);")
+        self.tasks = TaskSet(self.status.setText)
+        self._shown: set[int] = set()  # technicians with a marker on the page
+        self._sites: set[int] = set()  # job sites on the page
+        self._site_tech: dict[int, int] = {}  # job site -> the technician it was last drawn for
         for w in (self.fit_btn, self.follow_box, self.trail_box):
             bar.addWidget(w)
         bar.addStretch(1)
@@ -208,47 +206,56 @@ class CrewMap(QWidget):
         if "tile_url" in settings:
             self.use_tile_url(str(settings.get("tile_url") or ""))
 
-    # --- loading ------------------------------------------------------------------------------------------
-    def start(self) -> None:
-        self.tasks.spawn(self._company_tile_url())
-        self.tasks.spawn(self.reload())
+    def _settings_changed(self, changed: list[str]) -> None:
+        if "tile_url" in changed:
+            self.tasks.spawn(self._company_tile_url(), "switch the map tiles")
 
-    async def reload(self) -> bool:
-        """Fetch technicians, latest positions and today's appointments; push them as one batch."""
-        try:
-            if self.time_zone is None:
-                self.time_zone = str((await self.api.company()).get("time_zone") or "America/Chicago")
-            today = datetime.now(ZoneInfo(self.time_zone)).date()
-            techs = await self.api.technicians()
-            positions = await self.api.crew_positions()
-            appts = await self.api.appointments(today)
-            alerts = await self.api.alerts()
-        except ApiError as exc:
-            self.status.setText(f"Crew map not updated: {exc.message}")
-            self.failed.emit(exc.message)
-            return False
-        now_ms = time.time() * 1000
-        self.techs = {int(t["id"]): t for t in techs if t.get("active", True)}
-        self.positions = {}
-        skews = []
-        for p in positions:
-            fix = _dt(p["recorded_at"]).timestamp() * 1000
-            self.positions[int(p["technician_id"])] = {"lat": p["lat"], "lng": p["lng"], "fix_ms": fix}
-            skews.append(now_ms - (fix + float(p.get("age_s") or 0) * 1000))
-        self.skew_ms = sorted(skews)[len(skews) // 2] if skews else 0.0
-        old_sites = set(self.appts)
-        self.appts = {int(a["id"]): a for a in appts}
-        self.late = {int(a["appointment_id"]): a["message"] for a in alerts
-                     if a.get("kind") == "late" and a.get("appointment_id")}
-        self._pending_pos.clear()
+    # --- following the store ------------------------------------------------------------------------------
+    def start(self) -> None:
+        st = self.store
+        st.reset.connect(self.reload)
+        st.timeZoneChanged.connect(lambda _tz: self.reload())
+        st.positionChanged.connect(self._on_position)
+        st.appointmentChanged.connect(self._on_appointment)
+        st.appointmentRemoved.connect(self._on_removed)
+        st.alertChanged.connect(self._on_alert)
+        st.technicianChanged.connect(lambda t: self._pending_techs.add(int(t["id"])))
+        st.settingsChanged.connect(self._settings_changed)
+        self.tasks.spawn(self._company_tile_url(), "load the map tiles setting")
+        if st.loaded:
+            self.reload()
+
+    # --- what the page shows, read from the store ---------------------------------------------------------
+    @property
+    def techs(self) -> dict[int, dict[str, Any]]:
+        return {int(t["id"]): t for t in self.store.active_technicians()}
+
+    def _today(self) -> dict[int, dict[str, Any]]:
+        return {int(a["id"]): a for a in self.store.todays_appointments()}
+
+    def _late_minutes(self, a: dict[str, Any]) -> int | None:
+        """Minutes overdue when the appointment has an open LATE alert (the server's clock)."""
+        if not a.get("late") or a["status"] in FINAL:
+            return None
+        start = parse_iso_or_none(a.get("window_start"))
+        return None if start is None else max(0, int((self.store.server_now() - start).total_seconds() // 60))
+
+    def reload(self) -> bool:
+        """Push every technician and today's job sites as one batch (start-up, reconnect, new time zone)."""
+        today = self._today()
+        techs, by_tech = self.techs, self._by_tech(today)
         batch: dict[str, Any] = {
-            "skewMs": self.skew_ms,
-            "removeTechs": [],
-            "techs": [self._tech_record(tid) for tid in self.techs],
-            "removeSites": [i for i in old_sites if i not in self.appts],
-            "sites": [self._site_record(a) for a in self.appts.values() if a["status"] not in FINAL],
+            "skewMs": self.store.skew_s * 1000,
+            "removeTechs": [t for t in self._shown if t not in techs],
+            "techs": [self._tech_record(tid, by_tech.get(tid, [])) for tid in techs],
+            "removeSites": [i for i in self._sites if i not in today],
+            "sites": [self._site_record(a) for a in today.values() if a["status"] not in FINAL],
             "fit": not self.data_ready,
         }
+        self._shown = set(techs)
+        self._sites = {int(s["id"]) for s in batch["sites"]}
+        self._site_tech = {i: int(a["technician_id"]) for i, a in today.items() if a.get("technician_id")}
+        self._pending_pos.clear()
         self.data_ready = True
         self._push(batch)
         self._update_status()
@@ -262,26 +269,33 @@ class CrewMap(QWidget):
             return
         if self.data_ready:  # data arrived first: push everything now
             self._pending_techs |= set(self.techs)
-            self._pending_sites |= set(self.appts)
+            self._pending_sites |= set(self._today())
             self._fit_next = True
         if self.selected is not None:
             self.select_technician(self.selected)
 
     # --- records sent to the page ------------------------------------------------------------------------
     def _fmt_time(self, value: Any) -> str:
-        return clock_time(_dt(value), self.time_zone or "America/Chicago")
+        return clock_time(parse_iso(value), self.store.time_zone)
 
-    def _tech_record(self, tech_id: int) -> dict[str, Any]:
-        t = self.techs[tech_id]
-        mine = [a for a in self.appts.values() if a.get("technician_id") == tech_id]
+    def _by_tech(self, today: dict[int, dict[str, Any]]) -> dict[int, list[dict[str, Any]]]:
+        out: dict[int, list[dict[str, Any]]] = defaultdict(list)
+        for a in today.values():
+            if a.get("technician_id") is not None:
+                out[int(a["technician_id"])].append(a)
+        return out
+
+    def _tech_record(self, tech_id: int, mine: list[dict[str, Any]]) -> dict[str, Any]:
+        t = self.store.technicians[tech_id]
         standing = crew_standing(mine)
-        pos = self.positions.get(tech_id, {})
+        fix = self.store.positions.get(tech_id)
         nxt, cur = standing["next"], standing["current"]
-        late = next((self.late[a["id"]] for a in mine if a["id"] in self.late and a["status"] not in FINAL), "")
+        late = next((m for a in mine if (m := self._late_minutes(a)) is not None), None)
         return {
             "id": tech_id, "name": t["name"], "initials": initials(str(t["name"])), "status": standing["status"],
-            "label": CREW_LABELS[standing["status"]], "lat": pos.get("lat"), "lng": pos.get("lng"),
-            "fix_ms": pos.get("fix_ms"), "late": late.split(" — ")[-1] if late else "",
+            "label": CREW_LABELS[standing["status"]], "lat": fix.lat if fix else None,
+            "lng": fix.lng if fix else None, "fix_ms": fix.ms if fix else None,
+            "late": f"{late} min overdue" if late is not None else "",
             "current": f"{cur['customer_name']} ({cur['status_label']})" if cur and cur is not nxt else "",
             "next": None if nxt is None else {
                 "label": f"{nxt['customer_name']} · {self._fmt_time(nxt['window_start'])}",
@@ -292,83 +306,38 @@ class CrewMap(QWidget):
         return {
             "id": a["id"], "lat": a.get("site_lat"), "lng": a.get("site_lng"), "customer": a.get("customer_name"),
             "address": a.get("address"), "service": a.get("service_type"), "status": a["status"],
-            "status_label": a.get("status_label") or a["status"], "tech": a.get("technician_name"),
-            "tech_id": a.get("technician_id"), "late": a["id"] in self.late,
+            "status_label": a.get("status_label") or label_for(a["status"]), "tech": a.get("technician_name"),
+            "tech_id": a.get("technician_id"), "late": self._late_minutes(a) is not None,
             "window": f"{self._fmt_time(a['window_start'])}–{self._fmt_time(a['window_end'])}",
         }
 
-    # --- live updates --------------------------------------------------------------------------------------
-    def handle_event(self, name: str, data: dict[str, Any]) -> None:
-        """Feed one event from the stream; changes are coalesced and flushed every FLUSH_MS."""
-        if name == "settings.updated" and "tile_url" in (data.get("changed") or []):
-            self.tasks.spawn(self._company_tile_url())
+    # --- live updates (coalesced, flushed every FLUSH_MS) ----------------------------------------------------
+    def _on_position(self, tech_id: int) -> None:
+        fix = self.store.positions.get(tech_id)
+        if fix is None or tech_id not in self.store.technicians:
             return
-        if name == "position.updated" and "technician_id" in data:
-            tid = int(data["technician_id"])
-            fix = _dt(data["recorded_at"]).timestamp() * 1000 if data.get("recorded_at") else time.time() * 1000
-            prev = self.positions.get(tid)
-            if prev is not None and prev["fix_ms"] > fix:
-                return
-            self.positions[tid] = {"lat": data["lat"], "lng": data["lng"], "fix_ms": fix}
-            if tid not in self.techs:
-                if self.data_ready:
-                    self.tasks.spawn(self._fetch_tech(tid))
-                return
-            if prev is None:
-                self._pending_techs.add(tid)  # first fix: the marker must be created
-            else:
-                self._pending_pos[tid] = [tid, data["lat"], data["lng"], fix]
-        elif name == "appointment.updated" and "id" in data:
-            self.tasks.spawn(self._fetch_appt(int(data["id"])))
-        elif name in ("alert.created", "alert.updated") and data.get("kind") == "late" and data.get("appointment_id"):
-            aid = int(data["appointment_id"])
-            if data.get("open", True):
-                self.late[aid] = str(data.get("message") or "LATE")
-            else:
-                self.late.pop(aid, None)
-            self._touch_appt(aid)
-        elif name == "technician.updated" and "id" in data:
-            self.tasks.spawn(self._fetch_tech(int(data["id"])))
+        if tech_id not in self._shown:
+            self._pending_techs.add(tech_id)  # first fix: the marker must be created
+        else:
+            self._pending_pos[tech_id] = [tech_id, fix.lat, fix.lng, fix.ms]
 
-    def _touch_appt(self, appt_id: int) -> None:
+    def _on_appointment(self, a: dict[str, Any]) -> None:
+        appt_id = int(a["id"])
+        was = self._site_tech.get(appt_id)
+        if was is not None:
+            self._pending_techs.add(was)  # the technician it left (or still has)
         self._pending_sites.add(appt_id)
-        a = self.appts.get(appt_id)
-        if a is not None and a.get("technician_id") in self.techs:
+        if a.get("technician_id") is not None:
             self._pending_techs.add(int(a["technician_id"]))
 
-    async def _fetch_appt(self, appt_id: int) -> None:
-        try:
-            a = await self.api.appointment(appt_id)
-        except ApiError as exc:
-            if exc.status == 404 and self.appts.pop(appt_id, None) is not None:
-                self._pending_sites.add(appt_id)
-            return
-        old = self.appts.get(appt_id)
-        if old is not None and int(old.get("version", 0)) > int(a.get("version", 0)):
-            return
-        tz = ZoneInfo(self.time_zone or "America/Chicago")
-        if _dt(a["window_start"]).astimezone(tz).date() != datetime.now(tz).date():
-            if old is not None:
-                self.appts.pop(appt_id)
-                self._pending_sites.add(appt_id)
-                if old.get("technician_id") in self.techs:
-                    self._pending_techs.add(int(old["technician_id"]))
-            return
-        self.appts[appt_id] = a
-        self._touch_appt(appt_id)
-        if old is not None and old.get("technician_id") in self.techs:
-            self._pending_techs.add(int(old["technician_id"]))
+    def _on_removed(self, appt_id: int) -> None:
+        self._on_appointment({"id": appt_id})
 
-    async def _fetch_tech(self, tech_id: int) -> None:
-        try:
-            t = await self.api.technician(tech_id)
-        except ApiError:
-            return
-        if t.get("active", True):
-            self.techs[tech_id] = t
-        else:
-            self.techs.pop(tech_id, None)
-        self._pending_techs.add(tech_id)
+    def _on_alert(self, alert: dict[str, Any]) -> None:
+        if alert.get("kind") == AlertKind.LATE and alert.get("appointment_id"):
+            appt = self.store.appointment(int(alert["appointment_id"]))
+            if appt is not None:
+                self._on_appointment(appt)
 
     def flush(self) -> None:
         """Push what changed since the last flush as one batch (nothing when nothing changed)."""
@@ -377,8 +346,11 @@ class CrewMap(QWidget):
         if not (self._pending_pos or self._pending_techs or self._pending_sites or self._fit_next):
             return
         batch: dict[str, Any] = {}
-        techs = [self._tech_record(t) for t in sorted(self._pending_techs) if t in self.techs]
-        gone = [t for t in self._pending_techs if t not in self.techs]
+        today, techs_now = self._today(), self.techs
+        by_tech = self._by_tech(today)
+        techs = [self._tech_record(t, by_tech.get(t, [])) for t in sorted(self._pending_techs) if t in techs_now]
+        gone = [t for t in self._pending_techs if t not in techs_now and t in self._shown]
+        self._shown = (self._shown | {t["id"] for t in techs}) - set(gone)
         if techs:
             batch["techs"] = techs
         if gone:
@@ -386,11 +358,15 @@ class CrewMap(QWidget):
         pos = [p for t, p in self._pending_pos.items() if t not in self._pending_techs]
         if pos:
             batch["positions"] = pos
-        sites = [self._site_record(self.appts[i]) for i in sorted(self._pending_sites)
-                 if i in self.appts and self.appts[i]["status"] not in FINAL]
-        drop = [i for i in self._pending_sites if i not in self.appts or self.appts[i]["status"] in FINAL]
-        if sites:
-            batch["sites"] = sites
+        live = [today[i] for i in sorted(self._pending_sites) if i in today and today[i]["status"] not in FINAL]
+        drop = [i for i in self._pending_sites if (i not in today or today[i]["status"] in FINAL) and i in self._sites]
+        for a in live:
+            self._sites.add(int(a["id"]))
+            if a.get("technician_id") is not None:
+                self._site_tech[int(a["id"])] = int(a["technician_id"])
+        self._sites -= set(drop)
+        if live:
+            batch["sites"] = [self._site_record(a) for a in live]
         if drop:
             batch["removeSites"] = drop
         if self._fit_next:
@@ -410,11 +386,10 @@ class CrewMap(QWidget):
         self.view.page().runJavaScript(f"CrewPage.applyBatch({json.dumps(batch, default=str)})")
 
     def _update_status(self) -> None:
-        with_fix = sum(1 for t in self.techs if t in self.positions)
-        stale_ms = STALE_FIX_S * 1000
-        now = time.time() * 1000 - self.skew_ms
-        stale = sum(1 for t in self.techs if t in self.positions and now - self.positions[t]["fix_ms"] > stale_ms)
-        text = f"{len(self.techs)} technicians · {with_fix} on the map"
+        techs, ages = self.techs, [self.store.fix_age_s(t) for t in self.techs]
+        with_fix = sum(1 for a in ages if a is not None)
+        stale = sum(1 for a in ages if a is not None and a > STALE_FIX_S)
+        text = f"{len(techs)} technicians · {with_fix} on the map"
         if stale:
             text += f" · {stale} without a recent fix"
         self.status.setText(text)
@@ -455,8 +430,8 @@ class CrewMap(QWidget):
         except ApiError as exc:
             self.status.setText(f"Breadcrumbs unavailable: {exc.message}")
             return
-        pos = self.positions.get(tech_id)
-        coords = [[p["lat"], p["lng"]] for p in pts] + ([[pos["lat"], pos["lng"]]] if pos else [])
+        fix = self.store.positions.get(tech_id)
+        coords = [[p["lat"], p["lng"]] for p in pts] + ([[fix.lat, fix.lng]] if fix else [])
         self.run_js(f"CrewPage.setTrail({int(tech_id)}, {json.dumps(coords)})")
 
     def run_js(self, script: str, callback: Any = None) -> None:

@@ -9,16 +9,11 @@ from zoneinfo import ZoneInfo
 
 from PySide6.QtCore import QAbstractItemModel, QModelIndex, QObject, QPersistentModelIndex, Qt
 
+from models.timefmt import DEFAULT_TIME_ZONE, parse_iso
 from widgets.status_colors import label_for
 
 Index = QModelIndex | QPersistentModelIndex
 UNASSIGNED = "Unassigned"
-
-
-def parse_dt(value: Any) -> datetime:
-    if isinstance(value, datetime):
-        return value
-    return datetime.fromisoformat(str(value).replace("Z", "+00:00"))
 
 
 def patched(data: dict[str, Any], status: str, version: int) -> dict[str, Any]:
@@ -42,8 +37,8 @@ class Appt:
 
     @classmethod
     def from_api(cls, data: dict[str, Any]) -> Appt:
-        return cls(int(data["id"]), data, parse_dt(data["window_start"]).timestamp(),
-                   parse_dt(data["window_end"]).timestamp())
+        return cls(int(data["id"]), data, parse_iso(data["window_start"]).timestamp(),
+                   parse_iso(data["window_end"]).timestamp())
 
     @property
     def status(self) -> str:
@@ -88,7 +83,7 @@ class ScheduleModel(QAbstractItemModel):
     TechIdRole = Qt.ItemDataRole.UserRole + 5
     IsLaneRole = Qt.ItemDataRole.UserRole + 6
 
-    def __init__(self, time_zone: str = "America/Chicago", parent: QObject | None = None):
+    def __init__(self, time_zone: str = DEFAULT_TIME_ZONE, parent: QObject | None = None):
         super().__init__(parent)
         self.time_zone = time_zone
         self.day: date = datetime.now(ZoneInfo(time_zone)).date()

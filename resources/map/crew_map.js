@@ -1,18 +1,8 @@
 /* Crew map page logic: canvas tech markers with initials, job sites, next-job line, breadcrumbs, batched updates. */
 (function () {
   "use strict";
-  var COLORS = {
-    in_progress: "#0072B2", arrived: "#009E73", en_route: "#E69F00", dispatched: "#56B4E9",
-    available: "#5B6573", done: "#9AA1AA", stale: "#C3C8CE"
-  };
-  var LABELS = {
-    in_progress: "Working", arrived: "On site", en_route: "En route", dispatched: "Dispatched",
-    available: "Available", done: "Done for today"
-  };
-  var SITE_COLORS = {
-    scheduled: "#8792A2", dispatched: "#56B4E9", en_route: "#E69F00", arrived: "#009E73",
-    in_progress: "#0072B2", paused: "#CC79A7"
-  };
+  // Labels and colours come from Python (models/crew.py, widgets/status_colors.py) through CrewPage.init.
+  var COLORS = {}, LABELS = {}, SITE_COLORS = {};
   var LATE = "#D55E00";
   var TRAIL_MAX = 80;
 
@@ -54,6 +44,8 @@
     P.trailLayer = L.layerGroup();
     P.techLayer = L.layerGroup().addTo(map);
     P.staleMs = (cfg.staleSeconds || 300) * 1000;
+    COLORS = cfg.colors || {}; LABELS = cfg.labels || {}; SITE_COLORS = cfg.siteColors || {};
+    LATE = cfg.late || LATE;
     P.stats.loads += 1;
     map.eachLayer(function (l) {
       if (l instanceof L.TileLayer) {
