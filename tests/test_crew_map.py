@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from services.api_client import ApiClient
+from tests.console_support import loaded_live
 from tests.qt_loop import js, qt_loop, run, spin_until, wait_js, wait_until
 from widgets.crew_map import CrewMap, build_page, initials, leaflet_static_dir
 
@@ -42,7 +43,8 @@ def test_position_update_reaches_page_without_reload(qtbot, world) -> None:  # t
         {"lat": 30.26, "lng": -97.74, "accuracy_m": 5, "recorded_at": (now - timedelta(seconds=20)).isoformat()}]},
         headers={"Idempotency-Key": "p1"})
     assert r.status_code in (200, 202), r.text
-    m = CrewMap(api, tile_url="", time_zone="America/Chicago")
+    live = run(loaded_live(api))
+    m = CrewMap(api, live.store, tile_url="")
     qtbot.addWidget(m)
     m.resize(1000, 700)
     m.show()
@@ -51,12 +53,14 @@ def test_position_update_reaches_page_without_reload(qtbot, world) -> None:  # t
         _map_ready(m)
         first = js(m.view.page(), f"CrewPage.state({t1})")
         assert first["lat"] == pytest.approx(30.26) and first["loads"] == 1
-        # A live event (as the event stream delivers it) moves the marker in the next batch, no reload.
-        m.handle_event("position.updated", {"technician_id": t1, "lat": 30.301, "lng": -97.701, "accuracy_m": 5,
-                                            "recorded_at": now.isoformat()})
+        # A live event (as the event stream delivers it) moves the marker in the next batch, no reload, no request.
+        sent = api.requests_sent
+        live._on_event(None, "position.updated", {"technician_id": t1, "lat": 30.301, "lng": -97.701,
+                                                  "accuracy_m": 5, "recorded_at": now.isoformat()})
         moved = wait_js(m.view.page(), f"CrewPage.state({t1})", lambda s: abs(s["lat"] - 30.301) < 1e-9, 3)
         assert moved["lng"] == pytest.approx(-97.701)
         assert moved["loads"] == 1 and moved["loadedAt"] == first["loadedAt"]  # same page, never re-rendered
+        assert api.requests_sent == sent
         # Clicking a marker comes back through QWebChannel as technicianSelected.
         with qtbot.waitSignal(m.technicianSelected, timeout=3000) as sig:
             m.view.page().runJavaScript(f"CrewPage._clicked({t1})")
@@ -93,8 +97,9 @@ def test_screenshots_with_demo_crew(qtbot, server, artifacts) -> None:  # type: 
     run(api.login(demo.DISPATCHER_EMAIL, demo.DEMO_PASSWORD))
     spin_until(lambda: any(a["kind"] == "late" for a in run(api.alerts())), 5, "LATE alerts on the demo board")
     split = QSplitter()
-    m = CrewMap(api, split, tile_url="", time_zone=demo.TZ)
-    panel = LateAlertPanel(api, split, time_zone=demo.TZ)
+    live = run(loaded_live(api, tz=demo.TZ))
+    m = CrewMap(api, live.store, split, tile_url="")
+    panel = LateAlertPanel(api, live.store, split)
     split.addWidget(m)
     split.addWidget(panel)
     split.setSizes([1440, 480])
@@ -104,7 +109,7 @@ def test_screenshots_with_demo_crew(qtbot, server, artifacts) -> None:  # type: 
     panel.technicianSelected.connect(m.select_technician)
     try:
         m.start()
-        assert run(panel.reload())
+        panel.start()
         _map_ready(m)
         counts = js(m.view.page(), "CrewPage.counts()")
         assert counts["techs"] == len(demo.TECHS) and counts["sites"] > 10

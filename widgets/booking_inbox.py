@@ -150,7 +150,7 @@ class BookingInbox(QWidget):
     # --- live changes ---
     def _on_booking(self, r: dict[str, Any], new: bool) -> None:
         """A request arrived or changed (the store fetched it once for every panel)."""
-        if new and self.model.row_of(int(r["id"])) < 0:
+        if new:
             who = r.get("customer_name") or "A customer"
             self.notify.emit("New booking request", f"{who} — {r.get('service_type') or 'service request'}")
         self.model.upsert(r, unread=new)
