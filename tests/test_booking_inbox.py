@@ -54,7 +54,7 @@ def test_end_to_end_counter_proposal(world: Any, qloop: asyncio.AbstractEventLoo
         inbox.notify.connect(lambda t, s: notices.append((t, s)))
         await inbox.refresh()
         await live.start(date.fromisoformat(counter_day))
-        await until(lambda: live.stream.state.value == "live", what="the event stream")
+        await until(lambda: live.stream.state.value == "live" and live.store.loaded, what="the event stream")
         assert inbox.model.rowCount() == 0
 
         # 1. the customer posts the real portal form (multipart, with a photo)

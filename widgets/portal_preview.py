@@ -111,8 +111,10 @@ class PortalPreview(QWidget):
 
         view = QWebEngineView()
         # A private, in-memory profile: preview cookies never mix with anything else and vanish on close.
-        self.profile = QWebEngineProfile(self)
-        view.setPage(QWebEnginePage(self.profile, view))
+        self.profile = QWebEngineProfile()
+        page = QWebEnginePage(self.profile, view)
+        self.profile.setParent(page)  # the page goes first, then its profile (never a profile with live pages)
+        view.setPage(page)
         view.loadFinished.connect(self._loaded)
         view.setMinimumHeight(300)
         return view
