@@ -77,30 +77,32 @@ def main() -> None:
     from widgets.crew_map import CrewMap
 
     rng = random.Random(1)
-    m = CrewMap(None, tile_url="", time_zone="America/Chicago")  # type: ignore[arg-type]
+    from console.store import Store
+    from widgets.schedule_model import ScheduleModel
+
+    store = Store(ScheduleModel())
+    m = CrewMap(None, store, tile_url="")  # type: ignore[arg-type]
     m.resize(1440, 1000)
     m.show()
     wait(lambda: m.page_ready)
-    now_ms = time.time() * 1000
     statuses = ["en_route", "arrived", "in_progress", "dispatched", "scheduled"]
     techs = {i: [CENTER[0] + rng.uniform(-0.15, 0.15), CENTER[1] + rng.uniform(-0.18, 0.18)]
              for i in range(1, args.techs + 1)}
-    m.techs = {i: {"id": i, "name": f"Tech {i} Demo", "active": True} for i in techs}
-    m.positions = {i: {"lat": p[0], "lng": p[1], "fix_ms": now_ms} for i, p in techs.items()}
-    m.appts = {}
-    for i, (lat, lng) in techs.items():
-        m.appts[i] = {"id": i, "technician_id": i, "status": rng.choice(statuses), "status_label": "En Route",
-                      "window_start": "2030-01-01T15:00:00+00:00", "window_end": "2030-01-01T17:00:00+00:00",
-                      "customer_name": f"Customer {i}", "site_lat": lat + 0.01, "site_lng": lng + 0.01,
-                      "address": "1 Main St", "service_type": "Repair", "technician_name": f"Tech {i} Demo"}
-    m.data_ready = True
-    m._pending_techs |= set(techs)
-    m._pending_sites |= set(m.appts)
+    now = time.strftime("%Y-%m-%dT%H:%M:%S+00:00", time.gmtime())
+    start = f"{store.today().isoformat()}T18:00:00+00:00"
+    appts = [{"id": i, "version": 1, "technician_id": i, "status": rng.choice(statuses), "status_label": "En Route",
+              "window_start": start, "window_end": start.replace("T18", "T19"), "customer_name": f"Customer {i}",
+              "site_lat": lat + 0.01, "site_lng": lng + 0.01, "address": "1 Main St", "service_type": "Repair",
+              "technician_name": f"Tech {i} Demo"} for i, (lat, lng) in techs.items()]
+    store.load(company=None, technicians=[{"id": i, "name": f"Tech {i} Demo", "active": True} for i in techs],
+               day=store.today(), appointments=appts,
+               positions=[{"technician_id": i, "lat": p[0], "lng": p[1], "recorded_at": now} for i, p in techs.items()])
+    m.start()
     t0 = time.perf_counter()
-    m.flush()
+    m.reload()
     wait(lambda: (js(m.view.page(), "CrewPage.counts().techs") or 0) >= args.techs)
     initial = js(m.view.page(), "CrewPage.stats.lastMs")
-    print(f"initial load: {args.techs} techs + {len(m.appts)} job sites in one batch: {initial:.1f} ms in page "
+    print(f"initial load: {args.techs} techs + {len(appts)} job sites in one batch: {initial:.1f} ms in page "
           f"({(time.perf_counter() - t0) * 1000:.0f} ms wall)")
     m.view.page().runJavaScript("CrewPage.stats.batches = 0; CrewPage.stats.totalMs = 0; "
                                 "CrewPage.stats.maxMs = 0; CrewPage.stats.updates = 0;")
@@ -116,7 +118,7 @@ def main() -> None:
             p = techs[tid]
             p[0] += rng.uniform(-0.0008, 0.0008)
             p[1] += rng.uniform(-0.0008, 0.0008)
-            m.handle_event("position.updated", {"technician_id": tid, "lat": p[0], "lng": p[1],
+            store.apply_position({"technician_id": tid, "lat": p[0], "lng": p[1],
                                                 "recorded_at": time.strftime("%Y-%m-%dT%H:%M:%S+00:00",
                                                                              time.gmtime())})
             sent += 1
