@@ -1,7 +1,10 @@
 """Console benchmark: 500 technicians, 10,000 appointments — first paint, memory, per-event cost, latency.
 
 Run:  QT_QPA_PLATFORM=offscreen python bench/bench_console.py [--techs 500] [--appointments 10000]
-The backend runs as a separate process (`main.py serve`) so the console's memory is measured on its own.
+The backend runs as a separate process (`main.py serve`) so the console's memory is measured on its own, and
+the live load (status changes, field-app confirms) is sent from a third process. Latency is split into the
+server's answer, the event reaching the console, and the console's own part (event → block repainted);
+`--split` adds an independent stream reader to show when the server put each event on the wire.
 """
 
 from __future__ import annotations
@@ -132,7 +135,11 @@ def start_backend(db_url: str) -> tuple[subprocess.Popen[bytes], str]:
 
 
 class Load(threading.Thread):
-    """Sends status changes at `rate`/s: every `field_every`-th is a field-app confirm on a visible block."""
+    """Sends status changes at `rate`/s: every `field_every`-th is a field-app confirm on a visible block.
+
+    It runs in a process of its own (`--send`), as the field apps and other consoles do: its HTTP threads would
+    otherwise share the console's interpreter lock and delay the UI thread (`--load-in-process` shows by how much).
+    """
 
     def __init__(self, url: str, token: str, background: list[int], visible: list[tuple[int, int]], rate: float,
                  seconds: float, field_every: int = 5):
@@ -140,6 +147,7 @@ class Load(threading.Thread):
         self.url, self.token, self.rate, self.seconds = url, token, rate, seconds
         self.background, self.visible, self.field_every = list(background), list(visible), field_every
         self.sent: dict[int, float] = {}
+        self.answered: dict[int, float] = {}  # when the server answered each field change
         self.count = 0
         self.errors = 0
         self.field_tokens: dict[int, str] = {}
@@ -172,6 +180,7 @@ class Load(threading.Thread):
                     self.sent[appt] = time.monotonic()
                     r = client().post(f"/api/v1/field/appointments/{appt}/confirm",
                                       headers={"Authorization": f"Bearer {self.field_tokens[tech]}"})
+                    self.answered[appt] = time.monotonic()
                 else:
                     appt = self.background.pop()
                     r = client().post(f"/api/v1/appointments/{appt}/status", json={"status": "dispatched"},
@@ -193,9 +202,41 @@ class Load(threading.Thread):
                 pool.submit(one, k)
 
 
+    def spec(self) -> dict[str, Any]:
+        return {"url": self.url, "token": self.token, "background": self.background, "visible": self.visible,
+                "rate": self.rate, "seconds": self.seconds, "field_every": self.field_every,
+                "field_tokens": self.field_tokens}
+
+    async def run_elsewhere(self) -> None:
+        """Run in a separate process (`--send`) and take its results back."""
+        import json
+
+        tmp = Path(tempfile.mkdtemp())
+        (tmp / "spec.json").write_text(json.dumps(self.spec()))
+        proc = subprocess.Popen([sys.executable, __file__, "--send", str(tmp / "spec.json"), str(tmp / "out.json")])
+        while proc.poll() is None:
+            await asyncio.sleep(0.05)
+        res = json.loads((tmp / "out.json").read_text())
+        self.sent = {int(k): v for k, v in res["sent"].items()}
+        self.answered = {int(k): v for k, v in res["answered"].items()}
+        self.count, self.errors = res["count"], res["errors"]
+
+
+def send(spec_path: str, out_path: str) -> None:
+    """The `--send` process: one load run, its timings written as JSON (monotonic clock, shared by processes)."""
+    import json
+
+    spec = json.loads(Path(spec_path).read_text())
+    load = Load(spec["url"], spec["token"], spec["background"], [tuple(v) for v in spec["visible"]], spec["rate"],
+                spec["seconds"], spec["field_every"])
+    load.field_tokens = {int(k): v for k, v in spec["field_tokens"].items()}
+    load.run()
+    Path(out_path).write_text(json.dumps({"sent": load.sent, "answered": load.answered, "count": load.count,
+                                          "errors": load.errors}))
+
+
 async def bench(args: argparse.Namespace, url: str, token: str, db_url: str) -> dict[str, Any]:
     from PySide6.QtCore import QSettings
-    from PySide6.QtWidgets import QApplication
 
     from console.live import LiveSync
     from console.main_window import MainWindow
@@ -204,7 +245,6 @@ async def bench(args: argparse.Namespace, url: str, token: str, db_url: str) -> 
     from widgets.schedule_model import ScheduleModel
 
     out: dict[str, Any] = {"rss_before_mb": rss_mb()}
-    app = QApplication.instance()
     client = ApiClient(url, token)
     model = ScheduleModel(TZ)
     live = LiveSync(client, model)
@@ -225,7 +265,7 @@ async def bench(args: argparse.Namespace, url: str, token: str, db_url: str) -> 
             painted[key] = time.monotonic()
 
     window.view.paint_observer = observe
-    panels = wire(window, live)  # every panel open, as a dispatcher runs it
+    panels = wire(window, live) if not args.no_panels else {}  # every panel open, as a dispatcher runs it
     out["panels"] = len(panels)
     window.resize(1920, 1080)
     window.show()
@@ -252,8 +292,8 @@ async def bench(args: argparse.Namespace, url: str, token: str, db_url: str) -> 
         d["status"] = "dispatched" if k % 2 else d["status"]
         model.upsert(d)
         if k % 10 == 0:
-            app.processEvents()  # type: ignore[union-attr]
-    app.processEvents()  # type: ignore[union-attr]
+            await asyncio.sleep(0)  # back to the Qt loop: it paints (never processEvents() inside a coroutine)
+    await asyncio.sleep(0)
     out["synthetic_upsert_paint_ms"] = (time.perf_counter() - t) / len(sample) * 1000
     await live.load_day(model.day)  # back to the server's truth before the live phase
 
@@ -268,10 +308,20 @@ async def bench(args: argparse.Namespace, url: str, token: str, db_url: str) -> 
     n = int(args.rate * args.seconds)
     load = Load(url, token, background[:n], vis[: n // 5 + 1], args.rate, args.seconds)
     await asyncio.to_thread(load.login_techs)
+    wire_log = Path(tempfile.mkdtemp()) / "wire.txt"  # an independent reader: when the server sent each event
+    listener = subprocess.Popen([sys.executable, __file__, "--listen", url, str(wire_log)],
+                                env=dict(os.environ, BENCH_TOKEN=token)) if args.split else None
     await asyncio.sleep(1.0)
     idle_cpu0, idle_t0 = time.thread_time(), time.perf_counter()
     await asyncio.sleep(2.0)
     idle_rate = (time.thread_time() - idle_cpu0) / (time.perf_counter() - idle_t0)
+    arrived: dict[int, float] = {}  # when each field change's event reached the console
+
+    def on_event(name: str, data: dict[str, Any]) -> None:
+        if name == "appointment.updated" and data.get("status") == "dispatched":
+            arrived.setdefault(int(data["id"]), time.monotonic())
+
+    live.eventReceived.connect(on_event)
     handled0 = live.events_handled
     requests0 = client.requests_sent
     prof = None
@@ -281,9 +331,12 @@ async def bench(args: argparse.Namespace, url: str, token: str, db_url: str) -> 
         prof = cProfile.Profile()
         prof.enable()
     cpu0, w0 = time.thread_time(), time.perf_counter()
-    load.start()
-    while load.is_alive():
-        await asyncio.sleep(0.05)
+    if args.load_in_process:
+        load.start()
+        while load.is_alive():
+            await asyncio.sleep(0.05)
+    else:
+        await load.run_elsewhere()
     await asyncio.sleep(1.5)  # let the tail drain
     if prof is not None:
         prof.disable()
@@ -307,6 +360,25 @@ async def bench(args: argparse.Namespace, url: str, token: str, db_url: str) -> 
         out["latency_p50_ms"] = statistics.median(lat)
         out["latency_p95_ms"] = lat[min(len(lat) - 1, int(len(lat) * 0.95))]
         out["latency_max_ms"] = lat[-1]
+    on_wire: dict[int, float] = {}
+    if listener is not None:
+        listener.terminate()
+        listener.wait(10)
+        for line in wire_log.read_text().splitlines():
+            t_s, i_s = line.split()
+            on_wire.setdefault(int(i_s), float(t_s))
+    # Where the time goes: the server's answer; the event on the wire (an independent reader in its own process,
+    # so the backend's share); the event in the console; the console's own part (event → block repainted).
+    for label, values in (
+            ("server_answer", [load.answered[i] - t for i, t in load.sent.items() if i in load.answered]),
+            ("event_on_wire", [on_wire[i] - t for i, t in load.sent.items() if i in on_wire]),
+            ("event_in_console", [arrived[i] - t for i, t in load.sent.items() if i in arrived]),
+            ("event_to_paint", [painted[(i, "dispatched")] - arrived[i] for i in load.sent
+                                if i in arrived and (i, "dispatched") in painted])):
+        if values:
+            ms = sorted(v * 1000 for v in values)
+            out[f"{label}_p50_ms"] = statistics.median(ms)
+            out[f"{label}_p95_ms"] = ms[min(len(ms) - 1, int(len(ms) * 0.95))]
     out["peak_rss_mb"] = peak_mb()
     await live.stop()
     await client.aclose()
@@ -332,13 +404,43 @@ def add_field_users(db_url: str, tech_ids: list[int]) -> None:
     engine.dispose()
 
 
+def listen(url: str, out: str) -> None:
+    """Read the event stream in this separate process; log when each field change's event arrives."""
+    import json
+
+    import httpx
+
+    headers = {"Authorization": f"Bearer {os.environ['BENCH_TOKEN']}", "Accept": "text/event-stream"}
+    with open(out, "w", buffering=1) as f, httpx.Client(base_url=url, timeout=None) as c, \
+            c.stream("GET", "/api/v1/events", headers=headers) as r:
+        name = ""
+        for line in r.iter_lines():
+            if line.startswith("event:"):
+                name = line[6:].strip()
+            elif line.startswith("data:") and name == "appointment.updated":
+                data = json.loads(line[5:])
+                if data.get("status") == "dispatched":
+                    f.write(f"{time.monotonic()} {data['id']}\n")
+
+
 def main() -> int:
+    if sys.argv[1:2] == ["--listen"]:
+        listen(sys.argv[2], sys.argv[3])
+        return 0
+    if sys.argv[1:2] == ["--send"]:
+        send(sys.argv[2], sys.argv[3])
+        return 0
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--techs", type=int, default=500)
     p.add_argument("--appointments", type=int, default=10_000)
     p.add_argument("--rate", type=float, default=100.0, help="status events per second")
     p.add_argument("--seconds", type=float, default=10.0)
     p.add_argument("--profile", action="store_true", help="cProfile the UI thread during the live phase")
+    p.add_argument("--no-panels", action="store_true", help="the grid alone (to see what the panels cost)")
+    p.add_argument("--split", action="store_true",
+                   help="also read the event stream in a separate process: when the server put each event on the wire")
+    p.add_argument("--load-in-process", action="store_true",
+                   help="send the load from threads inside the console's process (shares its interpreter lock)")
     args = p.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="bench-console-"))
     db_url = f"sqlite:///{tmp / 'bench.db'}"

@@ -34,8 +34,8 @@ def _store(qapp: Any) -> Store:
     store.load(company={"name": "Acme", "time_zone": DEFAULT_TIME_ZONE},
                technicians=[{"id": 1, "name": "Marcus Reed", "active": True, "phone": "+15125550101"}],
                day=today, appointments=[_appt(1), _appt(2)],
-               positions=[{"technician_id": 1, "lat": 30.2, "lng": -97.7,
-                           "recorded_at": (NOW - timedelta(seconds=30)).isoformat(), "age_s": 30.0}],
+               positions=[{"technician_id": 1, "lat": 30.2, "lng": -97.7,  # a fix the server saw 30 s old now
+                           "recorded_at": (datetime.now(UTC) - timedelta(seconds=30)).isoformat(), "age_s": 30.0}],
                alerts=[], bookings=[{"id": 7, "state": "submitted"}, {"id": 8, "state": "confirmed"}])
     return store
 
@@ -68,10 +68,11 @@ def test_alerts_positions_technicians_and_bookings(qapp: Any, qtbot: Any) -> Non
 
     assert abs(store.skew_s) < 2  # this machine's clock against the server's (age_s)
     assert store.fix_age_s(1) == pytest.approx(30, abs=3)
-    older = {"technician_id": 1, "lat": 1.0, "lng": 1.0, "recorded_at": (NOW - timedelta(minutes=5)).isoformat()}
+    now = datetime.now(UTC)
+    older = {"technician_id": 1, "lat": 1.0, "lng": 1.0, "recorded_at": (now - timedelta(minutes=5)).isoformat()}
     assert not store.apply_position(older) and store.positions[1].lat == 30.2
     with qtbot.waitSignal(store.positionChanged) as sig:
-        store.apply_position({**older, "recorded_at": NOW.isoformat(), "lat": 30.3})
+        store.apply_position({**older, "recorded_at": now.isoformat(), "lat": 30.3})
     assert sig.args == [1] and store.positions[1].lat == 30.3
 
     store.upsert_technician({"id": 1, "name": "Marcus R. Reed", "active": True})
