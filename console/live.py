@@ -29,7 +29,7 @@ class LiveSync(QObject):
     """Owns the event stream and the store's loading; widgets see the store, the model and these signals."""
 
     linkChanged = Signal(str, str)  # state, text for the status bar
-    eventReceived = Signal(str, dict)  # every event (after the store applied it), and STREAM_REFRESH
+    eventReceived = Signal(str, object)  # every event and its dict (after the store applied it), STREAM_REFRESH
     dayLoaded = Signal(object)  # the date
     loadFailed = Signal(str)
     appointmentRefreshed = Signal(int)
@@ -105,12 +105,17 @@ class LiveSync(QObject):
         t0 = time.perf_counter()
         c = self.client
         try:
-            company = await c.company()
-            today = self.store.server_now().astimezone(_zone(company)).date()
-            calls = [c.technicians(), c.appointments(day), c.crew_positions(), c.alerts(), c.booking_requests()]
+            # All at once; "today" is taken in the zone the store knows (start() loaded the company first).
+            today = self.store.today()
+            calls = [c.company(), c.technicians(), c.appointments(day), c.crew_positions(), c.alerts(),
+                     c.booking_requests()]
             if day != today:
                 calls.append(c.appointments(today))
-            techs, appts, positions, alerts, bookings, *rest = await asyncio.gather(*calls)
+            company, techs, appts, positions, alerts, bookings, *rest = await asyncio.gather(*calls)
+            zone_today = self.store.server_now().astimezone(_zone(company)).date()
+            if zone_today != today:  # the company's zone has just moved the date: today's list is another day's
+                today = zone_today
+                rest = [await c.appointments(today)] if day != today else []
         except ApiError as exc:
             self.loadFailed.emit(f"Couldn't load the schedule for {day:%b %d}: {exc.message}")
             return False

@@ -21,6 +21,8 @@ from models.timefmt import DEFAULT_TIME_ZONE, parse_iso, parse_iso_or_none
 from widgets.schedule_model import ScheduleModel, patched
 
 JSON = dict[str, Any]
+#: An `appointment.updated` event carrying all three says where the appointment now is (reassign/reschedule).
+PLACE_FIELDS = ("technician_id", "window_start", "window_end")
 
 
 @dataclass(frozen=True)
@@ -37,19 +39,23 @@ class Fix:
 
 
 class Store(QObject):
-    """Live data with one Qt signal per kind of change; `reset` after a full reload (everything replaced)."""
+    """Live data with one Qt signal per kind of change; `reset` after a full reload (everything replaced).
+
+    Dict payloads travel as `object`: every slot gets the store's own dict (read-only for panels) instead of a
+    QVariantMap copy per connection, which would cost tenths of a millisecond per event.
+    """
 
     reset = Signal()
-    companyChanged = Signal(dict)
+    companyChanged = Signal(object)  # dict
     timeZoneChanged = Signal(str)
-    technicianChanged = Signal(dict)
+    technicianChanged = Signal(object)  # dict
     positionChanged = Signal(int)  # technician id
-    appointmentChanged = Signal(dict)  # the appointment as it now is (grid day or today)
+    appointmentChanged = Signal(object)  # dict: the appointment as it now is (grid day or today)
     appointmentRemoved = Signal(int)
-    alertChanged = Signal(dict)  # opened, updated or closed (`open` false)
-    bookingChanged = Signal(dict, bool)  # the request, True when it is new
-    settingsChanged = Signal(list)  # names of company settings changed elsewhere (tiles, time zone, …)
-    skewChanged = Signal(float)
+    alertChanged = Signal(object)  # dict: opened, updated or closed (`open` false)
+    bookingChanged = Signal(object, bool)  # dict: the request, True when it is new
+    settingsChanged = Signal(object)  # list: names of company settings changed elsewhere (tiles, time zone, …)
+    skewChanged = Signal(float)  # seconds, the local clock minus the server's (after a full load)
 
     def __init__(self, model: ScheduleModel, parent: QObject | None = None):
         super().__init__(parent)
@@ -61,6 +67,11 @@ class Store(QObject):
         self.bookings: dict[int, JSON] = {}
         self.skew_s = 0.0  # local clock minus the server's
         self._today: dict[int, JSON] = {}  # today's appointments while the grid shows another day
+        # Today's appointments by technician (None: unassigned): built on first use, then kept up to date
+        # change by change, so a panel never regroups the whole day for one event.
+        self._by_tech: dict[int | None, dict[int, JSON]] | None = None
+        self._tech_of: dict[int, int | None] = {}
+        self._index_day: date | None = None
         self.loaded = False
 
     # --- reading --------------------------------------------------------------------------------------
@@ -86,6 +97,42 @@ class Store(QObject):
         if self.model.day == self.today():
             return (a.data for a in self.model.appts.values())
         return iter(self._today.values())
+
+    def todays_appointment(self, appt_id: int) -> JSON | None:
+        """The appointment if its window starts today (company time zone), else None."""
+        if self.model.day == self.today():
+            appt = self.model.appointment(appt_id)
+            return appt.data if appt is not None else None
+        return self._today.get(appt_id)
+
+    def todays_for(self, tech_id: int | None) -> list[JSON]:
+        """Today's appointments of one technician (None: the unassigned ones), from the incremental index."""
+        return list(self._index().get(tech_id, {}).values())
+
+    def _index(self) -> dict[int | None, dict[int, JSON]]:
+        today = self.today()
+        if self._by_tech is None or self._index_day != today:
+            self._by_tech, self._tech_of, self._index_day = {}, {}, today
+            for a in self.todays_appointments():
+                self._index_put(int(a["id"]), a)
+        return self._by_tech
+
+    def _index_put(self, appt_id: int, data: JSON | None) -> None:
+        assert self._by_tech is not None
+        if appt_id in self._tech_of:
+            bucket = self._by_tech.get(self._tech_of.pop(appt_id))
+            if bucket is not None:
+                bucket.pop(appt_id, None)
+        if data is not None:
+            tech = data.get("technician_id")
+            tech = int(tech) if tech is not None else None
+            self._by_tech.setdefault(tech, {})[appt_id] = data
+            self._tech_of[appt_id] = tech
+
+    def _reindex(self, appt_id: int) -> None:
+        """One appointment changed: move it in the per-technician index (when built)."""
+        if self._by_tech is not None and self._index_day == self.today():
+            self._index_put(appt_id, self.todays_appointment(appt_id))
 
     def active_technicians(self) -> list[JSON]:
         return [t for t in self.technicians.values() if t.get("active", True)]
@@ -118,12 +165,14 @@ class Store(QObject):
             self.positions[int(p["technician_id"])] = Fix(float(p["lat"]), float(p["lng"]), rec)
             if p.get("age_s") is not None:
                 skews.append((now - rec).total_seconds() - float(p["age_s"]))
-        if skews:
-            self.skew_s = statistics.median(skews)
+        skew = statistics.median(skews) if skews else self.skew_s
         self.alerts = {int(a["id"]): a for a in alerts if a.get("open", True)}
         self.bookings = {int(r["id"]): r for r in bookings}
         self.set_day(day, appointments, today=today, emit=False)
         self.loaded = True
+        if skew != self.skew_s:
+            self.skew_s = skew
+            self.skewChanged.emit(skew)
         self.reset.emit()
 
     def set_day(self, day: date, appointments: list[JSON], *, today: list[JSON] | None = None,
@@ -137,6 +186,7 @@ class Store(QObject):
             self._today = {}
         elif today is not None:
             self._today = {int(a["id"]): a for a in today}
+        self._by_tech = None  # regrouped on first use
         if emit:
             self.reset.emit()
 
@@ -177,6 +227,7 @@ class Store(QObject):
             self._today[appt_id] = data
         else:
             self._today.pop(appt_id, None)
+        self._reindex(appt_id)
         if self.appointment(appt_id) is None:
             self.appointmentRemoved.emit(appt_id)
         else:
@@ -184,21 +235,29 @@ class Store(QObject):
 
     def remove_appointment(self, appt_id: int) -> None:
         if self.model.remove(appt_id) | (self._today.pop(appt_id, None) is not None):
+            self._reindex(appt_id)
             self.appointmentRemoved.emit(appt_id)
 
     def patch_appointment(self, data: JSON) -> bool | None:
-        """Apply an `appointment.updated` event. True: the event said everything (status/ETA); False: the
-        appointment must be refetched; None: not ours or not newer."""
+        """Apply an `appointment.updated` event. True: the event said everything (status, ETA, and — when it
+        carries technician and window — a reassignment or new time); False: the appointment must be refetched;
+        None: not ours or not newer."""
         appt_id = int(data["id"])
         current = self.appointment(appt_id)
         version = int(data.get("version", 0))
+        placed = all(k in data for k in PLACE_FIELDS)
         if current is None:
-            return False  # maybe moved onto a day we show
+            if placed and self.local_day(data["window_start"]) not in (self.model.day, self.today()):
+                return None  # on a day nothing here shows: nothing to fetch
+            return False  # new to us, or moved onto a day we show: its details come from a refetch
         cur_version = int(current.get("version", 0))
         status = str(data.get("status") or "")
         changes: JSON = {}
         if "eta_at" in data and data["eta_at"] != current.get("eta_at"):
             changes["eta_at"] = data["eta_at"]
+        if placed and status and version > cur_version and self._known_technician(data["technician_id"]):
+            self._place(current, data, status, version, changes)
+            return version == cur_version + 1  # a skipped version: other fields may have changed too
         if version > cur_version:
             if version != cur_version + 1 or not status or status == current.get("status"):
                 # Reassign/reschedule bump the version without a status change: the event can't say where.
@@ -212,12 +271,25 @@ class Store(QObject):
             return True
         return None
 
+    def _known_technician(self, tech_id: Any) -> bool:
+        return tech_id is None or int(tech_id) in self.technicians
+
+    def _place(self, current: JSON, data: JSON, status: str, version: int, changes: JSON) -> None:
+        """The event says where the appointment now is: move it (lane, time, day) without a refetch."""
+        tech_id = data["technician_id"]
+        fresh = current if status == current.get("status") else patched(current, status, version)
+        self.upsert_appointment({
+            **fresh, **changes, "version": version, "technician_id": tech_id,
+            "technician_name": self.technicians[int(tech_id)]["name"] if tech_id is not None else None,
+            "window_start": data["window_start"], "window_end": data["window_end"]})
+
     def _patch(self, appt_id: int, current: JSON, status: str, version: int, changes: JSON) -> None:
         if self.model.patch_status(appt_id, status, version):
             fresh = self.model.appointment(appt_id)
             assert fresh is not None
             if changes:
                 fresh.data = {**fresh.data, **changes}
+            self._reindex(appt_id)
             self.appointmentChanged.emit(fresh.data)
             return
         self._replace(appt_id, {**patched(current, status, version), **changes})
@@ -230,6 +302,7 @@ class Store(QObject):
             self.model.dataChanged.emit(idx, idx)
         elif appt_id in self._today:
             self._today[appt_id] = data
+        self._reindex(appt_id)
         self.appointmentChanged.emit(data)
 
     def apply_alert(self, alert: JSON) -> None:

@@ -10,7 +10,7 @@ import pytest
 
 from console.live import LiveSync
 from console.store import Store
-from models.timefmt import DEFAULT_TIME_ZONE
+from models.timefmt import DEFAULT_TIME_ZONE, parse_iso
 from services.api_client import ApiClient, ApiError
 from tests.console_support import Console, local_day, token_of
 from widgets.schedule_model import ScheduleModel
@@ -53,6 +53,61 @@ def test_status_event_patches_in_place_and_reassign_needs_the_refetch(qapp: Any,
     eta = (NOW + timedelta(minutes=12)).isoformat()
     assert store.patch_appointment({"id": 2, "version": 1, "status": "scheduled", "eta_at": eta}) is True
     assert store.appointment(2)["eta_at"] == eta  # a refreshed ETA rides on the event
+
+
+def _placed(appt: dict[str, Any], version: int, tech: int | None, start: datetime,
+            status: str = "scheduled") -> dict[str, Any]:
+    """An `appointment.updated` event that says where the appointment now is (technician and window)."""
+    return {"id": appt["id"], "version": version, "status": status, "technician_id": tech,
+            "window_start": start.isoformat(), "window_end": (start + timedelta(hours=2)).isoformat()}
+
+
+def test_reassign_and_reschedule_apply_straight_from_the_event(qapp: Any, qtbot: Any) -> None:
+    store = _store(qapp)
+    store.upsert_technician({"id": 2, "name": "Ana Ortiz", "active": True})
+    model = store.model
+    assert [a["id"] for a in store.todays_for(1)] == [1, 2] and store.todays_for(2) == []
+    start = parse_iso(_appt(1)["window_start"])
+
+    # Reassigned to Ana, thirty minutes later: moved to her lane, her name on it, her crew standing follows.
+    with qtbot.waitSignal(store.appointmentChanged) as sig:
+        assert store.patch_appointment(_placed(_appt(1), 2, 2, start + timedelta(minutes=30))) is True
+    moved = store.appointment(1)
+    assert moved is not None and sig.args[0] == moved
+    assert moved["technician_id"] == 2 and moved["technician_name"] == "Ana Ortiz" and moved["version"] == 2
+    assert moved["customer_name"] == "Customer 1"  # what the event didn't carry stays
+    assert model.lane_row_of(1) == model.lane_row_for_tech(2)
+    assert model.appointment(1).start == (start + timedelta(minutes=30)).timestamp()  # type: ignore[union-attr]
+    assert [a["id"] for a in store.todays_for(1)] == [2] and [a["id"] for a in store.todays_for(2)] == [1]
+
+    # Unassigned with a status change in the same event.
+    assert store.patch_appointment(_placed(moved, 3, None, start, status="dispatched")) is True
+    assert store.appointment(1)["technician_name"] is None and store.appointment(1)["status_label"] == "Dispatched"
+    assert model.lane_row_of(1) == 0 and [a["id"] for a in store.todays_for(None)] == [1]
+
+    # Moved to another day: it leaves the grid and today's crew.
+    with qtbot.waitSignal(store.appointmentRemoved):
+        assert store.patch_appointment(_placed(_appt(1), 4, 1, start + timedelta(days=2))) is True
+    assert store.appointment(1) is None and [a["id"] for a in store.todays_for(1)] == [2]
+    # Events about days nothing shows need no fetch; a skipped version or an unknown technician still do.
+    assert store.patch_appointment(_placed(_appt(1), 5, 1, start + timedelta(days=3))) is None
+    assert store.patch_appointment(_placed(_appt(2), 3, 2, start)) is False  # version 1 → 3: refetch the rest
+    assert store.appointment(2)["technician_id"] == 2  # …but the move shows at once
+    assert store.patch_appointment(_placed(_appt(2), 4, 77, start)) is False  # technician 77: not known yet
+
+
+def test_live_sync_refetches_only_what_the_event_left_out(qloop: Any, qtbot: Any) -> None:
+    live = LiveSync(ApiClient("http://127.0.0.1:9", token="x"), ScheduleModel(DEFAULT_TIME_ZONE))
+    live.store.load(company={"name": "Acme", "time_zone": DEFAULT_TIME_ZONE},
+                    technicians=[{"id": 1, "name": "Marcus Reed", "active": True},
+                                 {"id": 2, "name": "Ana Ortiz", "active": True}],
+                    day=live.store.today(), appointments=[_appt(1), _appt(2)])
+    start = parse_iso(_appt(1)["window_start"])
+    live._on_event(1, "appointment.updated", _placed(_appt(1), 2, 2, start))
+    assert live.model.appointment(1).technician_id == 2  # type: ignore[union-attr]
+    assert live.client.requests_sent == 0 and not live.tasks.busy
+    live._on_event(2, "appointment.updated", {"id": 2, "version": 2, "status": "scheduled"})  # where to? ask
+    qtbot.waitUntil(lambda: live.client.requests_sent == 1 and not live.tasks.busy, timeout=5000)
 
 
 def test_alerts_positions_technicians_and_bookings(qapp: Any, qtbot: Any) -> None:
