@@ -6,22 +6,21 @@ import importlib.util
 import json
 import logging
 import sys
-from collections import defaultdict
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import folium
-from PySide6.QtCore import QFile, QIODevice, QObject, QSettings, QTimer, QUrl, Signal, Slot
+from PySide6.QtCore import QFile, QIODevice, QObject, QSettings, Qt, QTimer, QUrl, Signal, Slot
 from PySide6.QtWebChannel import QWebChannel
 from PySide6.QtWebEngineCore import QWebEngineSettings
 from PySide6.QtWebEngineWidgets import QWebEngineView
 from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
-from models.crew import CREW_LABELS, STALE_FIX_S, crew_standing
-from models.enums import AlertKind, AppointmentStatus
-from models.timefmt import clock_time, parse_iso, parse_iso_or_none
+from models.crew import CREW_LABELS, STALE_FIX_S
+from models.enums import AlertKind
 from services.api_client import ApiClient, ApiError
-from widgets.status_colors import CREW_COLORS, LATE_COLOR, SITE_COLORS, label_for
+from widgets.crew_diff import CrewDiff, initials
+from widgets.status_colors import CREW_COLORS, LATE_COLOR, SITE_COLORS
 from widgets.tasks import TaskSet
 
 if TYPE_CHECKING:
@@ -33,9 +32,10 @@ OSM_TILES = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
 OSM_ATTRIBUTION = '&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a> contributors'
 SETTINGS_KEY = "map/tile_url"
 FLUSH_MS = 250
+STATUS_MS = 15_000  # the count line follows ageing fixes at the page's own pace
 DEFAULT_CENTER = (30.2672, -97.7431)
 RESOURCES = Path(__file__).resolve().parent.parent / "resources" / "map"
-FINAL = (AppointmentStatus.COMPLETE, AppointmentStatus.CANCELLED)
+__all__ = ["CrewMap", "build_page", "initials", "leaflet_static_dir"]
 
 
 def leaflet_static_dir() -> Path:
@@ -94,13 +94,6 @@ def build_page(tile_url: str = OSM_TILES, attribution: str = OSM_ATTRIBUTION,
     return head + init + sep + tail if sep else html + init
 
 
-def initials(name: str) -> str:
-    parts = [p for p in name.replace("-", " ").split() if p[:1].isalpha()]
-    if not parts:
-        return "?"
-    return (parts[0][0] + (parts[-1][0] if len(parts) > 1 else "")).upper()
-
-
 class _Bridge(QObject):
     """The page calls markerClicked(id) through QWebChannel."""
 
@@ -133,22 +126,17 @@ class CrewMap(QWidget):
         self.page_ready = False
         self.data_ready = False
         self.pushed_batches = 0
-        self._pending_pos: dict[int, list[Any]] = {}
-        self._pending_techs: set[int] = set()
-        self._pending_sites: set[int] = set()
-        self._fit_next = False
+        self.diff = CrewDiff(store)
+        self._status_due = True
 
-        self.view = QWebEngineView(self)
-        self.view.setAccessibleName("Crew map")
-        s = self.view.settings()
-        s.setAttribute(QWebEngineSettings.WebAttribute.LocalContentCanAccessFileUrls, True)
-        s.setAttribute(QWebEngineSettings.WebAttribute.LocalContentCanAccessRemoteUrls, True)
+        # The web page starts with the first data (right after the schedule's first paint): Qt WebEngine's
+        # processes would otherwise compete with the first load for the CPU.
+        self.view: QWebEngineView | None = None
+        self.placeholder = QLabel("Loading the map…")
+        self.placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.placeholder.setStyleSheet("color: palette(placeholder-text);")
         self.bridge = _Bridge(self)
         self.bridge.clicked.connect(self._on_marker_clicked)
-        self.channel = QWebChannel(self.view.page())
-        self.channel.registerObject("bridge", self.bridge)
-        self.view.page().setWebChannel(self.channel)
-        self.view.loadFinished.connect(self._on_load_finished)
 
         bar = QHBoxLayout()
         bar.setContentsMargins(8, 6, 8, 6)
@@ -164,9 +152,6 @@ class CrewMap(QWidget):
         self.status = QLabel("Loading the crew…")
         self.status.setStyleSheet("color: palette(placeholder-text);")
         self.tasks = TaskSet(self.status.setText)
-        self._shown: set[int] = set()  # technicians with a marker on the page
-        self._sites: set[int] = set()  # job sites on the page
-        self._site_tech: dict[int, int] = {}  # job site -> the technician it was last drawn for
         for w in (self.fit_btn, self.follow_box, self.trail_box):
             bar.addWidget(w)
         bar.addStretch(1)
@@ -175,17 +160,39 @@ class CrewMap(QWidget):
         lay.setContentsMargins(0, 0, 0, 0)
         lay.setSpacing(0)
         lay.addLayout(bar)
-        lay.addWidget(self.view, 1)
+        lay.addWidget(self.placeholder, 1)
 
         self.timer = QTimer(self)
         self.timer.setInterval(flush_ms)
         self.timer.timeout.connect(self.flush)
         self.timer.start()
-        self._build_page()
+        self._soon = QTimer(self, singleShot=True, interval=0)  # a full comparison, after this event-loop turn
+        self._soon.timeout.connect(self.flush)
+        self.status_timer = QTimer(self, interval=STATUS_MS)
+        self.status_timer.timeout.connect(self._status_tick)
+        self.status_timer.start()
+
+    def _make_view(self) -> QWebEngineView:
+        view = QWebEngineView(self)
+        view.setAccessibleName("Crew map")
+        s = view.settings()
+        s.setAttribute(QWebEngineSettings.WebAttribute.LocalContentCanAccessFileUrls, True)
+        s.setAttribute(QWebEngineSettings.WebAttribute.LocalContentCanAccessRemoteUrls, True)
+        self.channel = QWebChannel(view.page())
+        self.channel.registerObject("bridge", self.bridge)
+        view.page().setWebChannel(self.channel)
+        view.loadFinished.connect(self._on_load_finished)
+        lay = self.layout()
+        assert isinstance(lay, QVBoxLayout)
+        lay.replaceWidget(self.placeholder, view)
+        self.placeholder.hide()
+        return view
 
     def _build_page(self) -> None:
         """(Re)build the Leaflet page; data already loaded is pushed again once it has loaded."""
         self.page_ready = False
+        if self.view is None:
+            self.view = self._make_view()
         self.view.setHtml(build_page(self.tile_url), QUrl.fromLocalFile(str(leaflet_static_dir()) + "/"))
 
     def use_tile_url(self, url: str) -> None:
@@ -194,7 +201,8 @@ class CrewMap(QWidget):
             return
         self.tile_url = url
         QSettings().setValue(SETTINGS_KEY, url)
-        self._build_page()
+        if self.view is not None:
+            self._build_page()
 
     async def _company_tile_url(self) -> None:
         if not self._company_tiles:
@@ -212,181 +220,77 @@ class CrewMap(QWidget):
 
     # --- following the store ------------------------------------------------------------------------------
     def start(self) -> None:
-        st = self.store
+        st, diff = self.store, self.diff
         st.reset.connect(self.reload)
         st.timeZoneChanged.connect(lambda _tz: self.reload())
-        st.positionChanged.connect(self._on_position)
-        st.appointmentChanged.connect(self._on_appointment)
-        st.appointmentRemoved.connect(self._on_removed)
+        st.skewChanged.connect(lambda _s: diff.skew())
+        st.positionChanged.connect(diff.position)
+        st.appointmentChanged.connect(diff.appointment)
+        st.appointmentRemoved.connect(diff.appointment_removed)
         st.alertChanged.connect(self._on_alert)
-        st.technicianChanged.connect(lambda t: self._pending_techs.add(int(t["id"])))
+        st.technicianChanged.connect(self._on_technician)
         st.settingsChanged.connect(self._settings_changed)
         self.tasks.spawn(self._company_tile_url(), "load the map tiles setting")
         if st.loaded:
             self.reload()
 
-    # --- what the page shows, read from the store ---------------------------------------------------------
-    @property
-    def techs(self) -> dict[int, dict[str, Any]]:
-        return {int(t["id"]): t for t in self.store.active_technicians()}
-
-    def _today(self) -> dict[int, dict[str, Any]]:
-        return {int(a["id"]): a for a in self.store.todays_appointments()}
-
-    def _late_minutes(self, a: dict[str, Any]) -> int | None:
-        """Minutes overdue when the appointment has an open LATE alert (the server's clock)."""
-        if not a.get("late") or a["status"] in FINAL:
-            return None
-        start = parse_iso_or_none(a.get("window_start"))
-        return None if start is None else max(0, int((self.store.server_now() - start).total_seconds() // 60))
-
-    def reload(self) -> bool:
-        """Push every technician and today's job sites as one batch (start-up, reconnect, new time zone)."""
-        today = self._today()
-        techs, by_tech = self.techs, self._by_tech(today)
-        batch: dict[str, Any] = {
-            "skewMs": self.store.skew_s * 1000,
-            "removeTechs": [t for t in self._shown if t not in techs],
-            "techs": [self._tech_record(tid, by_tech.get(tid, [])) for tid in techs],
-            "removeSites": [i for i in self._sites if i not in today],
-            "sites": [self._site_record(a) for a in today.values() if a["status"] not in FINAL],
-            "fit": not self.data_ready,
-        }
-        self._shown = set(techs)
-        self._sites = {int(s["id"]) for s in batch["sites"]}
-        self._site_tech = {i: int(a["technician_id"]) for i, a in today.items() if a.get("technician_id")}
-        self._pending_pos.clear()
-        self.data_ready = True
-        self._push(batch)
-        self._update_status()
-        self.loaded.emit()
-        return True
+    def reload(self) -> None:
+        """Bring the page in line with the whole store (start-up, reconnect, new time zone) — right after this
+        event-loop turn, so a first load paints the schedule first — sending only what differs."""
+        self.diff.everything(fit=not self.data_ready)
+        self._status_due = True
+        self._soon.start()
 
     def _on_load_finished(self, ok: bool) -> None:
         self.page_ready = ok
         if not ok:
             self.status.setText("The map page failed to load.")
             return
-        if self.data_ready:  # data arrived first: push everything now
-            self._pending_techs |= set(self.techs)
-            self._pending_sites |= set(self._today())
-            self._fit_next = True
+        self.diff.page_cleared()  # a new page shows nothing: everything is sent again
+        self.flush()
         if self.selected is not None:
             self.select_technician(self.selected)
 
-    # --- records sent to the page ------------------------------------------------------------------------
-    def _fmt_time(self, value: Any) -> str:
-        return clock_time(parse_iso(value), self.store.time_zone)
-
-    def _by_tech(self, today: dict[int, dict[str, Any]]) -> dict[int, list[dict[str, Any]]]:
-        out: dict[int, list[dict[str, Any]]] = defaultdict(list)
-        for a in today.values():
-            if a.get("technician_id") is not None:
-                out[int(a["technician_id"])].append(a)
-        return out
-
-    def _tech_record(self, tech_id: int, mine: list[dict[str, Any]]) -> dict[str, Any]:
-        t = self.store.technicians[tech_id]
-        standing = crew_standing(mine)
-        fix = self.store.positions.get(tech_id)
-        nxt, cur = standing["next"], standing["current"]
-        late = next((m for a in mine if (m := self._late_minutes(a)) is not None), None)
-        return {
-            "id": tech_id, "name": t["name"], "initials": initials(str(t["name"])), "status": standing["status"],
-            "label": CREW_LABELS[standing["status"]], "lat": fix.lat if fix else None,
-            "lng": fix.lng if fix else None, "fix_ms": fix.ms if fix else None,
-            "late": f"{late} min overdue" if late is not None else "",
-            "current": f"{cur['customer_name']} ({cur['status_label']})" if cur and cur is not nxt else "",
-            "next": None if nxt is None else {
-                "label": f"{nxt['customer_name']} · {self._fmt_time(nxt['window_start'])}",
-                "lat": nxt.get("site_lat"), "lng": nxt.get("site_lng")},
-        }
-
-    def _site_record(self, a: dict[str, Any]) -> dict[str, Any]:
-        return {
-            "id": a["id"], "lat": a.get("site_lat"), "lng": a.get("site_lng"), "customer": a.get("customer_name"),
-            "address": a.get("address"), "service": a.get("service_type"), "status": a["status"],
-            "status_label": a.get("status_label") or label_for(a["status"]), "tech": a.get("technician_name"),
-            "tech_id": a.get("technician_id"), "late": self._late_minutes(a) is not None,
-            "window": f"{self._fmt_time(a['window_start'])}–{self._fmt_time(a['window_end'])}",
-        }
-
-    # --- live updates (coalesced, flushed every FLUSH_MS) ----------------------------------------------------
-    def _on_position(self, tech_id: int) -> None:
-        fix = self.store.positions.get(tech_id)
-        if fix is None or tech_id not in self.store.technicians:
-            return
-        if tech_id not in self._shown:
-            self._pending_techs.add(tech_id)  # first fix: the marker must be created
-        else:
-            self._pending_pos[tech_id] = [tech_id, fix.lat, fix.lng, fix.ms]
-
-    def _on_appointment(self, a: dict[str, Any]) -> None:
-        appt_id = int(a["id"])
-        was = self._site_tech.get(appt_id)
-        if was is not None:
-            self._pending_techs.add(was)  # the technician it left (or still has)
-        self._pending_sites.add(appt_id)
-        if a.get("technician_id") is not None:
-            self._pending_techs.add(int(a["technician_id"]))
-
-    def _on_removed(self, appt_id: int) -> None:
-        self._on_appointment({"id": appt_id})
+    def _on_technician(self, tech: dict[str, Any]) -> None:
+        self.diff.technician(int(tech["id"]))
+        self._status_due = True
 
     def _on_alert(self, alert: dict[str, Any]) -> None:
         if alert.get("kind") == AlertKind.LATE and alert.get("appointment_id"):
             appt = self.store.appointment(int(alert["appointment_id"]))
             if appt is not None:
-                self._on_appointment(appt)
+                self.diff.appointment(appt)
 
+    # --- live updates (coalesced, flushed every FLUSH_MS) ----------------------------------------------------
     def flush(self) -> None:
         """Push what changed since the last flush as one batch (nothing when nothing changed)."""
-        if not (self.page_ready and self.data_ready):
+        if self.view is None and self.store.loaded:
+            self._build_page()  # the first data: the page starts now, and gets everything once loaded
+        if not (self.page_ready and self.store.loaded):
             return
-        if not (self._pending_pos or self._pending_techs or self._pending_sites or self._fit_next):
-            return
-        batch: dict[str, Any] = {}
-        today, techs_now = self._today(), self.techs
-        by_tech = self._by_tech(today)
-        techs = [self._tech_record(t, by_tech.get(t, [])) for t in sorted(self._pending_techs) if t in techs_now]
-        gone = [t for t in self._pending_techs if t not in techs_now and t in self._shown]
-        self._shown = (self._shown | {t["id"] for t in techs}) - set(gone)
-        if techs:
-            batch["techs"] = techs
-        if gone:
-            batch["removeTechs"] = gone
-        pos = [p for t, p in self._pending_pos.items() if t not in self._pending_techs]
-        if pos:
-            batch["positions"] = pos
-        live = [today[i] for i in sorted(self._pending_sites) if i in today and today[i]["status"] not in FINAL]
-        drop = [i for i in self._pending_sites if (i not in today or today[i]["status"] in FINAL) and i in self._sites]
-        for a in live:
-            self._sites.add(int(a["id"]))
-            if a.get("technician_id") is not None:
-                self._site_tech[int(a["id"])] = int(a["technician_id"])
-        self._sites -= set(drop)
-        if live:
-            batch["sites"] = [self._site_record(a) for a in live]
-        if drop:
-            batch["removeSites"] = drop
-        if self._fit_next:
-            batch["fit"] = True
-        self._pending_pos.clear()
-        self._pending_techs.clear()
-        self._pending_sites.clear()
-        self._fit_next = False
-        self._push(batch)
-        if techs or gone:
+        first = not self.data_ready
+        if self.diff.pending:
+            batch = self.diff.batch()
+            if batch is not None:
+                self._push(batch)
+            self._status_due |= self.diff.crew_changed
+        if first:
+            self.data_ready = True
+            self.loaded.emit()
+        if self._status_due:
             self._update_status()
 
     def _push(self, batch: dict[str, Any]) -> None:
-        if not self.page_ready:
+        if not self.page_ready or self.view is None:
             return  # _on_load_finished re-sends everything
         self.pushed_batches += 1
         self.view.page().runJavaScript(f"CrewPage.applyBatch({json.dumps(batch, default=str)})")
 
     def _update_status(self) -> None:
-        techs, ages = self.techs, [self.store.fix_age_s(t) for t in self.techs]
+        """The count line (every technician once; on crew changes and every STATUS_MS as fixes age)."""
+        self._status_due = False
+        techs = self.store.active_technicians()
+        ages = [self.store.fix_age_s(int(t["id"])) for t in techs]
         with_fix = sum(1 for a in ages if a is not None)
         stale = sum(1 for a in ages if a is not None and a > STALE_FIX_S)
         text = f"{len(techs)} technicians · {with_fix} on the map"
@@ -436,13 +340,18 @@ class CrewMap(QWidget):
 
     def run_js(self, script: str, callback: Any = None) -> None:
         """Run JavaScript in the page once it is ready (dropped before; the load re-applies state)."""
-        if not self.page_ready:
+        if not self.page_ready or self.view is None:
             return
         if callback is None:
             self.view.page().runJavaScript(script)
         else:
             self.view.page().runJavaScript(script, 0, callback)
 
+    def _status_tick(self) -> None:
+        self._status_due = True
+
     def shutdown(self) -> None:
         self.timer.stop()
+        self._soon.stop()
+        self.status_timer.stop()
         self.tasks.cancel()
