@@ -91,6 +91,8 @@ def test_watchdog_late_alert_and_actions(qtbot, world) -> None:  # type: ignore[
         assert panel.model.ack_text(it) == "✓ Dana Dispatcher" and not panel.ack_btn.isEnabled()
 
         # Reassign: candidates ranked by ETA with status; If-Match; customer and new tech notified.
+        # (The event can announce the acknowledgement before its own answer re-enables the buttons.)
+        spin_until(panel.reassign_btn.isEnabled, 3, "the acknowledgement answered")
         qtbot.mouseClick(panel.reassign_btn, Qt.MouseButton.LeftButton)
         dlg = panel.dialog
         spin_until(lambda: dlg.candidates, 3, "candidates")

@@ -70,6 +70,11 @@ class AlertModel(QAbstractListModel):
         super().__init__(parent)
         self.store = store
         self.items: list[AlertItem] = []
+        # Indexes, so an appointment, position or technician event touches only its own rows.
+        self._rows: dict[int, int] = {}  # alert id -> row
+        self._by_appt: dict[int, set[int]] = {}  # appointment id -> alert ids
+        self._by_tech: dict[int, set[int]] = {}  # technician id -> alert ids
+        self._tech_of: dict[int, int] = {}  # alert id -> the technician it was indexed under
 
     @property
     def time_zone(self) -> str:
@@ -79,21 +84,29 @@ class AlertModel(QAbstractListModel):
     def set_all(self, items: list[AlertItem]) -> None:
         self.beginResetModel()
         self.items = sorted(items, key=AlertItem.sort_key)
+        self._by_appt, self._by_tech, self._tech_of = {}, {}, {}
+        for it in self.items:
+            self._index(it)
+        self._renumber()
         self.endResetModel()
 
     def row_of(self, alert_id: int) -> int | None:
-        return next((i for i, it in enumerate(self.items) if it.id == alert_id), None)
+        return self._rows.get(alert_id)
 
     def upsert(self, item: AlertItem) -> str:
         row = self.row_of(item.id)
         if row is not None:
+            self._unindex(self.items[row])
             self.items[row].alert = item.alert
+            self._index(self.items[row])
             self.changed(row)
             return "changed"
         keys = [it.sort_key() for it in self.items]
         pos = bisect.bisect(keys, item.sort_key())
         self.beginInsertRows(QModelIndex(), pos, pos)
         self.items.insert(pos, item)
+        self._index(item)
+        self._renumber()
         self.endInsertRows()
         return "inserted"
 
@@ -102,20 +115,45 @@ class AlertModel(QAbstractListModel):
         if row is None:
             return False
         self.beginRemoveRows(QModelIndex(), row, row)
-        self.items.pop(row)
+        self._unindex(self.items.pop(row))
+        self._renumber()
         self.endRemoveRows()
         return True
 
-    def appointment_changed(self, appt_id: int) -> None:
-        for r, it in enumerate(self.items):
-            if it.appointment_id == appt_id:
-                it.fetched = None  # the store has it now
-                self.changed(r)
+    def appointment_changed(self, appt_id: int) -> bool:
+        """Repaint the alerts of one appointment (it may have a new technician); False when it has none."""
+        ids = self._by_appt.get(appt_id)
+        if not ids:
+            return False
+        for alert_id in list(ids):
+            it = self.items[self._rows[alert_id]]
+            it.fetched = None  # the store has it now
+            self._unindex(it)
+            self._index(it)
+            self.changed(self._rows[alert_id])
+        return True
 
     def technician_changed(self, tech_id: int) -> None:
-        for r, it in enumerate(self.items):
-            if self.technician_id(it) == tech_id:
-                self.changed(r)
+        for alert_id in self._by_tech.get(tech_id, ()):
+            self.changed(self._rows[alert_id])
+
+    def _renumber(self) -> None:
+        self._rows = {it.id: r for r, it in enumerate(self.items)}
+
+    def _index(self, it: AlertItem) -> None:
+        if it.appointment_id is not None:
+            self._by_appt.setdefault(it.appointment_id, set()).add(it.id)
+        tech_id = self.technician_id(it)
+        if tech_id is not None:
+            self._by_tech.setdefault(tech_id, set()).add(it.id)
+            self._tech_of[it.id] = tech_id
+
+    def _unindex(self, it: AlertItem) -> None:
+        if it.appointment_id is not None:
+            self._by_appt.get(it.appointment_id, set()).discard(it.id)
+        tech_id = self._tech_of.pop(it.id, None)
+        if tech_id is not None:
+            self._by_tech.get(tech_id, set()).discard(it.id)
 
     def changed(self, row: int) -> None:
         idx = self.index(row, 0)

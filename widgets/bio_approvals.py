@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (
 )
 
 from services.api_client import ApiClient, ApiError
-from widgets.tasks import TaskSet
+from widgets.tasks import TaskSet, next_turn
 
 if TYPE_CHECKING:
     from console.store import Store
@@ -45,8 +45,8 @@ class BioApprovals(QWidget):
         self.tasks = TaskSet(self.message.setText)
 
     def start(self) -> None:
-        self.store.reset.connect(self.refresh)
-        self.store.technicianChanged.connect(lambda _t: self.refresh())
+        self.store.reset.connect(next_turn(self, self.refresh))
+        self.store.technicianChanged.connect(self._on_technician)
         if self.store.loaded:
             self.refresh()
 
@@ -140,6 +140,43 @@ class BioApprovals(QWidget):
         for t in pending:
             if t.get("has_photo") and t["id"] not in self.photos:
                 self.tasks.spawn(self._load_photo(t["id"]), "load a technician's photo")
+
+    def _on_technician(self, tech: dict[str, Any]) -> None:
+        """One technician changed: only their row moves in, out or is updated."""
+        tid = int(tech["id"])
+        row = next((r for r in range(self.model.rowCount()) if self.model.item(r).data(TECH_ID_ROLE) == tid), None)
+        pending = tech.get("bio_status") == "pending"
+        if not pending:
+            self.pending.pop(tid, None)
+            if row is not None:
+                self.model.removeRow(row)
+                self.countChanged.emit(len(self.pending))
+                if self.current == tid:
+                    nxt = self.list.currentIndex()
+                    self._show(self.pending.get(int(nxt.data(TECH_ID_ROLE))) if nxt.isValid() else None)
+            return
+        self.pending[tid] = tech
+        if row is None:
+            item = QStandardItem(tech["name"])
+            item.setData(tid, TECH_ID_ROLE)
+            key = (not tech.get("active", True), tech["name"])
+            row = next((r for r in range(self.model.rowCount()) if key < self._key(self.model.item(r))),
+                       self.model.rowCount())
+            self.model.insertRow(row, item)
+            self.countChanged.emit(len(self.pending))
+            if self.current is None:
+                self.list.setCurrentIndex(self.model.index(row, 0))
+        item = self.model.item(row)
+        item.setText(tech["name"])
+        item.setToolTip((tech.get("bio_pending") or "")[:200])
+        if self.current == tid:
+            self._show(tech)
+        if tech.get("has_photo") and tid not in self.photos:
+            self.tasks.spawn(self._load_photo(tid), "load a technician's photo")
+
+    def _key(self, item: QStandardItem) -> tuple[bool, str]:
+        t = self.pending.get(int(item.data(TECH_ID_ROLE)), {})
+        return (not t.get("active", True), str(t.get("name", item.text())))
 
     async def _load_photo(self, tech_id: int) -> None:
         try:

@@ -37,7 +37,7 @@ from widgets.alert_dialogs import (
 )
 from widgets.alert_model import AlertItem, AlertModel
 from widgets.desktop_notify import notify_desktop
-from widgets.tasks import TaskSet
+from widgets.tasks import TaskSet, next_turn
 
 if TYPE_CHECKING:
     from console.store import Store
@@ -223,7 +223,7 @@ class LateAlertPanel(QWidget):
     # --- following the store ----------------------------------------------------------------------------
     def start(self) -> None:
         st = self.store
-        st.reset.connect(self.reload)
+        st.reset.connect(next_turn(self, self.reload))
         st.alertChanged.connect(self._on_alert)
         st.appointmentChanged.connect(lambda a: self._on_appointment(int(a["id"])))
         st.appointmentRemoved.connect(self._on_appointment)
@@ -260,8 +260,8 @@ class LateAlertPanel(QWidget):
         self._update_buttons()
 
     def _on_appointment(self, appt_id: int) -> None:
-        self.model.appointment_changed(appt_id)
-        self._update_buttons()
+        if self.model.appointment_changed(appt_id):  # only an appointment with an alert here
+            self._update_buttons()
 
     async def appointment_of(self, it: AlertItem) -> dict[str, Any]:
         """The alert's appointment for an action: the store's, or fetched once when it is on another day."""

@@ -1,4 +1,5 @@
-"""Fire-and-forget coroutines on the Qt-integrated asyncio loop: references kept, failures logged and shown."""
+"""Fire-and-forget coroutines on the Qt-integrated asyncio loop (references kept, failures logged and shown), and
+slots deferred to the next event-loop turn."""
 
 from __future__ import annotations
 
@@ -7,11 +8,21 @@ import logging
 from collections.abc import Callable, Coroutine
 from typing import Any
 
+from PySide6.QtCore import QObject, QTimer
+
 from services.api_client import ApiError
 
 log = logging.getLogger(__name__)
 
 Report = Callable[[str], None]
+
+
+def next_turn(parent: QObject, fn: Callable[[], Any]) -> Callable[..., None]:
+    """A slot that runs `fn` once on the next event-loop turn, however often it fires meanwhile: a full reload
+    of the store reaches the panels after the schedule has painted, not before."""
+    timer = QTimer(parent, singleShot=True, interval=0)
+    timer.timeout.connect(fn)
+    return lambda *_: timer.start()
 
 
 def in_words(what: str, exc: BaseException) -> str:
