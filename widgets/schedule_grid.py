@@ -7,7 +7,7 @@ from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from PySide6.QtCore import QEvent, QModelIndex, QPoint, QRect, QRectF, Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, QModelIndex, QPoint, QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import (
     QFont,
     QHelpEvent,
@@ -51,7 +51,8 @@ class ScheduleView(SchedulePainting, QAbstractScrollArea):
         #: Shown on a day without appointments (the window sets it; empty: nothing is drawn).
         self.empty_text = "No appointments on this day."
         self._vis_pos: dict[int, int] = {}
-        self._tracks: dict[int, tuple[dict[int, int], int]] = {}
+        #: Per lane: the track of each block, the number of tracks, and the spans they were computed from.
+        self._tracks: dict[int, tuple[dict[int, int], int, dict[int, tuple[float, float]]]] = {}
         self._tech_filter: set[int | None] | None = None
         self._status_filter: set[str] | None = None
         self._text_filter = ""
@@ -128,7 +129,7 @@ class ScheduleView(SchedulePainting, QAbstractScrollArea):
     def _lane_tracks(self, row: int) -> tuple[dict[int, int], int]:
         cached = self._tracks.get(row)
         if cached is not None:
-            return cached
+            return cached[0], cached[1]
         ends: list[float] = []
         where: dict[int, int] = {}
         appts = sorted((self.model.appts[i] for i in self.model.lanes[row].ids), key=lambda a: (a.start, a.id))
@@ -141,9 +142,8 @@ class ScheduleView(SchedulePainting, QAbstractScrollArea):
             else:
                 where[a.id] = len(ends)
                 ends.append(a.end)
-        result = (where, max(1, len(ends)))
-        self._tracks[row] = result
-        return result
+        self._tracks[row] = (where, max(1, len(ends)), {a.id: (a.start, a.end) for a in appts})
+        return where, max(1, len(ends))
 
     def block_rect(self, appt_id: int) -> QRectF | None:
         a = self.model.appointment(appt_id)
@@ -224,25 +224,33 @@ class ScheduleView(SchedulePainting, QAbstractScrollArea):
         self.viewport().update()
 
     def _on_data_changed(self, top: QModelIndex, bottom: QModelIndex, roles: list[int] | None = None) -> None:
+        """Repaint what changed: the changed blocks and their lane's label when nothing moved (a status, a
+        LATE flag), the whole lane when a block moved or the lane's tracks were re-stacked."""
         parent = top.parent()
         if not parent.isValid():
             self.viewport().update(0, 0, GUTTER, self.viewport().height())
             return
         lane = parent.row()
-        old = {i: self.block_rect(i) for i in self.model.lanes[lane].ids}
-        self._tracks.pop(lane, None)
-        for i in self.model.lanes[lane].ids:
+        ids = self.model.lanes[lane].ids
+        changed = ids[top.row():bottom.row() + 1]
+        old = self._tracks.pop(lane, None)
+        end_ts = self._origin + (self.end_hour - self.start_hour) * 3600
+        for i in changed:
             a = self.model.appts[i]
-            if a.start < self._origin or a.end > self._origin + (self.end_hour - self.start_hour) * 3600:
+            if a.start < self._origin or a.end > end_ts:
                 self._on_reset()
                 return
         y = self.lane_y(lane)
-        if y > -ROW_H and y < self.viewport().height():
-            dirty = QRect(GUTTER, y, self.viewport().width() - GUTTER, ROW_H)
-            for r in old.values():
-                if r is not None:
-                    dirty = dirty.united(r.toAlignedRect().adjusted(-4, -4, 4, 4))
-            self.viewport().update(dirty)
+        if not -ROW_H < y < self.viewport().height():
+            return
+        where, n = self._lane_tracks(lane)
+        spans = self._tracks[lane][2]
+        if old is not None and old[0] == where and old[1] == n and all(old[2].get(i) == spans[i] for i in changed):
+            self.viewport().update(0, y, GUTTER, ROW_H)  # the lane's counts (done, late)
+            for i in changed:
+                self._update_block(i)
+            return
+        self.viewport().update(0, y, self.viewport().width(), ROW_H)
 
     def _on_rows(self, parent: QModelIndex, first: int, last: int) -> None:
         if not parent.isValid():

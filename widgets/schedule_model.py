@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from functools import cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from PySide6.QtCore import QAbstractItemModel, QModelIndex, QObject, QPersistentModelIndex, Qt
 
+from models.enums import Actor, AppointmentStatus
+from models.status_machine import allowed_targets
 from models.timefmt import DEFAULT_TIME_ZONE, parse_iso
 from widgets.status_colors import label_for
 
@@ -16,14 +19,15 @@ Index = QModelIndex | QPersistentModelIndex
 UNASSIGNED = "Unassigned"
 
 
+@cache
+def _dispatcher_moves(status: str) -> tuple[str, ...]:
+    return tuple(t.value for t in allowed_targets(AppointmentStatus(status), Actor.DISPATCHER))
+
+
 def patched(data: dict[str, Any], status: str, version: int) -> dict[str, Any]:
     """An appointment dict with the status an event announced (labels and allowed moves follow)."""
-    from models.enums import Actor, AppointmentStatus
-    from models.status_machine import allowed_targets
-
-    allowed = [t.value for t in allowed_targets(AppointmentStatus(status), Actor.DISPATCHER)]
     return {**data, "status": status, "version": version, "status_label": label_for(status),
-            "allowed_transitions": allowed}
+            "allowed_transitions": list(_dispatcher_moves(status))}
 
 
 @dataclass

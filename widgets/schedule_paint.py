@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from PySide6.QtCore import QRect, QRectF, Qt
-from PySide6.QtGui import QBrush, QColor, QFont, QFontMetrics, QPainter, QPaintEvent, QPalette, QPen
+from PySide6.QtGui import QBrush, QColor, QFont, QFontMetrics, QPainter, QPaintEvent, QPalette, QPen, QRegion
 
 from models.timefmt import clock_time
 from widgets.schedule_model import Appt, ScheduleModel
@@ -57,6 +57,7 @@ class SchedulePainting:
         now: Callable[[], float]
 
     def paintEvent(self, event: QPaintEvent) -> None:
+        """Paint only the dirty region: a changed block repaints that block, not the rows between two of them."""
         p = QPainter(self.viewport())
         p.setRenderHint(QPainter.RenderHint.Antialiasing, True)
         pal = self.palette()
@@ -65,53 +66,64 @@ class SchedulePainting:
         text = pal.color(QPalette.ColorRole.Text)
         grid = QColor(text)
         grid.setAlpha(28)
+        region = event.region()
         clip = event.rect()
+        rects = list(region) or [clip]
         vw, vh = self.viewport().width(), self.viewport().height()
-        p.fillRect(clip, base)
-        first = max(0, self.verticalScrollBar().value() // ROW_H)
+        for r in rects:
+            p.fillRect(r, base)
+        scroll = self.verticalScrollBar().value()
+        first = max(0, scroll // ROW_H)
         last = min(len(self._vis), first + vh // ROW_H + 2)
+        lanes = [(pos, HEADER + pos * ROW_H - scroll) for pos in range(first, last)]
+        lanes = [(pos, y) for pos, y in lanes if region.intersects(QRect(0, y, vw, ROW_H))]
         # lanes
-        for pos in range(first, last):
-            row = self._vis[pos]
-            y = HEADER + pos * ROW_H - self.verticalScrollBar().value()
-            if y + ROW_H < clip.top() or y > clip.bottom():
-                continue
+        p.setPen(QPen(grid, 1))
+        for pos, y in lanes:
             if pos % 2:
                 p.fillRect(QRect(GUTTER, y, vw - GUTTER, ROW_H), alt)
-            p.setPen(QPen(grid, 1))
-            p.drawLine(GUTTER, y + ROW_H - 1, vw, y + ROW_H - 1)
-        # hour lines
-        for h in range(self.end_hour - self.start_hour + 1):
-            x = int(self.x_for(self._origin + h * 3600))
-            if x < GUTTER or x > vw:
-                continue
-            p.setPen(QPen(grid, 1))
-            p.drawLine(x, HEADER, x, vh)
-            half = QColor(grid)
-            half.setAlpha(14)
-            p.setPen(QPen(half, 1, Qt.PenStyle.DashLine))
-            xh = int(x + self.pph / 2)
-            p.drawLine(xh, HEADER, xh, vh)
+            for r in rects:
+                if r.top() <= y + ROW_H - 1 <= r.bottom() + 1:
+                    p.drawLine(max(GUTTER, r.left() - 1), y + ROW_H - 1, min(vw, r.right() + 1), y + ROW_H - 1)
+        self._paint_hour_lines(p, rects, grid, vw, vh)
         # blocks
         p.setClipRect(QRect(GUTTER, HEADER, vw - GUTTER, vh - HEADER).intersected(clip))
-        for pos in range(first, last):
-            row = self._vis[pos]
-            y = HEADER + pos * ROW_H - self.verticalScrollBar().value()
-            if y + ROW_H < clip.top() or y > clip.bottom():
-                continue
-            for appt_id in self.model.lanes[row].ids:
+        for pos, _y in lanes:
+            for appt_id in self.model.lanes[self._vis[pos]].ids:
                 r = self.block_rect(appt_id)
-                if r is None or r.right() < clip.left() or r.left() > clip.right():
-                    continue
-                self._paint_block(p, self.model.appts[appt_id], r)
+                if r is not None and region.intersects(r.toAlignedRect()):
+                    self._paint_block(p, self.model.appts[appt_id], r)
         self._paint_drag(p)
         self._paint_now(p, vh)
         p.setClipping(False)
-        self._paint_gutter(p, first, last, clip, text, grid)
-        self._paint_header(p, text, grid)
+        if region.intersects(QRect(0, HEADER, GUTTER, vh)):
+            self._paint_gutter(p, lanes, region, text, grid)
+        if region.intersects(QRect(0, 0, vw, HEADER)):
+            self._paint_header(p, text, grid)
         if not self.model.appts and self.empty_text:
             self._paint_empty(p, vw, text)
         p.end()
+
+    def _paint_hour_lines(self, p: QPainter, rects: list[QRect], grid: QColor, vw: int, vh: int) -> None:
+        """Hour and half-hour lines, only their stretches inside the dirty rectangles."""
+        half = QColor(grid)
+        half.setAlpha(14)
+        solid, dashed = QPen(grid, 1), QPen(half, 1, Qt.PenStyle.DashLine)
+        xs = [int(self.x_for(self._origin + h * 3600)) for h in range(self.end_hour - self.start_hour + 1)]
+        for r in rects:
+            top, bottom = max(HEADER, r.top() - 1), min(vh, r.bottom() + 1)
+            if bottom <= top:
+                continue
+            for x in xs:
+                if not GUTTER <= x <= vw:
+                    continue
+                xh = int(x + self.pph / 2)
+                if r.left() - 1 <= x <= r.right() + 1:
+                    p.setPen(solid)
+                    p.drawLine(x, top, x, bottom)
+                if r.left() - 1 <= xh <= r.right() + 1:  # dashes keep the header's 6 px beat across repaints
+                    p.setPen(dashed)
+                    p.drawLine(xh, top - (top - HEADER) % 6, xh, bottom)
 
     def _paint_empty(self, p: QPainter, vw: int, text: QColor) -> None:
         """An empty day says so (and how data arrives), instead of a blank grid."""
@@ -234,9 +246,8 @@ class SchedulePainting:
             p.setPen(QPen(QColor(NOW_LINE_COLOR), 2))
             p.drawLine(int(x), HEADER - 6, int(x), vh)
 
-    def _paint_gutter(self, p: QPainter, first: int, last: int, clip: QRect, text: QColor, grid: QColor) -> None:
-        if clip.left() > GUTTER:
-            return
+    def _paint_gutter(self, p: QPainter, lanes: list[tuple[int, int]], region: QRegion, text: QColor,
+                      grid: QColor) -> None:
         pal = self.palette()
         p.fillRect(QRect(0, HEADER, GUTTER, self.viewport().height()), pal.color(QPalette.ColorRole.Window))
         p.setPen(QPen(grid, 1))
@@ -244,10 +255,10 @@ class SchedulePainting:
         fm = QFontMetrics(self._lane_font)
         muted = QColor(text)
         muted.setAlpha(150)
-        for pos in range(first, last):
-            row = self._vis[pos]
-            lane = self.model.lanes[row]
-            y = HEADER + pos * ROW_H - self.verticalScrollBar().value()
+        for pos, y in lanes:
+            lane = self.model.lanes[self._vis[pos]]
+            if not region.intersects(QRect(0, y, GUTTER, ROW_H)):
+                continue
             appts = [self.model.appts[i] for i in lane.ids]
             late = sum(1 for a in appts if a.late)
             name_font = QFont(self._lane_font)
