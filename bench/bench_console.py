@@ -254,6 +254,12 @@ async def bench(args: argparse.Namespace, url: str, token: str, db_url: str) -> 
     loaded = asyncio.get_running_loop().create_future()
     live.dayLoaded.connect(lambda d: loaded.done() or loaded.set_result(time.perf_counter()))
 
+    start_prof = None
+    if args.profile_start:
+        import cProfile
+
+        start_prof = cProfile.Profile()
+        start_prof.enable()
     t0 = time.perf_counter()
     window = MainWindow(live, settings=settings, user_name="Bench", server_label=url)
 
@@ -273,6 +279,17 @@ async def bench(args: argparse.Namespace, url: str, token: str, db_url: str) -> 
     t_loaded = await asyncio.wait_for(loaded, 60)
     while not first_paint:
         await asyncio.sleep(0.005)
+    if start_prof is not None:
+        start_prof.disable()
+        import pstats
+
+        pstats.Stats(start_prof).sort_stats("cumulative").print_stats(30)
+        pstats.Stats(start_prof).sort_stats("tottime").print_stats(25)
+    crew = panels.get("Crew map")
+    if crew is not None:  # the panels fill in right after the grid has painted
+        while not crew.data_ready:  # type: ignore[attr-defined]
+            await asyncio.sleep(0.005)
+        out["crew_map_filled_s"] = time.perf_counter() - t0
     out["appointments_loaded"] = len(model.appts)
     out["lanes"] = len(model.lanes)
     out["load_s"] = t_loaded - t0
@@ -436,6 +453,7 @@ def main() -> int:
     p.add_argument("--rate", type=float, default=100.0, help="status events per second")
     p.add_argument("--seconds", type=float, default=10.0)
     p.add_argument("--profile", action="store_true", help="cProfile the UI thread during the live phase")
+    p.add_argument("--profile-start", action="store_true", help="cProfile the UI thread from start to first paint")
     p.add_argument("--no-panels", action="store_true", help="the grid alone (to see what the panels cost)")
     p.add_argument("--split", action="store_true",
                    help="also read the event stream in a separate process: when the server put each event on the wire")
@@ -456,7 +474,16 @@ def main() -> int:
         QApplication(sys.argv[:1])
 
         async def run_and_report() -> None:
-            out = await bench(args, url, token, db_url)
+            try:
+                out = await bench(args, url, token, db_url)
+            except BaseException:
+                import traceback
+
+                traceback.print_exc()
+                proc.terminate()
+                sys.stdout.flush()
+                sys.stderr.flush()
+                os._exit(1)  # a failed run reports and leaves (tearing Qt WebEngine down can crash)
             proc.terminate()
             proc.wait(10)
             print()

@@ -26,6 +26,7 @@ from console import theme
 from console.live import LiveSync
 from console.schedule_bar import ScheduleBar
 from console.wiring import PANELS
+from models.enums import AlertKind
 from models.timefmt import clock_time
 from services.api_client import ApiError
 from widgets.appointment_card import AppointmentCard, describe_changes
@@ -305,10 +306,15 @@ class MainWindow(QMainWindow):
         self.bar.set_technicians(lanes)
         self.view.set_filters(*self.bar.filters())
         self._update_counts()
+        self.view.viewport().repaint()  # the schedule paints now; the panels fill in on the next turn
 
     def _update_counts(self) -> None:
-        appts = self.live.model.appts.values()
-        late = sum(1 for a in appts if a.late)
+        """Appointments, unassigned and late on the grid day (late read through the open LATE alerts: a few,
+        instead of every appointment of a 10,000-appointment day on each change)."""
+        model = self.live.model
+        flagged = {int(a["appointment_id"]) for a in self.live.store.alerts.values()
+                   if a.get("kind") == AlertKind.LATE and a.get("appointment_id") is not None}
+        late = sum(1 for i in flagged if (appt := model.appointment(i)) is not None and appt.late)
         unassigned = len(self.live.model.lanes[0].ids) if self.live.model.lanes else 0
         self.counts_label.setText(f"{len(self.live.model.appts)} appointments · {unassigned} unassigned"
                                   + (f" · ⚠ {late} late" if late else ""))

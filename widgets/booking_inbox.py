@@ -24,7 +24,7 @@ from services.api_client import ApiClient
 from widgets.booking_detail import BookingDetail
 from widgets.booking_model import COL_AGE, COL_CUSTOMER, COL_DATES, COL_STATE, BookingModel, IdRole, StateFilter
 from widgets.desktop_notify import notify_desktop
-from widgets.tasks import TaskSet
+from widgets.tasks import TaskSet, next_turn
 
 STYLE = """
 QPushButton#primaryAction { background: #0b5fa5; color: white; border: 0; border-radius: 6px; padding: 7px 16px;
@@ -121,7 +121,7 @@ class BookingInbox(QWidget):
 
     # --- loading ---
     def start(self) -> None:
-        self.store.reset.connect(self._from_store)
+        self.store.reset.connect(next_turn(self, self._from_store))
         self.store.bookingChanged.connect(self._on_booking)
         if self.store.loaded:
             self._from_store()

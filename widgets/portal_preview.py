@@ -96,14 +96,23 @@ class PortalPreview(QWidget):
         self.stage = QWidget()
         self.stage.setObjectName("previewStage")
         self.stage.setStyleSheet("#previewStage { background: #e9edf2; }")
-        stage_lay = QHBoxLayout(self.stage)
-        stage_lay.setContentsMargins(12, 12, 12, 12)
-        self.view = self._make_view()
-        stage_lay.addStretch(1)
-        stage_lay.addWidget(self.view)
-        stage_lay.addStretch(1)
+        self.stage_lay = QHBoxLayout(self.stage)
+        self.stage_lay.setContentsMargins(12, 12, 12, 12)
+        self.stage_lay.addStretch(1)
+        self.stage_lay.addStretch(1)
         root.addWidget(self.stage, 1)
-        self._apply_width()
+        # The web view is made for the first preview: a console that never previews never starts a Qt WebEngine
+        # page for it, and start-up doesn't wait for one.
+        self._view: Any = None
+
+    @property
+    def view(self) -> Any:
+        """The QWebEngineView (made on first use)."""
+        if self._view is None:
+            self._view = self._make_view()
+            self.stage_lay.insertWidget(1, self._view)
+            self._apply_width()
+        return self._view
 
     def _make_view(self) -> QWidget:
         from PySide6.QtWebEngineCore import QWebEnginePage, QWebEngineProfile
@@ -120,6 +129,8 @@ class PortalPreview(QWidget):
         return view
 
     def _apply_width(self) -> None:
+        if self._view is None:
+            return  # applied when the view is made
         if self.phone_btn.isChecked():
             self.view.setFixedWidth(PHONE_WIDTH)
         else:
@@ -213,7 +224,7 @@ class PortalPreview(QWidget):
     def reload(self) -> None:
         if not self.target:
             return
-        if self.view.url().isEmpty():
+        if self._view is None or self.view.url().isEmpty():
             self._open()
         else:
             self.view.reload()
