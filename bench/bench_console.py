@@ -48,10 +48,11 @@ def peak_mb() -> float:
 
 
 def seed(db_url: str, n_techs: int, n_appts: int) -> None:
-    """Bulk-insert a big day straight into SQLite (past windows complete, the rest scheduled)."""
+    """Bulk-insert a big day straight into SQLite (past windows complete, the rest scheduled), with a job site
+    for every appointment and a fresh position for every technician, so the crew map has its full load."""
     from sqlalchemy import insert
 
-    from models.tables import Appointment, Company, Customer, Job, Technician
+    from models.tables import Appointment, Company, Customer, Job, LatestPosition, Technician
     from services.backend.db import make_engine, upgrade_schema
 
     engine = make_engine(db_url)
@@ -64,6 +65,9 @@ def seed(db_url: str, n_techs: int, n_appts: int) -> None:
         conn.execute(insert(Company), [{"id": 1, "name": "Bench Contracting", "time_zone": TZ}])
         conn.execute(insert(Technician), [{"id": i + 1, "name": f"Tech {i + 1:03d}", "phone": f"+1512555{i:04d}",
                                            "created_at": now} for i in range(n_techs)])
+        conn.execute(insert(LatestPosition), [{"technician_id": i + 1, "lat": 30.27 + rng.uniform(-0.15, 0.15),
+                                               "lng": -97.74 + rng.uniform(-0.18, 0.18), "accuracy_m": 8.0,
+                                               "recorded_at": now, "geo_state": {}} for i in range(n_techs)])
         n_cust = max(1, n_appts // 4)
         conn.execute(insert(Customer), [{"id": i + 1, "name": f"Customer {i + 1}", "phone": f"+1737555{i:04d}",
                                          "address": f"{100 + i} Main St", "created_at": now,
@@ -78,7 +82,8 @@ def seed(db_url: str, n_techs: int, n_appts: int) -> None:
             status = "complete" if end < now else "scheduled"
             rows.append({"id": i + 1, "job_id": i + 1, "technician_id": (i % n_techs) + 1, "window_start": start,
                          "window_end": end, "status": status, "version": 1, "created_at": now,
-                         "updated_at": now, "updated_by": "bench"})
+                         "updated_at": now, "updated_by": "bench", "site_lat": 30.27 + rng.uniform(-0.2, 0.2),
+                         "site_lng": -97.74 + rng.uniform(-0.25, 0.25)})
         conn.execute(insert(Appointment), rows)
     engine.dispose()
 
@@ -275,6 +280,7 @@ async def bench(args: argparse.Namespace, url: str, token: str, db_url: str) -> 
     out["panels"] = len(panels)
     window.resize(1920, 1080)
     window.show()
+    out["window_shown_s"] = time.perf_counter() - t0  # window, panels and their first (empty) paint
     await live.start()
     t_loaded = await asyncio.wait_for(loaded, 60)
     while not first_paint:

@@ -46,6 +46,7 @@ class LiveSync(QObject):
                                   on_state=self._on_state, offline_after_s=offline_after_s,
                                   base_delay_s=base_delay_s, max_delay_s=max_delay_s)
         self._pending: dict[int, None] = {}
+        self._company_first: asyncio.Future[dict[str, Any]] | None = None
         self._workers = 0
         self._load_seq = 0
         self.events_handled = 0
@@ -70,16 +71,19 @@ class LiveSync(QObject):
 
     # --- lifecycle ----------------------------------------------------------------------------------
     async def start(self, day: date | None = None) -> None:
-        """Start the stream; its first connection triggers the full load (a fallback loads if it is slow)."""
+        """Start the stream; its first connection triggers the full load (a fallback loads if it is slow).
+
+        The company (its time zone says which day is today) is asked for while the stream connects."""
+        if day is not None:
+            self.model.day = day
+        self._company_first = asyncio.ensure_future(self.client.company())
+        self.stream.start()
         try:
-            self.store.set_company(await self.client.company())
+            self.store.set_company(await self._company_first)
         except ApiError as exc:
             if exc.status == 401:
                 raise
             log.warning("company unavailable: %s", exc)
-        if day is not None:
-            self.model.day = day
-        self.stream.start()
 
         async def fallback() -> None:  # server slow to stream: show what we can, reload once live
             await asyncio.sleep(2.0)
@@ -104,9 +108,17 @@ class LiveSync(QObject):
         seq = self._load_seq
         t0 = time.perf_counter()
         c = self.client
+        known = self.store.company
+        first = self._company_first
+        if first is not None:  # start()'s answer: its zone says which day is today
+            if not first.done():
+                await asyncio.wait([first])
+            if not first.cancelled() and first.exception() is None:
+                known = first.result()
+            self._company_first = None
         try:
-            # All at once; "today" is taken in the zone the store knows (start() loaded the company first).
-            today = self.store.today()
+            # All at once; "today" is taken in the zone known so far (the answer may still move it).
+            today = self.store.server_now().astimezone(_zone(known)).date()
             calls = [c.company(), c.technicians(), c.appointments(day), c.crew_positions(), c.alerts(),
                      c.booking_requests()]
             if day != today:

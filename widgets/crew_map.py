@@ -128,6 +128,7 @@ class CrewMap(QWidget):
         self.pushed_batches = 0
         self.diff = CrewDiff(store)
         self._status_due = True
+        self._starting = False
 
         # The web page starts with the first data (right after the schedule's first paint): Qt WebEngine's
         # processes would otherwise compete with the first load for the CPU.
@@ -204,6 +205,15 @@ class CrewMap(QWidget):
         if self.view is not None:
             self._build_page()
 
+    async def _start_page(self) -> None:
+        """The company's tiles first (so the page is built once), then the page."""
+        try:
+            await self._company_tile_url()
+        except Exception:  # the map starts anyway, with the last tiles seen
+            log.exception("the map tiles setting could not be read")
+        if self.view is None:
+            self._build_page()
+
     async def _company_tile_url(self) -> None:
         if not self._company_tiles:
             return
@@ -230,7 +240,6 @@ class CrewMap(QWidget):
         st.alertChanged.connect(self._on_alert)
         st.technicianChanged.connect(self._on_technician)
         st.settingsChanged.connect(self._settings_changed)
-        self.tasks.spawn(self._company_tile_url(), "load the map tiles setting")
         if st.loaded:
             self.reload()
 
@@ -264,8 +273,9 @@ class CrewMap(QWidget):
     # --- live updates (coalesced, flushed every FLUSH_MS) ----------------------------------------------------
     def flush(self) -> None:
         """Push what changed since the last flush as one batch (nothing when nothing changed)."""
-        if self.view is None and self.store.loaded:
-            self._build_page()  # the first data: the page starts now, and gets everything once loaded
+        if self.view is None and self.store.loaded and not self._starting:
+            self._starting = True  # the first data: the page starts now, and gets everything once loaded
+            self.tasks.spawn(self._start_page(), "load the map tiles setting")
         if not (self.page_ready and self.store.loaded):
             return
         first = not self.data_ready
