@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import statistics
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -104,6 +104,13 @@ class Store(QObject):
             appt = self.model.appointment(appt_id)
             return appt.data if appt is not None else None
         return self._today.get(appt_id)
+
+    def todays_lookup(self) -> Callable[[int], JSON | None]:
+        """`todays_appointment` for many ids at once (which day is today is decided once)."""
+        if self.model.day == self.today():
+            appts = self.model.appts
+            return lambda appt_id: a.data if (a := appts.get(appt_id)) is not None else None
+        return self._today.get
 
     def todays_for(self, tech_id: int | None) -> list[JSON]:
         """Today's appointments of one technician (None: the unassigned ones), from the incremental index."""

@@ -121,3 +121,58 @@ def test_screenshots_with_demo_crew(qtbot, server, artifacts) -> None:  # type: 
         m.shutdown()
         panel.shutdown()
         run(api.aclose())
+
+
+def test_only_changes_reach_the_page(qapp) -> None:  # type: ignore[no-untyped-def]
+    """The page gets each technician and site once, then only what an event changed — never the whole day."""
+    from console.store import Store
+    from widgets.crew_diff import CrewDiff
+    from widgets.schedule_model import ScheduleModel
+
+    store = Store(ScheduleModel("America/Chicago"))
+    now = datetime.now(UTC).replace(microsecond=0)
+
+    def appt(i: int, tech: int, status: str = "scheduled", **extra):  # type: ignore[no-untyped-def]
+        start = now + timedelta(hours=1 + i)
+        return {"id": i, "version": 1, "technician_id": tech, "technician_name": f"Tech {tech}",
+                "customer_name": f"Customer {i}", "service_type": "Leak repair", "address": "1 Main St",
+                "window_start": start.isoformat(), "window_end": (start + timedelta(hours=1)).isoformat(),
+                "status": status, "status_label": status.title(), "late": False, "site_lat": 30.2 + i / 100,
+                "site_lng": -97.7, **extra}
+
+    store.load(company=None, technicians=[{"id": t, "name": f"Tech {t}", "active": True} for t in (1, 2, 3)],
+               day=store.today(), appointments=[appt(1, 1), appt(2, 1), appt(3, 2, "complete"),
+                                                appt(4, 2, site_lat=None)],
+               positions=[{"technician_id": t, "lat": 30.2, "lng": -97.7, "recorded_at": now.isoformat()}
+                          for t in (1, 2)])
+    diff = CrewDiff(store)
+    diff.everything(fit=True)
+    first = diff.batch()
+    assert first is not None and first["fit"] and "skewMs" in first
+    assert [t["id"] for t in first["techs"]] == [1, 2]  # tech 3 has no position: nothing to draw
+    assert [s["id"] for s in first["sites"]] == [1, 2]  # complete, and without coordinates: no marker
+    diff.everything()
+    assert set(diff.batch() or {}) <= {"skewMs"}  # nothing changed: nothing sent again
+
+    # A status change: that site, and its technician only if their marker reads differently.
+    store.patch_appointment({"id": 2, "version": 2, "status": "dispatched"})
+    diff.appointment(store.appointment(2))  # type: ignore[arg-type]
+    batch = diff.batch()
+    assert batch is not None and [s["id"] for s in batch["sites"]] == [2] and "techs" not in batch
+    # A position: a move, not a record.
+    store.apply_position({"technician_id": 2, "lat": 30.3, "lng": -97.6, "recorded_at": now.isoformat()})
+    diff.position(2)
+    assert diff.batch() == {"positions": [[2, 30.3, -97.6, now.timestamp() * 1000]]}
+    # Reassigned to Tech 2 and finished: both markers change, the site leaves the map.
+    store.upsert_appointment({**appt(1, 2, "in_progress"), "version": 2})
+    diff.appointment(store.appointment(1))  # type: ignore[arg-type]
+    batch = diff.batch()
+    assert batch is not None and {t["id"] for t in batch["techs"]} == {1, 2}
+    assert batch["techs"][1]["status"] == "in_progress" and [s["id"] for s in batch["sites"]] == [1]
+    store.patch_appointment({"id": 1, "version": 3, "status": "complete"})
+    diff.appointment(store.appointment(1))  # type: ignore[arg-type]
+    assert (diff.batch() or {}).get("removeSites") == [1]
+    # A third position: a technician appears.
+    store.apply_position({"technician_id": 3, "lat": 30.1, "lng": -97.8, "recorded_at": now.isoformat()})
+    diff.position(3)
+    assert [t["id"] for t in (diff.batch() or {})["techs"]] == [3] and diff.crew_changed

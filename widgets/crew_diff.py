@@ -7,6 +7,7 @@ can draw is sent: technicians with a position, and today's unfinished job sites 
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from models.crew import CREW_LABELS, crew_standing
@@ -118,8 +119,9 @@ class CrewDiff:
                 rec["lat"], rec["lng"], rec["fix_ms"] = move[1], move[2], move[3]
                 moves.append(move)
         sites, drop = [], []
+        todays = self.store.todays_lookup()
         for appt_id in sorted(self._sites):
-            a = self.store.todays_appointment(appt_id)
+            a = todays(appt_id)
             rec = self.site_record(a) if a is not None and _drawable(a) else None
             if rec is None:
                 if self.sites.pop(appt_id, None) is not None:
@@ -180,7 +182,13 @@ class CrewDiff:
         return None if start is None else max(0, int((self.store.server_now() - start).total_seconds() // 60))
 
     def _time(self, value: Any) -> str:
-        return clock_time(parse_iso(value), self.store.time_zone)
+        return _clock(str(value), self.store.time_zone)
+
+
+@lru_cache(maxsize=4096)
+def _clock(value: str, tz: str) -> str:
+    """'9:15 AM' for an API time (windows repeat across a day's appointments: each is formatted once)."""
+    return clock_time(parse_iso(value), tz)
 
 
 def _drawable(a: JSON) -> bool:
