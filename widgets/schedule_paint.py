@@ -249,9 +249,14 @@ class SchedulePainting:
     def _paint_gutter(self, p: QPainter, lanes: list[tuple[int, int]], region: QRegion, text: QColor,
                       grid: QColor) -> None:
         pal = self.palette()
-        p.fillRect(QRect(0, HEADER, GUTTER, self.viewport().height()), pal.color(QPalette.ColorRole.Window))
+        vh = self.viewport().height()
         p.setPen(QPen(grid, 1))
-        p.drawLine(GUTTER - 1, 0, GUTTER - 1, self.viewport().height())
+        for r in region:  # the column's background and its edge, only where it is dirty
+            part = r.intersected(QRect(0, HEADER, GUTTER, vh - HEADER))
+            if part.isEmpty():
+                continue
+            p.fillRect(part, pal.color(QPalette.ColorRole.Window))
+            p.drawLine(GUTTER - 1, max(0, part.top() - 1), GUTTER - 1, min(vh, part.bottom() + 1))
         fm = QFontMetrics(self._lane_font)
         muted = QColor(text)
         muted.setAlpha(150)
