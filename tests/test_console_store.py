@@ -122,6 +122,16 @@ def test_alerts_positions_technicians_and_bookings(qapp: Any, qtbot: Any) -> Non
     assert not store.appointment(1)["late"] and store.open_alerts() == []
 
     assert abs(store.skew_s) < 2  # this machine's clock against the server's (age_s)
+    bookings = list(store.bookings.values())
+    with qtbot.waitSignal(store.skewChanged) as skew:  # a reload finds the server's clock 60 s behind ours
+        store.load(company=None, technicians=list(store.technicians.values()), day=store.today(), appointments=[],
+                   positions=[{"technician_id": 1, "lat": 30.2, "lng": -97.7, "age_s": 0.0,
+                               "recorded_at": (datetime.now(UTC) - timedelta(seconds=60)).isoformat()}])
+    assert skew.args[0] == pytest.approx(60, abs=3) and store.skew_s == skew.args[0]
+    store.load(company=None, technicians=list(store.technicians.values()), day=store.today(),
+               appointments=[_appt(1), _appt(2)], bookings=bookings,
+               positions=[{"technician_id": 1, "lat": 30.2, "lng": -97.7, "age_s": 30.0,
+                           "recorded_at": (datetime.now(UTC) - timedelta(seconds=30)).isoformat()}])
     assert store.fix_age_s(1) == pytest.approx(30, abs=3)
     now = datetime.now(UTC)
     older = {"technician_id": 1, "lat": 1.0, "lng": 1.0, "recorded_at": (now - timedelta(minutes=5)).isoformat()}
