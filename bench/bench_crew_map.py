@@ -40,6 +40,31 @@ def wait(pred, timeout_s: float = 30.0) -> None:  # type: ignore[no-untyped-def]
         QTest.qWait(10)
 
 
+def web_cpu_s() -> float:
+    """CPU seconds used so far by this process's Qt WebEngine helper processes (the page's renderer, GPU, …)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    procs: dict[int, tuple[int, str, float]] = {}
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            raw = Path(f"/proc/{pid}/stat").read_text()
+        except OSError:
+            continue
+        name = raw[raw.index("(") + 1:raw.rindex(")")]
+        f = raw[raw.rindex(")") + 2:].split()
+        procs[int(pid)] = (int(f[1]), name, (int(f[11]) + int(f[12])) / tick)
+    mine, total, grew = {os.getpid()}, 0.0, True
+    while grew:
+        grew = False
+        for pid, (ppid, _name, _cpu) in procs.items():
+            if ppid in mine and pid not in mine:
+                mine.add(pid)
+                grew = True
+    for pid in mine - {os.getpid()}:
+        if procs[pid][1].startswith("QtWebEngine"):
+            total += procs[pid][2]
+    return total
+
+
 def rebuild_once(view: QWebEngineView, techs: dict[int, list[float]]) -> float:
     """The naive way: a new folium map with every tech for each update, loaded into the view."""
     import folium
@@ -72,6 +97,8 @@ def main() -> None:
     ap.add_argument("--rate", type=float, default=50.0, help="position updates per second")
     ap.add_argument("--seconds", type=float, default=10.0)
     ap.add_argument("--rebuilds", type=int, default=3)
+    ap.add_argument("--sites", type=int, default=0, help="today's job sites (default: one per technician)")
+    ap.add_argument("--status-rate", type=float, default=0.0, help="appointment status changes per second")
     args = ap.parse_args()
     app = QApplication.instance() or QApplication([])
     from widgets.crew_map import CrewMap
@@ -89,10 +116,12 @@ def main() -> None:
              for i in range(1, args.techs + 1)}
     now = time.strftime("%Y-%m-%dT%H:%M:%S+00:00", time.gmtime())
     start = f"{store.today().isoformat()}T18:00:00+00:00"
-    appts = [{"id": i, "version": 1, "technician_id": i, "status": rng.choice(statuses), "status_label": "En Route",
-              "window_start": start, "window_end": start.replace("T18", "T19"), "customer_name": f"Customer {i}",
-              "site_lat": lat + 0.01, "site_lng": lng + 0.01, "address": "1 Main St", "service_type": "Repair",
-              "technician_name": f"Tech {i} Demo"} for i, (lat, lng) in techs.items()]
+    n_sites = args.sites or args.techs
+    appts = [{"id": k, "version": 1, "technician_id": (k - 1) % args.techs + 1, "status": rng.choice(statuses),
+              "status_label": "En Route", "window_start": start, "window_end": start.replace("T18", "T19"),
+              "customer_name": f"Customer {k}", "site_lat": CENTER[0] + rng.uniform(-0.2, 0.2),
+              "site_lng": CENTER[1] + rng.uniform(-0.25, 0.25), "address": "1 Main St", "service_type": "Repair",
+              "technician_name": f"Tech {(k - 1) % args.techs + 1} Demo"} for k in range(1, n_sites + 1)]
     store.load(company=None, technicians=[{"id": i, "name": f"Tech {i} Demo", "active": True} for i in techs],
                day=store.today(), appointments=appts,
                positions=[{"technician_id": i, "lat": p[0], "lng": p[1], "recorded_at": now} for i, p in techs.items()])
@@ -104,7 +133,8 @@ def main() -> None:
     print(f"initial load: {args.techs} techs + {len(appts)} job sites in one batch: {initial:.1f} ms in page "
           f"({(time.perf_counter() - t0) * 1000:.0f} ms wall, page start included)")
     m.view.page().runJavaScript("CrewPage.stats.batches = 0; CrewPage.stats.totalMs = 0; "
-                                "CrewPage.stats.maxMs = 0; CrewPage.stats.updates = 0;")
+                                "CrewPage.stats.maxMs = 0; CrewPage.stats.updates = 0; "
+                                "CrewPage.stats.redrawMs = 0; CrewPage.stats.spots = 0;")
     js(m.view.page(), "1")
     # The UI thread's share of each batch: the diff against what the page has, and the JSON sent to it.
     ui_ms: list[float] = []
@@ -125,10 +155,18 @@ def main() -> None:
     m._push = timed_push  # type: ignore[method-assign]
     # Feed events at the target rate through the widget's own path (coalesced, flushed every 250 ms).
     interval = 1.0 / args.rate
-    sent = 0
+    sent = changed = 0
+    web0 = web_cpu_s()
     start = time.perf_counter()
-    next_at = start
+    next_at = next_status = start
     while time.perf_counter() - start < args.seconds:
+        while args.status_rate and time.perf_counter() >= next_status:  # a status change on a random site
+            a = store.appointment(rng.randint(1, n_sites))
+            if a is not None:
+                store.patch_appointment({"id": a["id"], "version": int(a["version"]) + 1,
+                                         "status": "dispatched" if a["status"] != "dispatched" else "scheduled"})
+                changed += 1
+            next_status += 1.0 / args.status_rate
         while time.perf_counter() >= next_at:
             tid = rng.randint(1, args.techs)
             p = techs[tid]
@@ -141,13 +179,18 @@ def main() -> None:
             next_at += interval
         QTest.qWait(2)
     QTest.qWait(400)
+    web_share = (web_cpu_s() - web0) / (time.perf_counter() - start)
     stats = js(m.view.page(), "CrewPage.stats")
     per_batch = stats["totalMs"] / max(1, stats["batches"])
     per_update = stats["totalMs"] / max(1, stats["updates"])
-    print(f"live: {sent} updates in {args.seconds:.0f} s → {int(stats['batches'])} batches, "
+    print(f"live: {sent} position updates and {changed} status changes in {args.seconds:.0f} s → "
+          f"{int(stats['batches'])} batches, "
           f"{stats['updates'] / max(1, stats['batches']):.1f} updates/batch")
     print(f"time per batch inside the page (apply + canvas redraw): mean {per_batch:.2f} ms, "
-          f"max {stats['maxMs']:.2f} ms; per update {per_update:.3f} ms")
+          f"max {stats['maxMs']:.2f} ms; per update {per_update:.3f} ms; of which canvas redraw "
+          f"{stats['redrawMs'] / max(1, stats['batches']):.2f} ms ({stats['spots'] / max(1, stats['batches']):.0f} "
+          "changed spots)")
+    print(f"Qt WebEngine processes (page, GPU): {web_share:.2f} CPU cores while live")
     if ui_ms:
         print(f"UI thread per batch (diff + JSON to the page): mean {statistics.mean(ui_ms):.2f} ms, "
               f"max {max(ui_ms):.2f} ms over {len(ui_ms)} batches")

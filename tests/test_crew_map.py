@@ -176,3 +176,79 @@ def test_only_changes_reach_the_page(qapp) -> None:  # type: ignore[no-untyped-d
     store.apply_position({"technician_id": 3, "lat": 30.1, "lng": -97.8, "recorded_at": now.isoformat()})
     diff.position(3)
     assert [t["id"] for t in (diff.batch() or {})["techs"]] == [3] and diff.crew_changed
+
+
+def test_partial_redraws_leave_the_map_as_a_full_redraw_would(qtbot) -> None:  # type: ignore[no-untyped-def]
+    """Scattered changes repaint only their spots, and the canvas then looks as a repaint of everything would:
+    no marker left behind or missing — the only differences are edge smoothing, strongest where a spot's edge
+    cuts a circle (Leaflet's own partial repaints have the same)."""
+    import random
+
+    from console.store import Store
+    from widgets.schedule_model import ScheduleModel
+
+    rng = random.Random(4)
+    store = Store(ScheduleModel("America/Chicago"))
+    now = datetime.now(UTC).replace(microsecond=0)
+    start = now + timedelta(hours=1)
+    appts = [{"id": i, "version": 1, "technician_id": i % 30 + 1, "technician_name": f"Tech {i % 30 + 1}",
+              "customer_name": f"Customer {i}", "service_type": "Leak repair", "address": "1 Main St",
+              "window_start": (start + timedelta(minutes=i)).isoformat(),
+              "window_end": (start + timedelta(minutes=i + 60)).isoformat(), "status": "scheduled",
+              "status_label": "Scheduled", "late": False, "site_lat": 30.27 + rng.uniform(-0.05, 0.05),
+              "site_lng": -97.74 + rng.uniform(-0.06, 0.06)} for i in range(1, 400)]
+    store.load(company=None, technicians=[{"id": t, "name": f"Tech {t} Demo", "active": True} for t in range(1, 31)],
+               day=store.today(), appointments=appts,
+               positions=[{"technician_id": t, "lat": 30.27 + rng.uniform(-0.04, 0.04),
+                           "lng": -97.74 + rng.uniform(-0.05, 0.05), "recorded_at": now.isoformat()}
+                          for t in range(1, 31)])
+    m = CrewMap(None, store, tile_url="", flush_ms=60_000)  # type: ignore[arg-type]  # batches flushed by hand
+    qtbot.addWidget(m)
+    m.resize(900, 700)
+    m.show()
+    try:
+        m.start()
+        _map_ready(m)
+        js(m.view.page(), """(function () { var r = CrewPage.renderer, redraw = r._redraw;
+            r._redraw = function () { window.lastSpots = this._spots.slice(); return redraw.call(this); };
+            return true; })()""")
+        for k in range(12):  # scattered: statuses, LATE flags, technicians moving
+            a = store.appointment(rng.randrange(1, 400))
+            assert a is not None
+            store.upsert_appointment({**a, "version": a["version"] + 1, "late": k % 3 == 0,
+                                      "status": "dispatched" if k % 2 else "en_route"})
+            store.apply_position({"technician_id": rng.randrange(1, 31), "recorded_at": now.isoformat(),
+                                  "lat": 30.27 + rng.uniform(-0.04, 0.04), "lng": -97.74 + rng.uniform(-0.05, 0.05)})
+        m.flush()
+        spots = wait_js(m.view.page(), "window.lastSpots && window.lastSpots.length", lambda n: n and n > 10, 5)
+        assert spots <= 200  # repainted spot by spot, not the union of them all
+        wrong = js(m.view.page(), """(function () {
+            var r = CrewPage.renderer, c = r._container, o = r._bounds.min, spots = window.lastSpots;
+            var copy = document.createElement("canvas");
+            copy.width = c.width; copy.height = c.height;
+            var cc = copy.getContext("2d", { willReadFrequently: true });
+            function pixels() { cc.clearRect(0, 0, c.width, c.height); cc.drawImage(c, 0, 0);
+                                return cc.getImageData(0, 0, c.width, c.height).data; }
+            var before = pixels();
+            r._spots = []; r._redrawBounds = null; r._redraw();  // everything, as after a pan
+            var after = pixels(), wrong = 0;
+            function nearEdge(x, y) {  // within 2 px of a spot's edge
+              return spots.some(function (s) {
+                if (x < s.min.x - 2 || x > s.max.x + 2 || y < s.min.y - 2 || y > s.max.y + 2) return false;
+                return Math.min(Math.abs(x - s.min.x), Math.abs(x - s.max.x), Math.abs(y - s.min.y),
+                                Math.abs(y - s.max.y)) <= 2;
+              });
+            }
+            for (var i = 0; i < before.length; i += 4) {  // premultiplied: colour only counts as far as it shows
+              var d = Math.abs(before[i + 3] - after[i + 3]);
+              for (var k = 0; k < 3; k++) {
+                d = Math.max(d, Math.abs(before[i + k] * before[i + 3] - after[i + k] * after[i + 3]) / 255);
+              }
+              if (d <= 16) continue;  // edge smoothing: a clipped repaint rasterises circles a little differently
+              var px = i >> 2, x = px % c.width + o.x, y = Math.floor(px / c.width) + o.y;
+              if (d > 64 || !nearEdge(x, y)) wrong++;  // a marker left behind or missing
+            }
+            return wrong; })()""")
+        assert wrong == 0
+    finally:
+        m.shutdown()

@@ -275,7 +275,10 @@ class CrewMap(QWidget):
         """Push what changed since the last flush as one batch (nothing when nothing changed)."""
         if self.view is None and self.store.loaded and not self._starting:
             self._starting = True  # the first data: the page starts now, and gets everything once loaded
-            self.tasks.spawn(self._start_page(), "load the map tiles setting")
+            if self._company_tiles:
+                self.tasks.spawn(self._start_page(), "load the map tiles setting")
+            else:
+                self._build_page()
         if not (self.page_ready and self.store.loaded):
             return
         first = not self.data_ready
