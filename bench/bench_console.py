@@ -35,6 +35,7 @@ from console_load import (  # noqa: E402
     seed,
     start_backend,
     start_listener,
+    web_cpu_s,
 )
 
 
@@ -162,7 +163,7 @@ async def bench(args: argparse.Namespace, url: str, token: str, db_url: str) -> 
 
         prof = cProfile.Profile()
         prof.enable()
-    cpu0, w0 = time.thread_time(), time.perf_counter()
+    cpu0, w0, proc0, web0 = time.thread_time(), time.perf_counter(), time.process_time(), web_cpu_s()
     if args.load_in_process:
         load.start()
         while load.is_alive():
@@ -183,6 +184,8 @@ async def bench(args: argparse.Namespace, url: str, token: str, db_url: str) -> 
     out["events_handled"] = handled
     out["achieved_rate_per_s"] = load.count / args.seconds
     out["ui_thread_ms_per_event"] = cpu / max(1, handled) * 1000
+    out["console_cpu_cores_live"] = (time.process_time() - proc0) / wall  # every thread of the console
+    out["web_pages_cpu_cores_live"] = (web_cpu_s() - web0) / wall  # the crew map's Qt WebEngine processes
     out["http_requests_per_100_events"] = (client.requests_sent - requests0) / max(1, handled) * 100
     lat = sorted((painted[(i, "dispatched")] - t_sent) * 1000 for i, t_sent in load.sent.items()
                  if (i, "dispatched") in painted)

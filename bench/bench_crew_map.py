@@ -14,7 +14,9 @@ from pathlib import Path
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("QTWEBENGINE_CHROMIUM_FLAGS", "--no-sandbox --disable-gpu")
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from console_load import web_cpu_s  # noqa: E402
 from PySide6.QtCore import QEventLoop, QTimer, QUrl  # noqa: E402
 from PySide6.QtTest import QTest  # noqa: E402
 from PySide6.QtWebEngineWidgets import QWebEngineView  # noqa: E402
@@ -38,31 +40,6 @@ def wait(pred, timeout_s: float = 30.0) -> None:  # type: ignore[no-untyped-def]
         if time.monotonic() > deadline:
             raise SystemExit("timed out")
         QTest.qWait(10)
-
-
-def web_cpu_s() -> float:
-    """CPU seconds used so far by this process's Qt WebEngine helper processes (the page's renderer, GPU, …)."""
-    tick = os.sysconf("SC_CLK_TCK")
-    procs: dict[int, tuple[int, str, float]] = {}
-    for pid in filter(str.isdigit, os.listdir("/proc")):
-        try:
-            raw = Path(f"/proc/{pid}/stat").read_text()
-        except OSError:
-            continue
-        name = raw[raw.index("(") + 1:raw.rindex(")")]
-        f = raw[raw.rindex(")") + 2:].split()
-        procs[int(pid)] = (int(f[1]), name, (int(f[11]) + int(f[12])) / tick)
-    mine, total, grew = {os.getpid()}, 0.0, True
-    while grew:
-        grew = False
-        for pid, (ppid, _name, _cpu) in procs.items():
-            if ppid in mine and pid not in mine:
-                mine.add(pid)
-                grew = True
-    for pid in mine - {os.getpid()}:
-        if procs[pid][1].startswith("QtWebEngine"):
-            total += procs[pid][2]
-    return total
 
 
 def rebuild_once(view: QWebEngineView, techs: dict[int, list[float]]) -> float:

@@ -256,6 +256,31 @@ def listen(url: str, out: str) -> None:
                     f.write(f"{time.monotonic()} {data['id']}\n")
 
 
+def web_cpu_s() -> float:
+    """CPU seconds used so far by this process's Qt WebEngine helper processes (the page's renderer, GPU, …)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    procs: dict[int, tuple[int, str, float]] = {}
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            raw = Path(f"/proc/{pid}/stat").read_text()
+        except OSError:
+            continue
+        name = raw[raw.index("(") + 1:raw.rindex(")")]
+        f = raw[raw.rindex(")") + 2:].split()
+        procs[int(pid)] = (int(f[1]), name, (int(f[11]) + int(f[12])) / tick)
+    mine, total, grew = {os.getpid()}, 0.0, True
+    while grew:
+        grew = False
+        for pid, (ppid, _name, _cpu) in procs.items():
+            if ppid in mine and pid not in mine:
+                mine.add(pid)
+                grew = True
+    for pid in mine - {os.getpid()}:
+        if procs[pid][1].startswith("QtWebEngine"):
+            total += procs[pid][2]
+    return total
+
+
 def start_listener(url: str, token: str, out: Path) -> subprocess.Popen[bytes]:
     """An independent stream reader (`listen`): when the server put each field change's event on the wire."""
     env = dict(os.environ, BENCH_TOKEN=token)
