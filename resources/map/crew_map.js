@@ -14,7 +14,7 @@
         var c = r._ctx, p = this._point;
         c.beginPath();
         c.arc(p.x, p.y, this._radius + 4, 0, Math.PI * 2);
-        c.lineWidth = 3; c.strokeStyle = LATE; c.setLineDash([]); c.stroke();
+        c.globalAlpha = 1; c.lineWidth = 3; c.strokeStyle = LATE; c.setLineDash([]); c.stroke();
       }
       r._updateCircle(this);
       if (!this._empty() && this.options.initials) {
@@ -302,6 +302,7 @@
       m.bindTooltip(tip, { className: "crew-tip", direction: "top", offset: [0, -6] });
       m.on("click", function () { var d = P.sites[s.id].data; if (d.tech_id) P._clicked(d.tech_id); });
       m.addTo(P.siteLayer);
+      m.bringToBack();  // job sites stay under the technicians (one canvas draws both, in this order)
       P.sites[s.id] = { marker: m, data: s };
     } else {
       var at = e.marker.getLatLng();
@@ -323,6 +324,7 @@
     P.line = L.polyline([[e.data.lat, e.data.lng], [e.data.next.lat, e.data.next.lng]], {
       renderer: P.renderer, color: "#0F172A", weight: 3, opacity: 0.8, dashArray: "8 6", interactive: false
     }).addTo(P.map);
+    e.marker.bringToFront();  // the line starts under the technician's initials, not across them
   };
 
   P._clicked = function (id) {
