@@ -21,6 +21,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+from models.timefmt import DEFAULT_TIME_ZONE
+
 
 class UTCDateTime(TypeDecorator[datetime]):
     """Timezone-aware UTC datetimes on every database (SQLite stores naive UTC)."""
@@ -59,7 +61,7 @@ class Company(Base):
     phone: Mapped[str] = mapped_column(String(40), default="")
     email: Mapped[str] = mapped_column(String(200), default="")
     logo_png: Mapped[bytes | None] = mapped_column(LargeBinary, default=None)
-    time_zone: Mapped[str] = mapped_column(String(64), default="America/Chicago")
+    time_zone: Mapped[str] = mapped_column(String(64), default=DEFAULT_TIME_ZONE)
     bookable_services: Mapped[list[Any]] = mapped_column(default=list)
     free_text_services: Mapped[bool] = mapped_column(default=True)
     booking_enabled: Mapped[bool] = mapped_column(default=True)
@@ -193,14 +195,20 @@ class Appointment(Base):
     updated_by: Mapped[str] = mapped_column(String(200), default="")
     job: Mapped[Job] = relationship(lazy="joined")
     technician: Mapped[Technician | None] = relationship(lazy="joined")
+    # Every UPDATE is a compare-and-set on `version` (WHERE version = the value read); the application
+    # chooses the new value (services/backend/appointment_ops.py `bump`).
+    __mapper_args__ = {"version_id_col": version, "version_id_generator": False}
 
 
 class StatusEvent(Base):
-    """The audit of every appointment status change (API.md §1)."""
+    """The audit of every appointment status change (docs/rules.md). `version` is the appointment's version the
+    change produced: unique per appointment, so its history can never fork."""
 
     __tablename__ = "status_events"
+    __table_args__ = (UniqueConstraint("appointment_id", "version", name="uq_status_events_version"),)
     id: Mapped[int] = mapped_column(primary_key=True)
     appointment_id: Mapped[int] = mapped_column(ForeignKey("appointments.id"), index=True)
+    version: Mapped[int | None] = mapped_column(default=None)  # None for changes recorded before versions were
     from_status: Mapped[str | None] = mapped_column(String(20))
     to_status: Mapped[str] = mapped_column(String(20))
     actor: Mapped[str] = mapped_column(String(20))
@@ -509,6 +517,21 @@ class Event(Base):
     created_at: Mapped[datetime] = mapped_column(index=True)
 
 
+class ThrottleBucket(Base):
+    """Attempts counted per key (an account, a client address, a sign-in-link address) for the sign-in and
+    sign-in-link throttles; shared by every replica through the database."""
+
+    __tablename__ = "throttle_buckets"
+    __table_args__ = (UniqueConstraint("scope", "key"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    scope: Mapped[str] = mapped_column(String(30))
+    key: Mapped[str] = mapped_column(String(200))
+    attempts: Mapped[int] = mapped_column(default=0)
+    last_at: Mapped[datetime]
+    locked_until: Mapped[datetime | None] = mapped_column(default=None, index=True)
+    last_address: Mapped[str] = mapped_column(String(64), default="")
+
+
 class JobLock(Base):
     """Leases for background jobs so that replicas never run the same job at once."""
 
@@ -516,3 +539,42 @@ class JobLock(Base):
     name: Mapped[str] = mapped_column(String(60), primary_key=True)
     holder: Mapped[str] = mapped_column(String(100))
     expires_at: Mapped[datetime]
+
+
+class WorkingHoursRow(Base):
+    """A technician's shift on one weekday (0 = Monday), minutes after local midnight in the company time zone.
+    No rows for a tech: hours not set (always available). A weekday without a row is a day off."""
+
+    __tablename__ = "technician_hours"
+    __table_args__ = (UniqueConstraint("technician_id", "weekday"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    technician_id: Mapped[int] = mapped_column(ForeignKey("technicians.id"))
+    weekday: Mapped[int]
+    start_min: Mapped[int]
+    end_min: Mapped[int]
+
+
+class TimeOffRow(Base):
+    """A technician's time off (vacation, dentist, training), with the reason dispatchers read."""
+
+    __tablename__ = "time_off"
+    __table_args__ = (Index("ix_time_off_tech_start", "technician_id", "starts_at"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    technician_id: Mapped[int] = mapped_column(ForeignKey("technicians.id"))
+    starts_at: Mapped[datetime]
+    ends_at: Mapped[datetime]
+    reason: Mapped[str] = mapped_column(String(200), default="")
+    created_by: Mapped[str] = mapped_column(String(200), default="")
+    created_at: Mapped[datetime]
+
+
+class GeocodeCacheRow(Base):
+    """Geocoder answers kept across restarts (providers' usage policies ask for caching)."""
+
+    __tablename__ = "geocode_cache"
+    __table_args__ = (UniqueConstraint("provider", "query"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    provider: Mapped[str] = mapped_column(String(300))
+    query: Mapped[str] = mapped_column(String(300))
+    results: Mapped[list[Any]] = mapped_column(default=list)
+    created_at: Mapped[datetime]

@@ -34,16 +34,32 @@ def clock_time(dt: datetime, tz: str) -> str:
     return local(dt, tz).strftime("%I:%M %p").lstrip("0")
 
 
-def day_time(dt: datetime, tz: str) -> str:
-    """'Mon, Nov 23, 9:15 AM'."""
+def day_time(dt: datetime, tz: str, sep: str = ", ") -> str:
+    """'Mon, Nov 23, 9:15 AM' (with `sep` between the day and the time)."""
     s = local(dt, tz)
-    return f"{s.strftime('%a, %b')} {s.day}, {clock_time(dt, tz)}"
+    return f"{s.strftime('%a, %b')} {s.day}{sep}{clock_time(dt, tz)}"
+
+
+def long_date(dt: datetime, tz: str) -> str:
+    """'Monday, November 23'."""
+    s = local(dt, tz)
+    return f"{s.strftime('%A, %B')} {s.day}"
+
+
+def today(now: datetime, tz: str) -> date:
+    """The company's calendar day at `now`."""
+    return local(now, tz).date()
+
+
+def clock_range(start: datetime, end: datetime, tz: str) -> str:
+    """'9:00 AM – 11:00 AM'."""
+    return f"{clock_time(start, tz)} – {clock_time(end, tz)}"
 
 
 def window_text(start: datetime, end: datetime, tz: str) -> str:
     """'Mon, Nov 23 · 9:00 AM – 11:00 AM'."""
     s = local(start, tz)
-    return f"{s.strftime('%a, %b')} {s.day} · {clock_time(start, tz)} – {clock_time(end, tz)}"
+    return f"{s.strftime('%a, %b')} {s.day} · {clock_range(start, end, tz)}"
 
 
 def day_bounds(day: date, tz: str) -> tuple[datetime, datetime]:
@@ -52,3 +68,17 @@ def day_bounds(day: date, tz: str) -> tuple[datetime, datetime]:
     start = datetime.combine(day, time.min, tzinfo=z)
     end = datetime.combine(day + timedelta(days=1), time.min, tzinfo=z)
     return start, end
+
+
+def time_range(start: datetime, end: datetime, tz: str) -> str:
+    """'2:00–4:00 PM' (one AM/PM when both share it), '11:00 AM–1:00 PM', '6:00 PM–midnight', and the end's
+    weekday when it falls on a later day."""
+    s, e = local(start, tz), local(end, tz)
+    a, b = clock_time(start, tz), clock_time(end, tz)
+    if e.time() == time.min and e.date() == s.date() + timedelta(days=1):
+        return f"{a}–midnight"
+    if e.date() != s.date():
+        return f"{a} – {e.strftime('%a')} {b}"
+    if a[-2:] == b[-2:]:
+        return f"{a[:-3]}–{b}"
+    return f"{a}–{b}"

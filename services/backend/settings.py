@@ -1,4 +1,4 @@
-"""Process settings; each can be set as an environment variable DISPATCH_<NAME> (API.md §5)."""
+"""Process settings; each can be set as an environment variable DISPATCH_<NAME>."""
 
 from __future__ import annotations
 
@@ -44,7 +44,20 @@ class Settings(BaseSettings):
     stripe_api_key: str = ""
     stripe_base_url: str = "https://api.stripe.com"
     tile_url: str = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
+    country: str = "US"  # phone numbers are shown as written there; geocoding prefers it
+    geocoder: str = "none"  # none | nominatim | google | mapbox
+    nominatim_url: str = "https://nominatim.openstreetmap.org"
+    geocoder_email: str = ""  # contact sent to Nominatim (its usage policy asks for one)
+    mapbox_token: str = ""
+    mapbox_url: str = "https://api.mapbox.com"
     run_background_jobs: bool = True
     magic_link_ttl_min: int = 15
     portal_session_days: int = 30
     preview_ttl_min: int = 10
+    # Sign-in throttle: wrong passwords allowed per account / per client address before a lock; each later
+    # failure doubles the lock, from login_lock_s up to login_max_lock_s; a key quiet for an hour starts over.
+    login_account_attempts: int = 5
+    login_address_attempts: int = 20
+    login_lock_s: float = 30.0
+    login_max_lock_s: float = 900.0
+    max_image_pixels: int = 60_000_000  # an uploaded image declaring more pixels is refused before decoding

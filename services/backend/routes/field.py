@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import date as Date
 from typing import Annotated, Any
-from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Header
 from sqlalchemy import select
@@ -12,14 +11,18 @@ from sqlalchemy.exc import IntegrityError
 
 from models.enums import AppointmentStatus as S
 from models.enums import BioStatus, Source
+from models.events import EventName
 from models.schemas import BioIn, PauseIn, PositionsIn
 from models.tables import Appointment, Technician
-from models.timefmt import day_bounds
+from models.timefmt import day_bounds, today
 from services.backend import eta_refresh, ingest_writer
-from services.backend.appointment_ops import change_status, to_public
-from services.backend.deps import Ctx, Db, Tech, who
+from services.backend.appointment_ops import change_status
+from services.backend.appointment_views import to_public
+from services.backend.audit import who
+from services.backend.deps import Ctx, Db, Tech
 from services.backend.errors import Conflict, Invalid, NotFound
 from services.backend.events import publish
+from services.backend.locking import lock
 
 router = APIRouter(prefix="/api/v1/field", tags=["field app"])
 
@@ -32,7 +35,7 @@ def field_view(appt: Appointment) -> dict[str, Any]:
 
 
 def _own(db: Db, user: Tech, appt_id: int) -> Appointment:
-    appt = db.scalar(select(Appointment).where(Appointment.id == appt_id).with_for_update(of=Appointment))
+    appt = lock(db, appt_id)
     if appt is None or appt.technician_id != user.technician_id:
         raise NotFound(f"No appointment {appt_id} among your jobs.")
     return appt
@@ -42,8 +45,7 @@ def _own(db: Db, user: Tech, appt_id: int) -> Appointment:
 def my_appointments(user: Tech, ctx: Ctx, db: Db, date: Date | None = None) -> list[dict[str, Any]]:
     """The signed-in technician's appointments on `date` (default today, company time zone)."""
     tz = ctx.company(db).time_zone
-    day = date or ctx.clock.now().astimezone(ZoneInfo(tz)).date()
-    start, end = day_bounds(day, tz)
+    start, end = day_bounds(date or today(ctx.clock.now(), tz), tz)
     appts = db.scalars(
         select(Appointment)
         .where(Appointment.technician_id == user.technician_id, Appointment.window_start >= start,
@@ -99,7 +101,7 @@ def put_bio(body: BioIn, user: Tech, ctx: Ctx, db: Db) -> dict[str, Any]:
     now = ctx.clock.now()
     tech.bio_pending, tech.bio_status, tech.bio_submitted_at = body.bio, BioStatus.PENDING, now
     tech.bio_reject_reason = ""
-    publish(db, "technician.updated", {"id": tech.id, "bio_status": tech.bio_status}, now)
+    publish(db, EventName.TECHNICIAN_UPDATED, {"id": tech.id, "bio_status": tech.bio_status}, now)
     db.commit()
     return {"bio_status": tech.bio_status, "bio_pending": tech.bio_pending, "bio": tech.bio_approved}
 

@@ -5,15 +5,19 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Response
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, select
 
-from models.enums import BioStatus, Role
+from models.enums import BioStatus, Channel, Role
+from models.events import EventName
+from models.notifications import Kind
 from models.schemas import CustomerIn, JobIn, RejectIn, TechnicianIn
-from models.tables import AuditLog, Customer, Job, LatestPosition, Technician, User
+from models.tables import Customer, Job, LatestPosition, Technician, User
 from services.backend import outbox
+from services.backend.audit import audit
 from services.backend.deps import Ctx, Db, Dispatcher
 from services.backend.errors import Conflict, Invalid, NotFound
 from services.backend.events import publish
+from services.backend.notify import notify_job
 from services.backend.security import hash_password
 
 router = APIRouter(prefix="/api/v1", tags=["dispatcher"])
@@ -69,9 +73,8 @@ def create_technician(body: TechnicianIn, user: Dispatcher, ctx: Ctx, db: Db) ->
     if body.password:
         db.add(User(email=body.email, name=body.name, role=Role.TECHNICIAN, technician_id=tech.id,
                     password_hash=hash_password(body.password), created_at=now))
-    db.add(AuditLog(action="technician.created", target_type="technician", target_id=tech.id,
-                    actor="dispatcher", actor_id=user.id, actor_name=user.name, created_at=now))
-    publish(db, "technician.updated", {"id": tech.id}, now)
+    audit(db, now, "technician.created", "technician", tech.id, user)
+    publish(db, EventName.TECHNICIAN_UPDATED, {"id": tech.id}, now)
     db.commit()
     return technician_public(tech)
 
@@ -108,13 +111,11 @@ def _bio_decision(db: Db, ctx: Ctx, user: Dispatcher, tech_id: int, approve: boo
     else:
         tech.bio_status, tech.bio_reject_reason = BioStatus.REJECTED, reason
         text = f"Your bio was not approved: {reason}"
-    db.add(AuditLog(action="bio.approved" if approve else "bio.rejected", target_type="technician",
-                    target_id=tech.id, actor="dispatcher", actor_id=user.id, actor_name=user.name,
-                    details={"reason": reason}, created_at=now))
+    audit(db, now, "bio.approved" if approve else "bio.rejected", "technician", tech.id, user, {"reason": reason})
     if tech.phone:
         outbox.enqueue(db, now, channel="sms", kind="bio_decision", to=tech.phone, body=text,
                        technician_id=tech.id)
-    publish(db, "technician.updated", {"id": tech.id, "bio_status": tech.bio_status}, now)
+    publish(db, EventName.TECHNICIAN_UPDATED, {"id": tech.id, "bio_status": tech.bio_status}, now)
     db.commit()
     return tech
 
@@ -132,21 +133,26 @@ def reject_bio(tech_id: int, body: RejectIn, user: Dispatcher, ctx: Ctx, db: Db)
 
 
 @router.get("/customers")
-def list_customers(user: Dispatcher, db: Db, q: str = "", limit: int = 200) -> list[dict[str, Any]]:
-    """Customers by name; `q` searches name, email, phone and address."""
-    stmt = select(Customer).order_by(Customer.name).limit(max(1, min(limit, 1000)))
-    if q.strip():
-        like = f"%{q.strip().lower()}%"
-        stmt = stmt.where(or_(func.lower(Customer.name).like(like), func.lower(Customer.email).like(like),
-                              Customer.phone.like(like), func.lower(Customer.address).like(like)))
-    return [customer_public(c) for c in db.scalars(stmt)]
+def list_customers(user: Dispatcher, ctx: Ctx, db: Db, q: str = "", limit: int = 200) -> list[dict[str, Any]]:
+    """Customers by name; `q` matches name, email, address, city, ZIP or the phone's digits (any format). Each
+    carries `phone_display` and `visits` (past/upcoming counts and the nearest few of each)."""
+    from services.backend.board_search import search_customers
+
+    return search_customers(db, q.strip(), ctx.clock.now(), str(ctx.setting(db, "country") or "US"), limit=limit)
 
 
 @router.post("/customers", status_code=201)
 def create_customer(body: CustomerIn, user: Dispatcher, ctx: Ctx, db: Db) -> dict[str, Any]:
     if not body.email and not body.phone:
         raise Invalid.field("phone", "give a phone number or an email so the customer can be reached")
-    c = Customer(**body.model_dump(), created_at=ctx.clock.now())
+    data = body.model_dump()
+    if body.phone:
+        from models.phones import to_e164
+
+        data["phone"] = to_e164(body.phone, str(ctx.setting(db, "country") or "US"))
+        if data["phone"] is None:
+            raise Invalid.field("phone", f"'{body.phone}' is not a phone number; type it like (512) 555-0100")
+    c = Customer(**data, created_at=ctx.clock.now())
     db.add(c)
     db.commit()
     return customer_public(c)
@@ -168,24 +174,18 @@ def create_job(body: JobIn, user: Dispatcher, ctx: Ctx, db: Db) -> dict[str, Any
         raise Invalid.field("customer_id", f"no customer {body.customer_id}; create the customer first")
     now = ctx.clock.now()
     data = body.model_dump()
-    data["address"] = data["address"] if data["address"] is not None else cust.address
-    data["lat"] = data["lat"] if data["lat"] is not None else cust.lat
-    data["lng"] = data["lng"] if data["lng"] is not None else cust.lng
+    if data["address"] is None:  # the customer's address, and its coordinates unless others were given
+        data["address"] = cust.address
+        data["lat"] = data["lat"] if data["lat"] is not None else cust.lat
+        data["lng"] = data["lng"] if data["lng"] is not None else cust.lng
     job = Job(**data, created_at=now)
     db.add(job)
     db.flush()
     company = ctx.company(db)
-    if cust.notifications_enabled:
-        r = outbox.customer_recipient(cust)
-        ch = outbox.choose_channel(r, prefer="email")  # type: ignore[arg-type]
-        if ch is not None:
-            outbox.enqueue(
-                db, now, channel=ch, kind="job_created", to=cust.phone if ch == "sms" else cust.email,
-                subject=f"{company.name} received your request",
-                body=(f"{company.name} has received your request for {job.service_type}. "
-                      f"Check Status: {ctx.link('/portal/schedule')}"),
-                customer_id=cust.id, dedupe_key=f"job:{job.id}:created",
-            )
+    notify_job(db, now, job, kind=Kind.JOB_CREATED, prefer=Channel.EMAIL, dedupe=f"job:{job.id}:created",
+               subject=f"{company.name} received your request",
+               body=(f"{company.name} has received your request for {job.service_type}. "
+                     f"Check Status: {ctx.link('/portal/schedule')}"))
     db.commit()
     return job_public(job)
 
