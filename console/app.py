@@ -209,10 +209,8 @@ class Console:
                     return
             self.live.resume()
 
-        from console.live import spawn
-
         if self.live is not None:
-            spawn(again(), self.live.tasks)
+            self.live.tasks.spawn(again(), "sign in again")
 
     async def _self_check(self) -> bool:
         assert self.live is not None

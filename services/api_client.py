@@ -62,6 +62,7 @@ class ApiClient:
         self._http = httpx.AsyncClient(base_url=self.base_url, timeout=timeout, transport=transport,
                                        headers={"User-Agent": "DispatchConsole"})
         self.on_unauthorized: list[Callable[[ApiError], None]] = []
+        self.requests_sent = 0  # every request but the event stream (the console benchmark reports it)
 
     @property
     def http(self) -> httpx.AsyncClient:
@@ -83,6 +84,7 @@ class ApiClient:
         hdrs = dict(self.auth_headers() if auth else {})
         hdrs.update(headers or {})
         clean = {k: v for k, v in (params or {}).items() if v is not None}
+        self.requests_sent += 1
         try:
             resp = await self._http.request(method, path, json=json, params=clean or None, headers=hdrs)
         except httpx.TimeoutException:
@@ -99,6 +101,19 @@ class ApiClient:
         if resp.status_code == 204 or not resp.content:
             return None
         return resp.json()
+
+    async def get_bytes(self, path: str) -> bytes:
+        """GET a binary resource (photos, thumbnails) or raise ApiError."""
+        self.requests_sent += 1
+        try:
+            resp = await self._http.get(path, headers=self.auth_headers())
+        except httpx.TimeoutException:
+            raise ApiError(0, "timeout", f"The server at {self.base_url} did not answer in time.") from None
+        except httpx.HTTPError as exc:
+            raise ApiError(0, "network", f"Can't reach the server at {self.base_url} ({exc}).") from None
+        if resp.status_code >= 400:
+            raise error_from_response(resp)
+        return resp.content
 
     # --- auth and company -------------------------------------------------------------------------------
     async def login(self, email: str, password: str) -> JSON:
@@ -168,13 +183,7 @@ class ApiClient:
         return await self.request("POST", "/api/v1/technicians", json=fields)
 
     async def technician_photo(self, tech_id: int) -> bytes:
-        try:
-            resp = await self._http.get(f"/api/v1/technicians/{tech_id}/photo", headers=self.auth_headers())
-        except httpx.HTTPError as exc:
-            raise ApiError(0, "network", f"Can't reach the server at {self.base_url} ({exc}).") from None
-        if resp.status_code >= 400:
-            raise error_from_response(resp)
-        return resp.content
+        return await self.get_bytes(f"/api/v1/technicians/{tech_id}/photo")
 
     async def approve_bio(self, tech_id: int) -> JSON:
         return await self.request("POST", f"/api/v1/technicians/{tech_id}/bio/approve")
@@ -239,7 +248,7 @@ class ApiClient:
     async def decline_booking(self, request_id: int, message: str) -> JSON:
         return await self.request("POST", f"/api/v1/booking-requests/{request_id}/decline", json={"message": message})
 
-    # --- booking inbox (issue 4: widgets/booking_inbox.py) --------------------------------------------------
+    # --- booking inbox --------------------------------------------------
     async def booking_request(self, request_id: int) -> JSON:
         """One booking request with contact, preferences, notes and photo links."""
         return await self.request("GET", f"/api/v1/booking-requests/{request_id}")
@@ -247,15 +256,7 @@ class ApiClient:
     async def booking_photo(self, request_id: int, photo_id: int, *, thumbnail: bool = False) -> bytes:
         """A request photo's bytes (full size, or the server-made JPEG thumbnail)."""
         path = f"/api/v1/booking-requests/{request_id}/photos/{photo_id}" + ("/thumbnail" if thumbnail else "")
-        try:
-            resp = await self._http.get(path, headers=self.auth_headers())
-        except httpx.TimeoutException:
-            raise ApiError(0, "timeout", f"The server at {self.base_url} did not answer in time.") from None
-        except httpx.HTTPError as exc:
-            raise ApiError(0, "network", f"Can't reach the server at {self.base_url} ({exc}).") from None
-        if resp.status_code >= 400:
-            raise error_from_response(resp)
-        return resp.content
+        return await self.get_bytes(path)
 
     # --- portal preview ---------------------------------------------------------------------------------
     async def portal_preview(self, *, customer_id: int | None = None, appointment_id: int | None = None) -> JSON:
@@ -263,7 +264,7 @@ class ApiClient:
         body = {"customer_id": customer_id} if customer_id is not None else {"appointment_id": appointment_id}
         return await self.request("POST", "/api/v1/portal-preview", json=body)
 
-    # --- settings, customers' switches, job contacts (issue 9) ------------------------------------------
+    # --- settings, customers' switches, job contacts ------------------------------------------
     async def get_settings(self) -> JSON:
         return await self.request("GET", "/api/v1/settings")
 
@@ -289,7 +290,7 @@ class ApiClient:
     async def remove_job_contact(self, job_id: int, contact_id: int) -> None:
         await self.request("DELETE", f"/api/v1/jobs/{job_id}/contacts/{contact_id}")
 
-    # --- crew map and late-alert panel (issue 6) --------------------------------------------------------
+    # --- crew map and late-alert panel --------------------------------------------------------
     async def reassign_candidates(self, appt_id: int) -> list[JSON]:
         """Other active technicians, fastest to the job site first, with their current status."""
         return await self.request("GET", f"/api/v1/appointments/{appt_id}/reassign-candidates")
@@ -298,7 +299,7 @@ class ApiClient:
         """A technician's recorded fixes over the last `minutes`, oldest first."""
         return await self.request("GET", f"/api/v1/crew/{tech_id}/breadcrumbs", params={"minutes": minutes})
 
-    # --- visit photos on the appointment card (issue 7, portal engineer) -------------------------------
+    # --- visit photos on the appointment card -------------------------------
     async def visit_photos(self, appt_id: int) -> list[JSON]:
         """The visit's photos with `shared_with_customer` (only shared ones reach the customer portal)."""
         return await self.request("GET", f"/api/v1/appointments/{appt_id}/photos")
@@ -308,14 +309,7 @@ class ApiClient:
                                   json={"shared_with_customer": shared})
 
     async def visit_photo_image(self, appt_id: int, photo_id: int) -> bytes:
-        try:
-            resp = await self._http.get(f"/api/v1/appointments/{appt_id}/photos/{photo_id}/image",
-                                        headers=self.auth_headers())
-        except httpx.HTTPError as exc:
-            raise ApiError(0, "network", f"Can't reach the server at {self.base_url} ({exc}).") from None
-        if resp.status_code >= 400:
-            raise error_from_response(resp)
-        return resp.content
+        return await self.get_bytes(f"/api/v1/appointments/{appt_id}/photos/{photo_id}/image")
 
     # --- dispatch board: availability, conflicts, week, search, geocoding ---------------------------------
     async def check_appointment(self, technician_id: int | None, window_start: datetime, window_end: datetime, *,
