@@ -82,6 +82,10 @@ class MainWindow(QMainWindow):
     technicianSelected = Signal(int)
     signInRequested = Signal(str)
     closing = Signal()
+    cardOpened = Signal(object)  # a new AppointmentCard (feature modules add to it)
+    #: A move the server refused as a schedule conflict: (appointment id, lane changed?, technician id or -1,
+    #: new start epoch s or -1, [conflicts]) — the booking module shows them with "Book anyway".
+    moveRefused = Signal(int, bool, int, float, object)
 
     def __init__(self, live: LiveSync, *, settings: QSettings | None = None, user_name: str = "",
                  server_label: str = "", role: str = "dispatcher", parent: QWidget | None = None):
@@ -370,13 +374,16 @@ class MainWindow(QMainWindow):
             card.changed.connect(self.live.apply)
             card.destroyed.connect(lambda *_: self.cards.pop(appt_id, None))
             self.cards[appt_id] = card
+            self.cardOpened.emit(card)
         card.show()
         card.raise_()
         card.activateWindow()
         return card
 
-    def request_move(self, appt_id: int, lane_changed: bool, tech_id: int, start_ts: float) -> None:
-        """Drag-and-drop result: PATCH with the version on screen; a 412 explains and offers a retry."""
+    def request_move(self, appt_id: int, lane_changed: bool, tech_id: int, start_ts: float, *,
+                     allow_conflicts: bool = False) -> None:
+        """Drag-and-drop result: PATCH with the version on screen; a 412 explains and offers a retry; a 409
+        schedule conflict goes to `moveRefused`."""
         appt = self.live.model.appointment(appt_id)
         if appt is None:
             return
@@ -390,9 +397,12 @@ class MainWindow(QMainWindow):
                 data = await self.api.patch_appointment(
                     appt_id, version, technician_id=tech_id if lane_changed and tech_id >= 0 else None,
                     unassign=lane_changed and tech_id < 0, window_start=new_start,
-                    window_end=new_start + duration if new_start else None)
+                    window_end=new_start + duration if new_start else None, allow_conflicts=allow_conflicts)
             except ApiError as exc:
-                if exc.status == 412:
+                if exc.code == "schedule_conflict":
+                    self.moveRefused.emit(appt_id, lane_changed, tech_id, start_ts,
+                                          (exc.details or {}).get("conflicts") or [])
+                elif exc.status == 412:
                     fresh = await self.live.refresh_appointment(appt_id)
                     if fresh is None:
                         fresh = (exc.details or {}).get("current") or before

@@ -142,16 +142,22 @@ class ApiClient:
         return await self.request("GET", f"/api/v1/appointments/{appt_id}")
 
     async def create_appointment(self, job_id: int, window_start: datetime, window_end: datetime,
-                                 technician_id: int | None = None) -> JSON:
-        return await self.request("POST", "/api/v1/appointments", json={
-            "job_id": job_id, "technician_id": technician_id, "window_start": _iso(window_start),
-            "window_end": _iso(window_end)})
+                                 technician_id: int | None = None, *, allow_conflicts: bool = False) -> JSON:
+        """Book a visit; a clash with the tech's schedule is a 409 `schedule_conflict` unless `allow_conflicts`."""
+        body: JSON = {"job_id": job_id, "technician_id": technician_id, "window_start": _iso(window_start),
+                      "window_end": _iso(window_end)}
+        if allow_conflicts:
+            body["allow_conflicts"] = True
+        return await self.request("POST", "/api/v1/appointments", json=body)
 
     async def patch_appointment(self, appt_id: int, version: int, *, technician_id: int | None = None,
                                 unassign: bool = False, window_start: datetime | None = None,
-                                window_end: datetime | None = None) -> JSON:
-        """Reassign and/or reschedule, guarded by the version the dispatcher saw (If-Match)."""
+                                window_end: datetime | None = None, allow_conflicts: bool = False) -> JSON:
+        """Reassign and/or reschedule, guarded by the version the dispatcher saw (If-Match); a clash is a 409
+        `schedule_conflict` unless `allow_conflicts` (the override is audited)."""
         body: JSON = {}
+        if allow_conflicts:
+            body["allow_conflicts"] = True
         if unassign:
             body["unassign"] = True
         elif technician_id is not None:

@@ -11,6 +11,7 @@ from PySide6.QtCore import QRect, QRectF, Qt
 from PySide6.QtGui import QBrush, QColor, QFont, QFontMetrics, QPainter, QPaintEvent, QPalette, QPen, QRegion
 
 from models.timefmt import clock_time
+from widgets.drop_ghost import ghost_text, paint_label
 from widgets.schedule_model import Appt, ScheduleModel
 from widgets.status_colors import LATE_COLOR, NOW_LINE_COLOR, label_for, style_for
 
@@ -233,11 +234,19 @@ class SchedulePainting:
         p.setPen(QPen(hl, 2, Qt.PenStyle.DashLine))
         p.setBrush(fill)
         p.drawRoundedRect(r, 5, 5)
-        lane = self.model.lanes[row]
-        p.setPen(self.palette().color(QPalette.ColorRole.Text))
-        p.setFont(self._bold)
-        label = f"{lane.name} · {clock_time(datetime.fromtimestamp(start, self._tz()), self.model.time_zone)}"
-        p.drawText(r.adjusted(8, 0, -4, 0), Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft, label)
+        paint_label(p, r, self.drag_text(), self.palette(), self._bold, HEADER)
+
+    def drag_text(self) -> str:
+        """The drop ghost's words: exactly what dropping here will change ("" when nothing is dragged)."""
+        if self._drag is None:
+            return ""
+        appt_id, row, start = self._drag
+        a = self.model.appointment(appt_id)
+        src = self.model.lane_row_of(appt_id)
+        if a is None or src is None:
+            return ""
+        return ghost_text(from_name=self.model.lanes[src].name, to_name=self.model.lanes[row].name,
+                          old_start=a.start, new_start=start, duration_s=a.end - a.start, tz=self.model.time_zone)
 
     def _paint_now(self, p: QPainter, vh: int) -> None:
         now = self.now()

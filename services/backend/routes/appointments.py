@@ -14,6 +14,7 @@ from models.schemas import AppointmentIn, AppointmentPatch, StatusIn
 from models.tables import Appointment, Job
 from models.timefmt import day_bounds, today
 from services.backend import appointment_ops as ops
+from services.backend import conflict_guard
 from services.backend.appointment_views import day_list, detail
 from services.backend.audit import who
 from services.backend.context import Backend
@@ -55,11 +56,13 @@ def list_appointments(
 
 @router.post("", status_code=201)
 def create_appointment(body: AppointmentIn, user: Dispatcher, ctx: Ctx, db: Db, response: Response) -> dict[str, Any]:
-    """Schedule a visit for a job (status `scheduled`); the customer is told when notifications are on."""
+    """Schedule a visit for a job (status `scheduled`); the customer is told when notifications are on. A clash with
+    the technician's other visits, hours or time off is a 409 `schedule_conflict` unless `allow_conflicts`."""
     job = db.get(Job, body.job_id)
     if job is None:
         raise Invalid.field("job_id", f"no job {body.job_id}; create the job first")
     appt = ops.create(db, ctx, job, body.technician_id, body.window_start, body.window_end, user)
+    conflict_guard.enforce(db, ctx, appt, allow_conflicts=body.allow_conflicts, who=who(user))
     db.commit()
     return answer(db, ctx, appt, response)
 
@@ -75,12 +78,14 @@ def patch_appointment(
     appt_id: int, body: AppointmentPatch, user: Dispatcher, ctx: Ctx, db: Db, response: Response,
     if_match: IfMatch = None,
 ) -> dict[str, Any]:
-    """Reassign (`technician_id`, or `unassign`) and/or reschedule (`window_start`, `window_end`)."""
+    """Reassign (`technician_id`, or `unassign`) and/or reschedule (`window_start`, `window_end`); a move onto a
+    technician's other visit, hours or time off is a 409 `schedule_conflict` unless `allow_conflicts` (audited)."""
     expected = ops.parse_if_match(if_match)
     appt = load(db, appt_id, lock=True)
     ops.check_version(appt, expected)
     if ops.change_schedule(db, ctx, appt, user, technician_id=body.technician_id, unassign=body.unassign,
                            window_start=body.window_start, window_end=body.window_end):
+        conflict_guard.enforce(db, ctx, appt, allow_conflicts=body.allow_conflicts, who=who(user))
         db.commit()
     return answer(db, ctx, appt, response)
 
