@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime, timedelta
 from html import escape
 from typing import Any
 
-from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer, Signal
+from PySide6.QtCore import SIGNAL, QByteArray, QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QApplication,
@@ -399,7 +399,8 @@ class MainWindow(QMainWindow):
                     unassign=lane_changed and tech_id < 0, window_start=new_start,
                     window_end=new_start + duration if new_start else None, allow_conflicts=allow_conflicts)
             except ApiError as exc:
-                if exc.code == "schedule_conflict":
+                if exc.code == "schedule_conflict" and self.receivers(
+                        SIGNAL("moveRefused(int,bool,int,double,PyObject)")):
                     self.moveRefused.emit(appt_id, lane_changed, tech_id, start_ts,
                                           (exc.details or {}).get("conflicts") or [])
                 elif exc.status == 412:

@@ -373,6 +373,13 @@ class ApiClient:
         if address is not None:
             body.update({"address": address, "lat": lat, "lng": lng})
         return await self.request("POST", "/api/v1/jobs", json=body)
+    async def job(self, job_id: int) -> JSON:
+        return await self.request("GET", f"/api/v1/jobs/{job_id}")
+
+    async def patch_job(self, job_id: int, **fields: Any) -> JSON:
+        """Change a job's service, description, internal notes, address or pin (lat/lng None: no pin)."""
+        return await self.request("PATCH", f"/api/v1/jobs/{job_id}", json=fields)
+
     # --- sign-in locks ----------------------------------------------------------------------------------
     async def locked_accounts(self) -> list[JSON]:
         """Accounts the sign-in throttle is holding back right now, longest lock first."""

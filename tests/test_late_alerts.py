@@ -120,7 +120,7 @@ def test_watchdog_late_alert_and_actions(qtbot, world) -> None:  # type: ignore[
         # row shows the server's version from the answer.
         run(live.stream.stop())
         d.patch(f"/api/v1/appointments/{appt['id']}", headers={"If-Match": f'"{fresh["version"]}"'},
-                json={"window_start": (start + timedelta(minutes=15)).isoformat()})
+                json={"window_start": (start + timedelta(minutes=15)).isoformat(), "allow_conflicts": True})
         with pytest.raises(ApiError) as err:
             run(panel.reassign(appt["id"], world.tech1["id"]))
         assert err.value.status == 412

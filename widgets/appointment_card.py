@@ -9,7 +9,7 @@ from html import escape
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-from PySide6.QtCore import QDate, Qt, QTime, Signal
+from PySide6.QtCore import SIGNAL, QDate, Qt, QTime, Signal
 from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import (
     QComboBox,
@@ -22,7 +22,6 @@ from PySide6.QtWidgets import (
     QInputDialog,
     QLabel,
     QLineEdit,
-    QMessageBox,
     QPushButton,
     QScrollArea,
     QSpinBox,
@@ -81,12 +80,11 @@ class Prompts:
             "follow-up.'):")
         return text.strip() if ok and text.strip() else None
 
-    def confirm_cancel(self, who: str) -> bool:
-        return QMessageBox.question(
-            self.parent, "Cancel this visit?",
-            f"Cancel the visit for {who}? The customer's tracker link expires. This cannot be undone.",
-            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
-            QMessageBox.StandardButton.No) == QMessageBox.StandardButton.Yes
+    def cancel_reason(self, who: str) -> str | None:
+        """Why the visit is cancelled (kept in the history and the audit); None: not cancelled."""
+        text, ok = QInputDialog.getText(self.parent, "Cancel this visit?", f"Cancel the visit for {who}? The "
+                                        "customer's tracker link expires; this cannot be undone.\nReason:")
+        return text.strip() if ok and text.strip() else None
 
 
 def history_sentence(h: dict[str, Any], tz: str) -> str:
@@ -142,6 +140,8 @@ class AppointmentCard(QDialog):
     """Opens on click or Enter on a block. Every change goes through the API client with If-Match."""
 
     changed = Signal(dict)  # the appointment as the API returned it after a change or reload
+    scheduleRefused = Signal(object)  # [conflicts] the server answered for a reassign/reschedule (409)
+    shown = Signal(dict)  # the appointment the card now shows (after every load and change)
 
     def __init__(self, api: ApiClient, appt_id: int, store: Store, parent: QWidget | None = None):
         super().__init__(parent)
@@ -331,10 +331,8 @@ class AppointmentCard(QDialog):
         self.customer_box.setText("<br>".join(contact))
         self.customer_box.setOpenExternalLinks(True)
         self.desc.setText(escape(data.get("description") or "No description given."))
-        notes = data.get("internal_notes") or "None."
-        self.notes.setText(escape(notes))
-        hist = data.get("history") or []
-        lines = [escape(history_sentence(h, tz)) for h in hist]
+        self.notes.setText(escape(data.get("internal_notes") or "None."))
+        lines = [escape(history_sentence(h, tz)) for h in data.get("history") or []]
         if data.get("customer_message"):
             lines.append(f"<i>Customer currently sees: “{escape(data['customer_message'])}”</i>")
         self.history.setText("<br>".join(lines) if lines else "No status changes yet — still as scheduled.")
@@ -348,6 +346,7 @@ class AppointmentCard(QDialog):
             self.contacts.set_job(int(data["job_id"]))
         if self.photos.appt_id != data["id"]:
             self.photos.set_appointment(int(data["id"]))
+        self.shown.emit(data)
 
     def _build_actions(self, data: dict[str, Any]) -> None:
         while self.actions_row.count():
@@ -384,9 +383,11 @@ class AppointmentCard(QDialog):
         current = S(self.data["status"])
         reason, message = "", ""
         if target == S.CANCELLED:
-            if not self.prompts.confirm_cancel(self.data["customer_name"]):
+            got = self.prompts.cancel_reason(self.data["customer_name"])
+            if not got:
+                self.show_notice("Not cancelled: say why the visit is cancelled.", error=False)
                 return
-            reason = "Cancelled by dispatcher"
+            reason = got
         elif is_backward(current, S(target)):
             got = self.prompts.reason(current.value, target)
             if not got:
@@ -408,7 +409,7 @@ class AppointmentCard(QDialog):
 
         self.tasks.spawn(self._guarded(attempt, f"set the status to {label_for(target)}"))
 
-    def save_schedule(self) -> None:
+    def save_schedule(self, allow_conflicts: bool = False) -> None:
         if not self.data:
             return
         tz = ZoneInfo(self.tz)
@@ -428,7 +429,7 @@ class AppointmentCard(QDialog):
             data = await self.api.patch_appointment(
                 self.appt_id, int(self.data["version"]), technician_id=tech if tech_changed else None,
                 unassign=tech_changed and tech is None, window_start=start if time_changed else None,
-                window_end=end if time_changed else None)
+                window_end=end if time_changed else None, allow_conflicts=allow_conflicts)
             self.notice.hide()
             self._applied(data)
 
@@ -466,6 +467,8 @@ class AppointmentCard(QDialog):
                                      f"{' at ' + at if at else ''}: {escape(changes)}. Your change ({what}) was "
                                      "not applied — the card now shows the latest version.", retry=True)
                     self.changed.emit(fresh)
+            elif exc.code == "schedule_conflict" and self.receivers(SIGNAL("scheduleRefused(PyObject)")):
+                self.scheduleRefused.emit((exc.details or {}).get("conflicts") or [])
             else:
                 self.show_notice(f"Couldn't {what}: {escape(exc.message)}")
         finally:
@@ -491,7 +494,6 @@ class AppointmentCard(QDialog):
         self.notice.show()
 
     def closeEvent(self, event: Any) -> None:
-        self.tasks.cancel()
-        self.contacts.tasks.cancel()
-        self.photos.tasks.cancel()
+        for tasks in (self.tasks, self.contacts.tasks, self.photos.tasks):
+            tasks.cancel()
         super().closeEvent(event)
