@@ -13,6 +13,8 @@ from PySide6.QtWidgets import QMenu, QToolBar, QVBoxLayout
 from console import theme
 from models.timefmt import clock_time
 from services.api_client import ApiError
+from widgets.appointment_card import AppointmentCard
+from widgets.card_booking import CardBooking
 from widgets.conflict_panel import ConflictPanel
 from widgets.new_appointment import NewAppointmentDialog
 from widgets.schedule_paint import GUTTER, HEADER
@@ -55,6 +57,7 @@ class BookingMenu(QObject):
         view.moveRequested.disconnect(window.request_move)
         view.moveRequested.connect(self.on_move)
         window.moveRefused.connect(self._refused)
+        window.cardOpened.connect(self.attach_card)
         view.viewport().installEventFilter(self)
 
     def _add_to_menus(self) -> None:
@@ -88,12 +91,8 @@ class BookingMenu(QObject):
             self.dialog.raise_()
             self.dialog.activateWindow()
             return self.dialog
-        panel = self.window.panels.get("Crew map")
-        tiles = getattr(panel, "tile_url", None)
-        if tiles is None:
-            tiles = str(QSettings().value("map/tile_url", "") or "")
         dlg = NewAppointmentDialog(self.api, technicians=self.live.technicians, company=self.live.company,
-                                   tile_url=str(tiles), technician_id=technician_id, start=start,
+                                   tile_url=self.tile_url(), technician_id=technician_id, start=start,
                                    duration_min=DEFAULT_MIN, parent=self.window)
         dlg.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dlg.created.connect(self._created)
@@ -102,11 +101,12 @@ class BookingMenu(QObject):
         dlg.open()
         return dlg
 
-    def _created(self, appt: dict[str, Any]) -> None:
+    def _created(self, appt: dict[str, Any], reveal: bool = True) -> None:
+        """Into the store (the grid shows it when it is on the grid's day); `reveal` goes to its day."""
         self.live.apply(appt)
         if self.live.store.local_day(appt["window_start"]) == self.live.model.day:
             self.window.view.select(int(appt["id"]))
-        else:
+        elif reveal:
             self.window.select_appointment(int(appt["id"]))
         who = appt.get("technician_name") or "Unassigned"
         when = clock_time(datetime.fromisoformat(appt["window_start"]), self.live.tz)
@@ -142,6 +142,15 @@ class BookingMenu(QObject):
             self.context_menu(event.pos()).popup(event.globalPos())
             return True
         return False
+
+    def tile_url(self) -> str:
+        tiles = getattr(self.window.panels.get("Crew map"), "tile_url", None)
+        return str(tiles if tiles is not None else QSettings().value("map/tile_url", "") or "")
+
+    def attach_card(self, card: AppointmentCard) -> CardBooking:
+        """Edit job…, Book follow-up…, the location state and the conflict check on the card's Save."""
+        return CardBooking(card, technicians=lambda: self.live.technicians, company=lambda: self.live.company,
+                           tile_url=self.tile_url(), booked=lambda a: self._created(a, reveal=False))
 
     # --- conflicts before a move --------------------------------------------------------------------------
     def on_move(self, appt_id: int, lane_changed: bool, tech_id: int, start_ts: float) -> None:
