@@ -14,6 +14,7 @@ from PySide6.QtCore import QSettings, Qt
 from PySide6.QtWidgets import QApplication, QLabel
 
 from console import theme
+from console.availability_menu import install as install_availability
 from console.booking_menu import install as install_booking
 from console.insights_menu import install as install_insights
 from console.live import LiveSync
@@ -95,6 +96,7 @@ class Console:
         wire(self.window, self.live)
         install_insights(self.window, self.live.client)  # Reports → Insights…
         install_booking(self.window, self.live)  # New appointment, conflicts before moves
+        install_availability(self.window, self.live)  # hours and time off: editor, shading, booked / capacity
         self.window.show()
         await self.live.start(day=self.window.saved_day())
         if getattr(self.args, "self_check", False):

@@ -32,7 +32,7 @@ WARN = "color:#B4461B;"
 def location_text(lat: float | None, lng: float | None) -> str:
     """What the card and the editor say about a job site's pin."""
     if lat is None or lng is None:
-        return NO_LOCATION + " Place the pin (Edit job…) so arrivals and ETAs work."
+        return NO_LOCATION + " Find the address or click the map to place the pin."
     return f"Pinned at {lat:.5f}, {lng:.5f}."
 
 
