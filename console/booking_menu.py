@@ -45,6 +45,7 @@ class BookingMenu(QObject):
         self.action.setToolTip("Book a visit: customer, job, job site, time and technician (Ctrl+N)")
         self.action.triggered.connect(lambda: self.open_new())
         window.addAction(self.action)
+        window.actions_by_name["new"] = self.action  # listed in Help → Keyboard shortcuts
         self._add_to_menus()
         self.conflicts = ConflictPanel(window)
         self.conflicts.setAccessibleName("Move conflicts")

@@ -170,7 +170,7 @@ def test_drop_on_a_busy_tech_asks_then_books_anyway(qtbot: Any, qloop: Any, api:
         QTest.mousePress(vp, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, src)
         QTest.mouseMove(vp, QPoint(src.x() + 3, src.y() - 20))
         QTest.mouseMove(vp, QPoint(src.x() + 14, marcus_y))  # sideways with a wobble: the time stays
-        assert view.drag_text() == "Reassign to Marcus Reed · keeps 9:30–11:30 AM"
+        assert view.drag_text() == "Reassign to Marcus Reed · keeps 9:30–11:30 AM · ⚠ overlaps Ann Lee"
         vp.repaint()
         c.window.grab().save(str(artifacts / "board_drop_ghost_1920.png"))
         QTest.mouseRelease(vp, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier,
@@ -230,3 +230,37 @@ def test_a_free_move_saves_at_once_and_a_raced_move_is_asked_again(qtbot: Any, q
     finally:
         c.close()
 
+
+
+@SQLITE
+def test_new_appointment_raced_by_another_console_is_asked_again(qtbot: Any, qloop: Any, api: Api, world: World,
+                                                                 tmp_path: Path, monkeypatch: Any) -> None:
+    c, booking = board(qtbot, api, world, tmp_path)
+    try:
+        dlg = booking.open_new(world.tech1["id"], at(13))
+        qtbot.waitUntil(lambda: dlg.checks >= 1, timeout=5000)
+        assert dlg.check_label.text() == "Marcus Reed is free then."
+        dlg.customer.choose(world.cust2)
+        dlg.service.setCurrentText("Leak check")
+        raced: list[dict[str, Any]] = []
+        check = c.client.check_appointment
+
+        async def then_another_console_books(*a: Any, **kw: Any) -> Any:
+            answer = await check(*a, **kw)
+            if not dlg.save_btn.isEnabled() and not raced:  # the save's own check said "free"; then, meanwhile…
+                raced.append(world.schedule(world.cust1["id"], world.tech1["id"], start=at(13), hours=1))
+            return answer
+
+        monkeypatch.setattr(c.client, "check_appointment", then_another_console_books)
+        dlg.save_btn.click()
+        qtbot.waitUntil(dlg.conflicts.isVisible, timeout=5000)
+        assert raced and dlg.status.text() == "Someone else just booked that time."
+        assert "Overlaps Ann Lee 1:00–2:00 PM by 1 h" in dlg.conflicts.body.text()
+        day = world.dispatcher.get("/api/v1/appointments", params={"date": DAY.isoformat()}).json()
+        assert [a["customer_name"] for a in day] == ["Ann Lee"]  # the raced booking only
+        with qtbot.waitSignal(dlg.created, timeout=10000):
+            dlg.conflicts.anyway_btn.click()
+        day = world.dispatcher.get("/api/v1/appointments", params={"date": DAY.isoformat()}).json()
+        assert sorted(a["customer_name"] for a in day) == ["Ann Lee", "Bob Diaz"]
+    finally:
+        c.close()

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import UTC, datetime
+from typing import Any
 
 from PySide6.QtCore import QRectF, Qt
 from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPalette, QPen
 
+from models.availability import BLOCKING, first_name, possessive
 from models.timefmt import time_range
 
 #: Below this many pixels of horizontal movement a drag onto another technician keeps the start time; the
@@ -44,6 +47,18 @@ def ghost_text(*, from_name: str, to_name: str, old_start: float, new_start: flo
     return f"{verb} · {window(old_start)} → {window(new_start)}"
 
 
+def drop_warnings(*, others: Iterable[Any], start: float, end: float, unavailable: Iterable[tuple[float, float, str]],
+                  tech_name: str) -> list[str]:
+    """What the drop would clash with, as far as this console already knows (the server checks on the drop):
+    the row's other visits that still occupy the technician, and the technician's off-hours and time off."""
+    out = [f"overlaps {a.data.get('customer_name') or 'a visit'}" for a in others
+           if a.status in BLOCKING and a.start < end and start < a.end]
+    reasons = list(dict.fromkeys(r or "outside hours" for s, e, r in unavailable if s < end and start < e))
+    out += [f"{first_name(tech_name)} is off: {r}" if r != "outside hours" else
+            f"outside {possessive(first_name(tech_name))} hours" for r in reasons]
+    return out
+
+
 def paint_label(p: QPainter, ghost: QRectF, text: str, palette: QPalette, font: QFont, top_limit: float) -> QRectF:
     """Draw the ghost's words in a pill above the ghost (below it when there is no room), never clipped by the
     ghost's own width. Returns the pill's rectangle."""
@@ -53,12 +68,13 @@ def paint_label(p: QPainter, ghost: QRectF, text: str, palette: QPalette, font: 
     if y < top_limit:
         y = ghost.bottom() + 3
     pill = QRectF(ghost.left(), y, w, h)
-    hl = palette.color(QPalette.ColorRole.Highlight)
+    warn = "⚠" in text  # a conflict the drop will ask about: amber, as the conflict strip
+    hl = QColor("#E69F00") if warn else palette.color(QPalette.ColorRole.Highlight)
     p.save()
     p.setPen(QPen(hl, 1))
     p.setBrush(hl)
     p.drawRoundedRect(pill, 5, 5)
-    p.setPen(QColor(palette.color(QPalette.ColorRole.HighlightedText)))
+    p.setPen(QColor("#1F2933") if warn else QColor(palette.color(QPalette.ColorRole.HighlightedText)))
     p.setFont(font)
     p.drawText(pill, Qt.AlignmentFlag.AlignCenter, text)
     p.restore()

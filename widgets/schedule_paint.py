@@ -12,7 +12,7 @@ from PySide6.QtGui import QBrush, QColor, QFont, QFontMetrics, QPainter, QPaintE
 
 from models.timefmt import clock_time
 from widgets.availability_layer import LaneAvailability, load_text, overbooked, paint_unavailable
-from widgets.drop_ghost import ghost_text, paint_label
+from widgets.drop_ghost import drop_warnings, ghost_text, paint_label
 from widgets.schedule_model import Appt, ScheduleModel
 from widgets.status_colors import LATE_COLOR, NOW_LINE_COLOR, label_for, style_for
 
@@ -252,8 +252,16 @@ class SchedulePainting:
         src = self.model.lane_row_of(appt_id)
         if a is None or src is None:
             return ""
-        return ghost_text(from_name=self.model.lanes[src].name, to_name=self.model.lanes[row].name,
-                          old_start=a.start, new_start=start, duration_s=a.end - a.start, tz=self.model.time_zone)
+        lane = self.model.lanes[row]
+        text = ghost_text(from_name=self.model.lanes[src].name, to_name=lane.name, old_start=a.start,
+                          new_start=start, duration_s=a.end - a.start, tz=self.model.time_zone)
+        if lane.tech_id is None or (row == src and abs(start - a.start) < 1):
+            return text
+        avail = self.availability.get(lane.tech_id)
+        warn = drop_warnings(others=[self.model.appts[i] for i in lane.ids if i != appt_id], start=start,
+                             end=start + a.end - a.start, unavailable=avail.unavailable if avail else (),
+                             tech_name=lane.name)
+        return text + (" · ⚠ " + ", ".join(warn) if warn else "")
 
     def _paint_now(self, p: QPainter, vh: int) -> None:
         now = self.now()
