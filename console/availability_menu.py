@@ -7,13 +7,14 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QEvent, QObject, QPoint, Qt
-from PySide6.QtGui import QAction, QContextMenuEvent
-from PySide6.QtWidgets import QInputDialog, QMenu
+from PySide6.QtGui import QAction, QContextMenuEvent, QHelpEvent
+from PySide6.QtWidgets import QInputDialog, QMenu, QToolTip
 
+from models.availability import duration_words, first_name
 from models.events import EventName
 from services.api_client import ApiError
 from widgets.availability_editor import AvailabilityEditor
-from widgets.availability_layer import from_day
+from widgets.availability_layer import from_day, load_text, reason_at
 from widgets.schedule_paint import GUTTER, HEADER
 
 if TYPE_CHECKING:
@@ -120,11 +121,41 @@ class AvailabilityMenu(QObject):
         act.setObjectName("hours_for_row")
         return menu
 
+    def tooltip_at(self, pos: QPoint) -> str | None:
+        """On a row header: booked / capacity in words; on a shaded span: why the technician is unavailable."""
+        view = self.window.view
+        row = view.lane_at(pos.y())
+        if row is None or pos.y() < HEADER:
+            return None
+        lane = view.model.lanes[row]
+        avail = view.availability.get(lane.tech_id) if lane.tech_id is not None else None
+        if avail is None:
+            return None
+        if pos.x() < GUTTER:
+            load = load_text(avail, [view.model.appts[i] for i in lane.ids])
+            cap = ("no working hours set (always available)" if avail.capacity_minutes is None
+                   else f"{duration_words(avail.capacity_minutes)} available" if avail.capacity_minutes
+                   else "not working this day")
+            return f"{lane.name}: {load} — {cap}. Right-click for working hours and time off."
+        if view.block_at(pos) is not None:
+            return None
+        why = reason_at(avail, view.ts_for(pos.x()))
+        if why is None:
+            return None
+        name = first_name(lane.name)
+        return f"{name} is off: {why}" if why != "Outside working hours" else f"Outside {name}'s working hours"
+
     def eventFilter(self, obj: QObject, event: QEvent) -> bool:
-        if event.type() == QEvent.Type.ContextMenu and isinstance(event, QContextMenuEvent):
+        kind = event.type()
+        if kind == QEvent.Type.ContextMenu and isinstance(event, QContextMenuEvent):
             menu = self.header_menu(event.pos())
             if menu is not None:
                 menu.popup(event.globalPos())
+                return True
+        elif kind == QEvent.Type.ToolTip and isinstance(event, QHelpEvent):
+            tip = self.tooltip_at(event.pos())
+            if tip:
+                QToolTip.showText(event.globalPos(), tip, self.window.view.viewport())
                 return True
         return False
 

@@ -71,7 +71,18 @@ def test_shading_capacity_and_the_editor(qtbot: Any, qloop: Any, api: Api, world
         assert pixel(c, marcus, at(7, 30)) != pixel(c, marcus, at(15)) == pixel(c, marcus, at(14, 30))
         assert pixel(c, marcus, at(12, 15)) == pixel(c, marcus, at(7, 30))
         assert pixel(c, elena, at(7, 30)) == pixel(c, elena, at(15))
+        y_marcus = c.view.lane_y(c.model.lane_row_for_tech(marcus)) + ROW_H // 2
+        assert hours.tooltip_at(QPoint(int(c.view.x_for(at(12, 30).timestamp())), y_marcus)) == "Marcus is off: dentist"
+        assert hours.tooltip_at(QPoint(int(c.view.x_for(at(18).timestamp())), y_marcus)) == \
+            "Outside Marcus's working hours"
+        assert hours.tooltip_at(QPoint(int(c.view.x_for(at(15).timestamp())), y_marcus)) is None
+        assert hours.tooltip_at(QPoint(30, y_marcus)) == ("Marcus Reed: 2 / 8 h — 8 h available. Right-click for "
+                                                         "working hours and time off.")
         c.window.grab().save(str(artifacts / "board_availability_1920.png"))
+        c.window.toggle_theme()
+        qtbot.wait(50)
+        c.window.grab().save(str(artifacts / "board_availability_dark_1920.png"))
+        c.window.toggle_theme()
         c.window.resize(1280, 720)
         qtbot.wait(50)
         c.window.grab().save(str(artifacts / "board_availability_1280.png"))
