@@ -5,7 +5,16 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StrictBool,
+    field_validator,
+    model_validator,
+)
 
 from models.enums import AppointmentStatus, Role
 
@@ -142,7 +151,7 @@ class AppointmentIn(_Window):
     technician_id: Id | None = None
     window_start: AwareDatetime
     window_end: AwareDatetime
-    allow_conflicts: bool = False  # book despite overlaps, hours, time off (audited); else 409 schedule_conflict
+    allow_conflicts: StrictBool = False  # book despite overlaps, hours, time off (audited); else 409 schedule_conflict
 
 
 class AppointmentPatch(_Window):
@@ -150,7 +159,7 @@ class AppointmentPatch(_Window):
     window_start: AwareDatetime | None = None
     window_end: AwareDatetime | None = None
     unassign: bool = False
-    allow_conflicts: bool = False  # move despite conflicts (audited); else 409 schedule_conflict
+    allow_conflicts: StrictBool = False  # move despite conflicts (audited); else 409 schedule_conflict
 
 
 class StatusIn(Body):

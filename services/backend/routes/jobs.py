@@ -16,6 +16,7 @@ from services.backend.audit import audit, who
 from services.backend.deps import Ctx, Db, Dispatcher
 from services.backend.errors import Invalid, NotFound
 from services.backend.events import publish_appointment
+from services.backend.locking import locked
 from services.backend.routes.staff import job_public
 
 router = APIRouter(prefix="/api/v1/jobs", tags=["dispatcher"])
@@ -46,7 +47,8 @@ def get_job(job_id: int, user: Dispatcher, db: Db) -> dict[str, Any]:
 def patch_job(job_id: int, body: JobPatch, user: Dispatcher, ctx: Ctx, db: Db) -> dict[str, Any]:
     """Change a job's details. Its visits that are not over take the new job site and pin, get a new version
     (an open card reloads instead of saving over it) and are announced to every console. Audited."""
-    job = db.scalar(select(Job).where(Job.id == job_id).with_for_update())
+    job = db.scalar(select(Job).where(Job.id == job_id).with_for_update(of=Job)
+                    .execution_options(populate_existing=True))
     if job is None:
         raise NotFound(f"No job {job_id}.")
     sent = body.model_fields_set
@@ -67,7 +69,7 @@ def patch_job(job_id: int, body: JobPatch, user: Dispatcher, ctx: Ctx, db: Db) -
     now = ctx.clock.now()
     by = who(user)
     audit(db, now, "job.changed", "job", job.id, user, changes)
-    for appt in db.scalars(select(Appointment).where(Appointment.job_id == job.id).with_for_update()):
+    for appt in db.scalars(locked(select(Appointment).where(Appointment.job_id == job.id))):
         if appt.status in FINAL:
             continue
         if "lat" in changes:
