@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from console.live import LiveSync
     from console.main_window import MainWindow
 
+HINT = "\nDouble-click an empty slot, or press Ctrl+N, to book a visit."
 SLOT_S = 30 * 60  # a double-click books at the half hour it falls in
 DEFAULT_MIN = 120
 
@@ -59,7 +60,10 @@ class BookingMenu(QObject):
         view.moveRequested.connect(self.on_move)
         window.moveRefused.connect(self._refused)
         window.cardOpened.connect(self.attach_card)
+        live.dayLoaded.connect(self._day_loaded)
         view.viewport().installEventFilter(self)
+        if live.store.loaded:
+            self._day_loaded(live.model.day)
 
     def _add_to_menus(self) -> None:
         bar = self.window.menuBar()
@@ -207,6 +211,17 @@ class BookingMenu(QObject):
             appt = self.live.model.appointment(move[0])
             name = appt.data.get("customer_name") if appt else "The appointment"
             self.window.statusBar().showMessage(f"Not moved: {name} stays where it was.", 6000)
+
+    def _day_loaded(self, _day: Any) -> None:
+        """Another day is shown: a question about a move on the old one is dropped (nothing was saved), and an
+        empty day with technicians says how to book onto it."""
+        view = self.window.view
+        if len(self.live.model.lanes) > 1 and not self.live.model.appts and HINT not in view.empty_text:
+            view.empty_text += HINT
+            view.viewport().update()
+        if self.pending is not None:
+            self.pending = None
+            self.conflicts.clear()
 
     def _refused(self, appt_id: int, lane_changed: bool, tech_id: int, start_ts: float, found: Any) -> None:
         self.ask((appt_id, lane_changed, tech_id, start_ts), list(found or []), raced=True)

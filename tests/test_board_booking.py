@@ -83,6 +83,7 @@ def test_ctrl_n_books_a_new_customer_onto_the_grid(qtbot: Any, qloop: Any, api: 
         schedule = next(a.menu() for a in w.menuBar().actions() if a.text() == "&Schedule")
         assert schedule.actions()[0] is booking.action  # first in the Schedule menu, and on the toolbar
         assert booking.action.shortcut().toString() == "Ctrl+N"
+        assert c.view.empty_text.endswith("Double-click an empty slot, or press Ctrl+N, to book a visit.")
         qtbot.keyClick(w, Qt.Key.Key_N, Qt.KeyboardModifier.ControlModifier)
         qtbot.waitUntil(lambda: booking.dialog is not None and booking.dialog.isVisible(), timeout=5000)
         dlg = booking.dialog
