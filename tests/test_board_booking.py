@@ -182,6 +182,11 @@ def test_drop_on_a_busy_tech_asks_then_books_anyway(qtbot: Any, qloop: Any, api:
         assert panel.title.text() == "Marcus Reed has a conflict at that time. Move Bob Diaz anyway?"
         assert panel.body.text() == "•  Overlaps Ann Lee 9:00–11:00 AM by 1 h 30 min"
         c.window.grab().save(str(artifacts / "board_drop_conflict_1920.png"))
+        c.window.resize(1280, 720)
+        qtbot.wait(50)
+        assert panel.anyway_btn.isVisible() and panel.width() <= c.view.width() + 2
+        c.window.grab().save(str(artifacts / "board_drop_conflict_1280.png"))
+        c.window.resize(1920, 1080)
         assert on_server(world, bob["id"])["technician_id"] == world.tech2["id"]  # nothing saved yet
         panel.cancel_btn.click()
         assert not panel.isVisible() and "Not moved: Bob Diaz stays" in c.window.statusBar().currentMessage()
