@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 
@@ -145,6 +145,8 @@ class PositionIn(Body):
 
 class PositionsIn(Body):
     positions: list[PositionIn] = Field(min_length=1, max_length=1000)
+    #: Where the fixes came from, shown in the console next to "last fix … ago" (Traccar Client has its own endpoint).
+    source: Literal["field_app", "simulator"] = "field_app"
 
     @field_validator("positions")
     @classmethod
