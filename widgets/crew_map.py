@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import logging
-import sys
 import time
 from datetime import datetime
 from pathlib import Path
@@ -21,6 +19,7 @@ from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QPushButton, QVBox
 
 from models.crew import CREW_LABELS, STALE_FIX_S, crew_standing
 from models.timefmt import clock_time
+from resources.leaflet import leaflet_static_dir
 from services.api_client import ApiClient, ApiError
 from widgets.tasks import TaskSet
 
@@ -33,22 +32,6 @@ FLUSH_MS = 250
 DEFAULT_CENTER = (30.2672, -97.7431)
 RESOURCES = Path(__file__).resolve().parent.parent / "resources" / "map"
 FINAL = ("complete", "cancelled")
-
-
-def leaflet_static_dir() -> Path:
-    """Where the installed django-js-lib-leaflet package keeps leaflet.js/css (also inside a PyInstaller bundle)."""
-    candidates: list[Path] = []
-    spec = importlib.util.find_spec("js_lib_leaflet")
-    if spec is not None and spec.submodule_search_locations:
-        candidates += [Path(p) / "static" / "js_lib_leaflet" for p in spec.submodule_search_locations]
-    bundle = getattr(sys, "_MEIPASS", None)
-    if bundle:
-        candidates.append(Path(bundle) / "js_lib_leaflet" / "static" / "js_lib_leaflet")
-    for c in candidates:
-        if (c / "leaflet.js").is_file() and (c / "leaflet.css").is_file():
-            return c
-    raise FileNotFoundError("Leaflet is missing: install the 'django-js-lib-leaflet' package (pip install "
-                            "django-js-lib-leaflet) so the crew map can work offline.")
 
 
 def _qt_resource(path: str) -> str:

@@ -38,7 +38,7 @@ def feature_routers() -> list[Any]:
 
     found = []
     for name in ("booking", "portal", "tracker", "preview", "settings_api", "portal_prefs", "visit_photos",
-                 "crew"):
+                 "crew", "field_jobs", "field_events", "field_pages", "osmand", "devices"):
         try:
             mod = importlib.import_module(f"services.backend.routes.{name}")
         except ModuleNotFoundError as exc:
