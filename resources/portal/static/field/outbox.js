@@ -1,0 +1,121 @@
+// The outbox: every change (status actions, notes, photos, GPS batches) is written to IndexedDB first, then sent
+// strictly in order with its original Idempotency-Key. Without a connection it waits and is sent on reconnect.
+import { NetworkError, newKey } from "./api.js";
+
+const RETRY_MS = 8000;
+
+export class Outbox extends EventTarget {
+  constructor(store, api) {
+    super();
+    this.store = store;
+    this.api = api;
+    this.draining = null;
+    this.online = navigator.onLine;
+    this.blocked = "";  // "", "signed-out" or "server": why the queue is not moving although we are online
+    this.timer = null;
+    window.addEventListener("online", () => this.drain());
+    window.addEventListener("offline", () => this._setOnline(false));
+  }
+
+  // Keep a change and start sending. `item`: {kind, method, url, json | blob, label, appt_id?, target?, if_match?}
+  async enqueue(item) {
+    item.key = item.key || newKey();
+    item.created_at = item.created_at || new Date().toISOString();
+    item.waited = false;
+    item.seq = await this.store.add("outbox", item);
+    this._changed();
+    this.drain();
+    return item;
+  }
+
+  pending() {
+    return this.store.all("outbox");
+  }
+
+  async summary() {
+    const items = await this.pending();
+    const changes = items.filter((i) => i.kind !== "positions");
+    const points = items.filter((i) => i.kind === "positions").reduce((n, i) => n + i.json.positions.length, 0);
+    return { changes: changes.length, points, items };
+  }
+
+  drain() {
+    if (!this.draining) {
+      this.draining = this._drain().finally(() => { this.draining = null; });
+    }
+    return this.draining;
+  }
+
+  async idle() {
+    while (this.draining) await this.draining;
+  }
+
+  async _drain() {
+    for (;;) {
+      const item = await this.store.first("outbox");
+      if (!item) {
+        this._schedule(false);
+        return;
+      }
+      let res;
+      try {
+        res = await this._send(item);
+      } catch (err) {
+        if (!(err instanceof NetworkError)) throw err;
+        this._setOnline(false);
+        await this._waited(item);
+        this._schedule(true);
+        return;
+      }
+      this._setOnline(true);
+      if (res.status >= 500 || res.status === 429 || res.status === 401 || res.status === 403) {
+        // Server trouble or signed out: keep the change (nothing is dropped) and try again later.
+        this.blocked = res.status === 401 || res.status === 403 ? "signed-out" : "server";
+        await this._waited(item);
+        this.dispatchEvent(new CustomEvent("blocked", { detail: { item, res } }));
+        this._schedule(true);
+        return;
+      }
+      this.blocked = "";
+      await this.store.delete("outbox", item.seq);
+      this.dispatchEvent(new CustomEvent("settled", { detail: { item, res } }));
+      this._changed();
+    }
+  }
+
+  async _waited(item) {
+    if (!item.waited) {
+      item.waited = true;
+      await this.store.put("outbox", item);
+    }
+    this._changed();
+  }
+
+  _send(item) {
+    const headers = { "Idempotency-Key": item.key };
+    if (item.if_match != null) headers["If-Match"] = '"' + item.if_match + '"';
+    if (item.kind === "photo") {
+      const form = new FormData();
+      form.append("photo", item.blob, item.filename || "photo.jpg");
+      if (item.caption) form.append("caption", item.caption);
+      return this.api.send(item.method, item.url, { form, headers });
+    }
+    return this.api.send(item.method, item.url, { json: item.json, headers });
+  }
+
+  _schedule(on) {
+    clearTimeout(this.timer);
+    if (on) this.timer = setTimeout(() => this.drain(), RETRY_MS);
+  }
+
+  _setOnline(value) {
+    if (this.online !== value) {
+      this.online = value;
+      this.dispatchEvent(new CustomEvent("connection", { detail: value }));
+    }
+  }
+
+  _changed() {
+    this.dispatchEvent(new Event("changed"));
+  }
+}
