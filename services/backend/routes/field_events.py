@@ -50,7 +50,7 @@ def relevant(ctx: Backend, technician_id: int, after: int, known: set[int]) -> t
         last = batch[-1].id
         touched = {int(e.data["id"]) for e in batch if e.name == "appointment.updated" and "id" in e.data}
         owners = dict(s.execute(select(Appointment.id, Appointment.technician_id)
-                                .where(Appointment.id.in_(touched))).tuples().all()) if touched else {}
+                                .where(Appointment.id.in_(touched))).all()) if touched else {}
         mine = sorted(i for i in touched if owners.get(i) == technician_id or i in known)
         known.update(i for i in touched if owners.get(i) == technician_id)
         if mine:

@@ -294,6 +294,7 @@ document.addEventListener("visibilitychange", live);
 
 // --- routing ---------------------------------------------------------------------------------------------------
 function route() {
+  document.querySelectorAll(".sheet-back").forEach((el) => el.remove());
   const hash = location.hash.replace(/^#\/?/, "");
   const [name, arg] = hash.split("/");
   s.today = todayIn(cfg.tz);

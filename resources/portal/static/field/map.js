@@ -50,7 +50,7 @@ export async function enRouteMap(el, note, { base, tileUrl, site, tech }) {
       const ll = [pos.lat, pos.lng];
       if (!techDot) {
         techDot = L.circleMarker(ll, { radius: 10, color: "#111827", weight: 3, fillColor: "#E69F00",
-          fillOpacity: 1 }).addTo(map).bindTooltip("You", { permanent: true, direction: "bottom", offset: [0, 10] });
+          fillOpacity: 1 }).addTo(map).bindTooltip("You", { permanent: true, direction: "right", offset: [10, 0] });
       } else {
         techDot.setLatLng(ll);
       }
@@ -60,7 +60,7 @@ export async function enRouteMap(el, note, { base, tileUrl, site, tech }) {
       }
     }
     const pts = [site, pos ? [pos.lat, pos.lng] : null].filter(Boolean);
-    if (pts.length === 2) map.fitBounds(pts, { padding: [36, 36], maxZoom: 16 });
+    if (pts.length === 2) map.fitBounds(pts, { paddingTopLeft: [40, 48], paddingBottomRight: [60, 28], maxZoom: 16 });
     else if (pts.length === 1) map.setView(pts[0], 15);
     else map.setView([30.2672, -97.7431], 11);
   }

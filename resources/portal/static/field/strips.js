@@ -40,8 +40,7 @@ export function renderStrips(s, outbox, gps) {
   show("outbox", "strip-pending", pending);
 
   let loc = null, cls = "strip-gps-idle";
-  const screenNote = "Keep this page open: phones stop sending location when the screen locks. " +
-    "For background tracking use Traccar Client (ask the office).";
+  const screenNote = "Keep this page open — location stops when the screen locks (Traccar Client tracks in the background).";
   if (gps.state === "on") {
     cls = "strip-gps-on";
     loc = [h("span", { class: "dot dot-live" }), h("div", { class: "grow", id: "gps-text" }, "Sharing location with the office",
