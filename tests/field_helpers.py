@@ -119,3 +119,25 @@ class FieldSse:
 
     def close(self) -> None:
         self._client.close()
+
+
+def today_slots(server: EmbeddedServer, n: int, hours_apart: float = 1.0) -> list[datetime]:
+    """`n` window starts on today's local date, in the future when the day leaves room, else from 00:05."""
+    now = server.backend.clock.now()
+    z = ZoneInfo(TZ)
+    local = now.astimezone(z)
+    first = now + timedelta(minutes=10)
+    last = first + timedelta(hours=hours_apart * (n - 1) + 2)
+    if last.astimezone(z).date() != local.date():
+        first = local.replace(hour=0, minute=5, second=0, microsecond=0)
+    return [first + timedelta(hours=hours_apart * i) for i in range(n)]
+
+
+def move(dispatcher: httpx.Client, appt: dict[str, Any], start: datetime, hours: float = 2) -> dict[str, Any]:
+    """Reschedule an appointment (with the version it has now)."""
+    cur = dispatcher.get(f"/api/v1/appointments/{appt['id']}").json()
+    r = dispatcher.patch(f"/api/v1/appointments/{appt['id']}", headers={"If-Match": f'"{cur["version"]}"'},
+                         json={"window_start": start.isoformat(),
+                               "window_end": (start + timedelta(hours=hours)).isoformat()})
+    assert r.status_code == 200, r.text
+    return r.json()

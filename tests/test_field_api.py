@@ -205,7 +205,8 @@ def test_job_details_notes_and_photos_reach_the_console(world: World, api: Api, 
     assert p.status_code == 201, p.text
     listed = d.get(f"/api/v1/appointments/{appt}/photos").json()
     assert [(x["caption"], x["shared_with_customer"]) for x in listed] == [("After repair", False)]
-    bad = f1.post(f"/api/v1/field/appointments/{appt}/photos", files={"photo": ("x.jpg", b"not an image", "image/jpeg")})
+    bad = f1.post(f"/api/v1/field/appointments/{appt}/photos",
+                  files={"photo": ("x.jpg", b"not an image", "image/jpeg")})
     assert bad.status_code == 422 and bad.json()["error"]["details"][0]["field"] == "photo"
     assert world.field2.get(f"/api/v1/field/appointments/{appt}/photos/{p.json()['id']}").status_code == 404
 

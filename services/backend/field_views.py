@@ -35,7 +35,7 @@ BIO_TEXT = {
     BioStatus.NONE: "Not submitted yet. Customers see your bio only after the office approves it.",
     BioStatus.PENDING: "Waiting for approval by the office.",
     BioStatus.APPROVED: "Approved — customers see it on the tracker.",
-    BioStatus.REJECTED: "Not approved.",
+    BioStatus.REJECTED: "Change it and send it again.",
 }
 
 

@@ -291,6 +291,7 @@ function live() {
   if (visible) { outbox.drain(); scheduleRefresh(); }
 }
 document.addEventListener("visibilitychange", live);
+window.addEventListener("pagehide", () => gps.flush());  // fixes still in memory go to the outbox first
 
 // --- routing ---------------------------------------------------------------------------------------------------
 function route() {

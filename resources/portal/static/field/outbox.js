@@ -63,7 +63,7 @@ export class Outbox extends EventTarget {
       } catch (err) {
         if (!(err instanceof NetworkError)) throw err;
         this._setOnline(false);
-        await this._waited(item);
+        await this._waited();
         this._schedule(true);
         return;
       }
@@ -71,7 +71,7 @@ export class Outbox extends EventTarget {
       if (res.status >= 500 || res.status === 429 || res.status === 401 || res.status === 403) {
         // Server trouble or signed out: keep the change (nothing is dropped) and try again later.
         this.blocked = res.status === 401 || res.status === 403 ? "signed-out" : "server";
-        await this._waited(item);
+        await this._waited();
         this.dispatchEvent(new CustomEvent("blocked", { detail: { item, res } }));
         this._schedule(true);
         return;
@@ -83,10 +83,13 @@ export class Outbox extends EventTarget {
     }
   }
 
-  async _waited(item) {
-    if (!item.waited) {
-      item.waited = true;
-      await this.store.put("outbox", item);
+  // Everything still queued was not sent at once: its result is listed after the reconnect.
+  async _waited() {
+    for (const item of await this.store.all("outbox")) {
+      if (!item.waited) {
+        item.waited = true;
+        await this.store.put("outbox", item);
+      }
     }
     this._changed();
   }

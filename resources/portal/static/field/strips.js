@@ -9,7 +9,7 @@ function show(id, cls, children) {
     return;
   }
   el.className = "strip " + cls;
-  el.replaceChildren(...children);
+  el.replaceChildren(...children.filter(Boolean));
   el.hidden = false;
 }
 
@@ -40,11 +40,11 @@ export function renderStrips(s, outbox, gps) {
   show("outbox", "strip-pending", pending);
 
   let loc = null, cls = "strip-gps-idle";
-  const screenNote = "Keep this page open — location stops when the screen locks (Traccar Client tracks in the background).";
+  const screenNote = "It stops when the screen locks — see My profile for background tracking.";
   if (gps.state === "on") {
     cls = "strip-gps-on";
     loc = [h("span", { class: "dot dot-live" }), h("div", { class: "grow", id: "gps-text" }, "Sharing location with the office",
-      h("small", {}, (gps.lock ? "Screen stays on while En Route. " : "") + screenNote))];
+      h("small", {}, (gps.lock ? "The screen stays on while En Route. " : "") + screenNote))];
   } else if (gps.state === "waiting") {
     loc = [h("span", { class: "dot" }), h("div", { class: "grow", id: "gps-text" }, "Finding your location…",
       h("small", {}, "Allow location when your phone asks, so the office and your customer see you coming."))];
@@ -82,7 +82,7 @@ export function renderResults(s) {
   if (sentPts) items.push(h("li", { class: "res-ok" }, h("span", {}, plural(sentPts, "location point", "location points") + " sent")));
   if (badPts) items.push(h("li", { class: "res-bad" }, h("span", {}, plural(badPts, "location point", "location points") + " refused")));
   box.className = "results";
-  box.replaceChildren(h("h2", {}, "Sent after you were back online"), h("ul", {}, items),
+  box.replaceChildren(h("h2", {}, "Changes sent after you were back online"), h("ul", {}, items),
     h("button", { class: "btn btn-secondary btn-block", type: "button", "data-dismiss": "1" }, "OK, got it"));
   box.hidden = false;
 }

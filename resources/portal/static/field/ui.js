@@ -4,7 +4,7 @@ export function h(tag, attrs, ...children) {
   for (const [k, v] of Object.entries(attrs || {})) {
     if (v === null || v === undefined || v === false) continue;
     if (k === "class") el.className = v;
-    else if (k === "style") Object.assign(el.style, v);
+    else if (k === "style") { for (const [p, x] of Object.entries(v)) if (x !== null && x !== undefined) el.style[p] = x; }
     else if (k.startsWith("on")) el.addEventListener(k.slice(2), v);
     else if (k === "hidden") el.hidden = !!v;
     else el.setAttribute(k, v === true ? "" : String(v));

@@ -40,7 +40,7 @@ export function dayView(s, on) {
     const tag = job.is_next ? (UNDER_WAY.includes(job.status) ? "NOW" : "NEXT") : null;
     list.append(h("li", {},
       h("a", { class: "job" + (job.is_next ? " next" : ""), href: "#job/" + job.id,
-               style: { borderLeftColor: p.border, borderColor: job.is_next ? "#0B5FA5" : null },
+               style: { borderColor: job.is_next ? "#0B5FA5" : null, borderLeftColor: p.border },
                "aria-label": (tag ? tag + ": " : "") + job.customer_name + ", " + job.window_text + ", " + p.label },
         tag ? h("span", { class: "tag" }, tag) : null,
         h("div", { class: "row" }, h("span", { class: "when" }, job.window_text), chip(cfg.palette, job.status)),
