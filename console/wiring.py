@@ -29,7 +29,8 @@ def wire(window: MainWindow, live: LiveSync) -> dict[str, QWidget]:
     """Construct every panel that exists, feed it events, and join it to the selection bus.
 
     A panel may offer: `handle_event(name, data)` (every SSE event, plus `stream.refresh` after a full reload),
-    signals `appointmentSelected(int)` / `technicianSelected(int)` (drive the grid), slots
+    signals `appointmentSelected(int)` / `technicianSelected(int)` (drive the grid), `pairPhoneRequested(int)`
+    (opens Pair phone… for that technician), slots
     `select_appointment(int)` / `show_appointment(int)` / `select_technician(int)` (follow the grid),
     `countChanged(int)` (shown in the dock's tab),
     `appointmentChanged(dict)` (an appointment the panel changed, applied to the grid), and `refresh()`.
@@ -73,7 +74,8 @@ def _join(widget: Any, window: MainWindow, live: LiveSync) -> None:
     if changed is not None and hasattr(changed, "connect"):
         changed.connect(live.apply)
     for sig, slot in (("appointmentSelected", window.select_appointment),
-                      ("technicianSelected", window.select_technician)):
+                      ("technicianSelected", window.select_technician),
+                      ("pairPhoneRequested", window.open_pair_phone)):
         signal = getattr(widget, sig, None)
         if signal is not None and hasattr(signal, "connect"):
             signal.connect(slot)

@@ -316,3 +316,31 @@ class ApiClient:
         if resp.status_code >= 400:
             raise error_from_response(resp)
         return resp.content
+
+    # --- pairing phones, Traccar Client devices, team notes (widgets/pair_phone.py, widgets/team_notes.py) -------
+    async def field_access(self) -> JSON:
+        """Whether phones can reach this backend (`reachable`, `secure`, `problem`, `advice`) and the field-app and
+        Traccar Client URLs."""
+        return await self.request("GET", "/api/v1/field-access")
+
+    async def create_pairing_link(self, tech_id: int) -> JSON:
+        """A one-time link (10 minutes) that signs a phone in as this technician: {url, expires_at, access}."""
+        return await self.request("POST", f"/api/v1/technicians/{tech_id}/pairing-links")
+
+    async def technician_devices(self, tech_id: int) -> list[JSON]:
+        """The technician's paired phones and Traccar Client ids with last fix time and source."""
+        return await self.request("GET", f"/api/v1/technicians/{tech_id}/devices")
+
+    async def add_traccar_device(self, tech_id: int, label: str = "") -> JSON:
+        """A new Traccar Client device id (shown once): {device, device_id, server_url, config_url, settings}."""
+        return await self.request("POST", f"/api/v1/technicians/{tech_id}/devices", json={"label": label})
+
+    async def revoke_device(self, tech_id: int, device_id: int) -> JSON:
+        return await self.request("POST", f"/api/v1/technicians/{tech_id}/devices/{device_id}/revoke")
+
+    async def team_notes(self, appt_id: int) -> list[JSON]:
+        """Staff notes on the appointment's job (technicians' and dispatchers'), oldest first."""
+        return await self.request("GET", f"/api/v1/appointments/{appt_id}/team-notes")
+
+    async def add_team_note(self, appt_id: int, text: str) -> JSON:
+        return await self.request("POST", f"/api/v1/appointments/{appt_id}/team-notes", json={"text": text})

@@ -18,6 +18,7 @@ from PySide6.QtWebEngineWidgets import QWebEngineView
 from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from models.crew import CREW_LABELS, STALE_FIX_S, crew_standing
+from models.enums import FIX_SOURCE_LABELS
 from models.timefmt import clock_time
 from resources.leaflet import leaflet_static_dir
 from services.api_client import ApiClient, ApiError
@@ -101,6 +102,7 @@ class CrewMap(QWidget):
     """
 
     technicianSelected = Signal(int)
+    pairPhoneRequested = Signal(int)
     loaded = Signal()
     failed = Signal(str)
 
@@ -150,9 +152,13 @@ class CrewMap(QWidget):
         self.trail_box = QCheckBox("Breadcrumbs")
         self.trail_box.setToolTip("Show where technicians have driven (last two hours for the selected one)")
         self.trail_box.toggled.connect(self.set_breadcrumbs)
+        self.pair_btn = QPushButton("Pair phone…")
+        self.pair_btn.setToolTip("Pair the selected technician's phone: field app QR code, Traccar Client, devices")
+        self.pair_btn.setEnabled(False)
+        self.pair_btn.clicked.connect(lambda: self.selected is not None and self.pairPhoneRequested.emit(self.selected))
         self.status = QLabel("Loading the crew…")
         self.status.setStyleSheet("color: palette(placeholder-text);")
-        for w in (self.fit_btn, self.follow_box, self.trail_box):
+        for w in (self.fit_btn, self.follow_box, self.trail_box, self.pair_btn):
             bar.addWidget(w)
         bar.addStretch(1)
         bar.addWidget(self.status)
@@ -216,7 +222,8 @@ class CrewMap(QWidget):
         skews = []
         for p in positions:
             fix = _dt(p["recorded_at"]).timestamp() * 1000
-            self.positions[int(p["technician_id"])] = {"lat": p["lat"], "lng": p["lng"], "fix_ms": fix}
+            self.positions[int(p["technician_id"])] = {"lat": p["lat"], "lng": p["lng"], "fix_ms": fix,
+                                                       "source": p.get("source_label") or ""}
             skews.append(now_ms - (fix + float(p.get("age_s") or 0) * 1000))
         self.skew_ms = sorted(skews)[len(skews) // 2] if skews else 0.0
         old_sites = set(self.appts)
@@ -264,7 +271,7 @@ class CrewMap(QWidget):
         return {
             "id": tech_id, "name": t["name"], "initials": initials(str(t["name"])), "status": standing["status"],
             "label": CREW_LABELS[standing["status"]], "lat": pos.get("lat"), "lng": pos.get("lng"),
-            "fix_ms": pos.get("fix_ms"), "late": late.split(" — ")[-1] if late else "",
+            "fix_ms": pos.get("fix_ms"), "source": pos.get("source", ""), "late": late.split(" — ")[-1] if late else "",
             "current": f"{cur['customer_name']} ({cur['status_label']})" if cur and cur is not nxt else "",
             "next": None if nxt is None else {
                 "label": f"{nxt['customer_name']} · {self._fmt_time(nxt['window_start'])}",
@@ -292,7 +299,8 @@ class CrewMap(QWidget):
             prev = self.positions.get(tid)
             if prev is not None and prev["fix_ms"] > fix:
                 return
-            self.positions[tid] = {"lat": data["lat"], "lng": data["lng"], "fix_ms": fix}
+            self.positions[tid] = {"lat": data["lat"], "lng": data["lng"], "fix_ms": fix,
+                                   "source": FIX_SOURCE_LABELS.get(str(data.get("source") or ""), "")}
             if tid not in self.techs:
                 if self.data_ready:
                     self.tasks.spawn(self._fetch_tech(tid))
@@ -300,7 +308,7 @@ class CrewMap(QWidget):
             if prev is None:
                 self._pending_techs.add(tid)  # first fix: the marker must be created
             else:
-                self._pending_pos[tid] = [tid, data["lat"], data["lng"], fix]
+                self._pending_pos[tid] = [tid, data["lat"], data["lng"], fix, self.positions[tid]["source"]]
         elif name == "appointment.updated" and "id" in data:
             self.tasks.spawn(self._fetch_appt(int(data["id"])))
         elif name in ("alert.created", "alert.updated") and data.get("kind") == "late" and data.get("appointment_id"):
@@ -405,6 +413,7 @@ class CrewMap(QWidget):
     # --- selection and view controls --------------------------------------------------------------------
     def _on_marker_clicked(self, tech_id: int) -> None:
         self.selected = tech_id
+        self.pair_btn.setEnabled(True)
         self.technicianSelected.emit(tech_id)
         if self.trail_box.isChecked():
             self.tasks.spawn(self._load_trail(tech_id))
@@ -413,6 +422,7 @@ class CrewMap(QWidget):
     def select_technician(self, tech_id: int) -> None:
         """Highlight a tech (from the grid or the alert panel) and draw their line to their next job."""
         self.selected = tech_id
+        self.pair_btn.setEnabled(True)
         follow = "true" if self.follow_box.isChecked() else "false"
         self.run_js(f"CrewPage.select({int(tech_id)}, {follow})")
         if self.trail_box.isChecked():

@@ -69,7 +69,7 @@ def add_traccar_device(tech_id: int, body: DeviceIn, user: Dispatcher, ctx: Ctx,
     """A new Traccar Client device id (a 256-bit secret, shown only in this answer). `config_url` is what the
     QR code holds: scanning it in Traccar Client sets the server URL, the device id and the recommended settings."""
     tech = _tech(db, tech_id)
-    label = body.label or f"Traccar Client for {tech.name}"
+    label = body.label or f"{tech.name}'s phone"
     dev, secret = devices.add(db, tech, DeviceKind.TRACCAR, ctx.clock.now(), label=label, created_by=user.name)
     _audit(db, ctx, user, "device.added", tech.id, device_id=dev.id, kind=dev.kind)
     db.commit()

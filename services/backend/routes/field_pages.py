@@ -92,11 +92,13 @@ def device_label(user_agent: str) -> str:
     ua = user_agent or ""
     os_name = next((n for pat, n in ((r"iPhone", "iPhone"), (r"iPad", "iPad"), (r"Android", "Android"),
                                      (r"Windows", "Windows"), (r"Mac OS X", "Mac"), (r"Linux", "Linux"))
-                    if re.search(pat, ua)), "a browser")
+                    if re.search(pat, ua)), "")
     browser = next((n for pat, n in ((r"EdgA?/", "Edge"), (r"SamsungBrowser", "Samsung Internet"),
                                      (r"Firefox|FxiOS", "Firefox"), (r"Chrome|CriOS|Chromium", "Chrome"),
-                                     (r"Safari", "Safari")) if re.search(pat, ua)), "Browser")
-    return f"{browser} on {os_name}"
+                                     (r"Safari", "Safari")) if re.search(pat, ua)), "")
+    if not browser and not os_name:
+        return "Web browser"
+    return f"{browser or 'Browser'} on {os_name}" if os_name else browser
 
 
 def _signed_in(db: Db, ctx: Backend, request: Request, user: User, created_by: str) -> Response:
