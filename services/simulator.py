@@ -222,7 +222,7 @@ class Simulator:
                "accuracy_m": round(tech.rng.uniform(4, 12), 1), "recorded_at": datetime.now(UTC).isoformat(),
                "speed_mps": round(speed, 1)}
         tech.pending.append(fix)
-        r = tech.client.post("/api/v1/field/positions", json={"positions": tech.pending},
+        r = tech.client.post("/api/v1/field/positions", json={"positions": tech.pending, "source": "simulator"},
                              headers={"Idempotency-Key": uuid.uuid4().hex})
         if r.status_code == 200:
             self.positions_sent += len(tech.pending)

@@ -49,6 +49,9 @@ def test_simulator_drives_demo_techs_through_the_field_api(sqlite_url: str) -> N
 
         wait_for(field_changes, timeout=45, interval=0.5)
         wait_for(lambda: sim.positions_sent > 28, timeout=30, interval=0.5)
+        sources = {p["source"] for p in disp.get("/api/v1/crew/positions").json()
+                   if before.get(p["technician_id"]) != (p["lat"], p["lng"])}
+        assert sources == {"simulator"}  # the console shows these fixes as the simulator's
     finally:
         sim.stop()
         api.close()

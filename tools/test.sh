@@ -12,14 +12,14 @@ echo "== system packages"
 need_apt=0
 for pkg in postgresql libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libnss3 libxkbcommon-x11-0 libegl1 libgl1 \
            libxcomposite1 libxdamage1 libxrandr2 libxtst6 libasound2 libfontconfig1 libdbus-1-3 fonts-dejavu-core fonts-noto-color-emoji \
-           binutils; do
+           binutils chromium; do
   dpkg -s "$pkg" >/dev/null 2>&1 || need_apt=1
 done
 if [ "$need_apt" -eq 1 ]; then
   $SUDO apt-get update -q
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q postgresql libxcb-cursor0 libxcb-icccm4 \
     libxcb-keysyms1 libnss3 libxkbcommon-x11-0 libegl1 libgl1 libxcomposite1 libxdamage1 libxrandr2 libxtst6 \
-    libasound2 libfontconfig1 libdbus-1-3 fonts-dejavu-core fonts-noto-color-emoji binutils
+    libasound2 libfontconfig1 libdbus-1-3 fonts-dejavu-core fonts-noto-color-emoji binutils chromium
 fi
 
 echo "== PostgreSQL (started as the postgres user)"
