@@ -154,6 +154,18 @@ class PositionsIn(Body):
         return v
 
 
+class KeyedPositionsIn(Body):
+    key: str = Field(min_length=1, max_length=200, description="the batch's own Idempotency-Key")
+    positions: list[PositionIn] = Field(min_length=1, max_length=1000)
+
+
+class PositionBatchesIn(Body):
+    """Batches a phone kept while offline, sent together in their original order, each with its original key."""
+
+    batches: list[KeyedPositionsIn] = Field(min_length=1, max_length=100)
+    source: Literal["field_app", "simulator"] = "field_app"
+
+
 class PreviewIn(Body):
     customer_id: int | None = None
     appointment_id: int | None = None

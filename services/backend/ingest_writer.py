@@ -78,6 +78,17 @@ class IngestWriter:
         self.queue.put(b)
         return b.future.result(timeout=WAIT_S)
 
+    def submit_many(self, batches: list[Batch]) -> list[Future[dict[str, Any]]]:
+        """Queue several batches at once (ingested in this order, usually in one transaction); wait on each."""
+        for b in batches:
+            self.queue.put(b)
+        for b in batches:
+            try:
+                b.future.result(timeout=WAIT_S)
+            except Exception:  # the caller reads each future's own outcome
+                pass
+        return [b.future for b in batches]
+
     def _loop(self) -> None:
         while True:
             group = [self.queue.get()]

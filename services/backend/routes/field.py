@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from models.enums import Actor, BioStatus, Source
 from models.enums import AppointmentStatus as S
-from models.schemas import BioIn, PauseIn, PositionsIn
+from models.schemas import BioIn, PauseIn, PositionBatchesIn, PositionsIn
 from models.status_machine import allowed_targets
 from models.tables import Appointment, Technician
 from services.backend import devices, eta_refresh, field_views, idempotent, ingest_writer
@@ -184,3 +184,39 @@ def post_positions(
     if due:
         eta_refresh.refresh(ctx, due)  # after the commit: a slow ETA service never holds the write lock
     return result
+
+
+@router.post("/positions/batches")
+def post_position_batches(body: PositionBatchesIn, request: Request, user: FieldTech, ctx: Ctx, db: Db
+                          ) -> dict[str, Any]:
+    """Several batches kept on the phone while offline, in their original order, each with its original
+    Idempotency-Key (`key`): exactly as if each had been posted to /positions on its own, in one round trip.
+
+    Answers `{"results": [{"key", "status", "result" | "error"}]}` in the same order; a key already used gets its
+    first answer (`replayed`).
+    """
+    assert user.technician_id is not None
+    dev = device_id(request)
+    after = None
+    if dev is not None:
+        def after(session: Session, result: dict[str, Any], dev: int = dev) -> None:
+            devices.record_fix(session, dev, result, body.source, ctx.clock.now())
+    batches = [ingest_writer.Batch(user.id, user.technician_id, b.positions, b.key, source=body.source, after=after)
+               for b in body.batches]
+    results, due = [], []
+    for b, fut in zip(batches, ingest_writer.writer(ctx).submit_many(batches), strict=True):
+        try:
+            res = fut.result(timeout=0)
+        except IntegrityError:
+            db.rollback()
+            prior = ingest_writer.stored_answer(db, user.id, b.key) if b.key else None
+            if prior is None:
+                results.append({"key": b.key, "status": 409, "error": {
+                    "code": "conflict", "message": "A request with this key is still being processed; retry shortly."}})
+                continue
+            res = prior
+        due += res.pop("eta_due", [])
+        results.append({"key": b.key, "status": 200, "result": res})
+    if due:
+        eta_refresh.refresh(ctx, due)
+    return {"results": results}

@@ -217,19 +217,24 @@ function describe(item, res) {
 }
 
 outbox.addEventListener("settled", async (e) => {
-  const { item, res } = e.detail;
-  const r = describe(item, res);
-  if (item.waited) {
-    await store.add("results", { kind: item.kind, ok: r.ok, text: r.text, label: item.label,
-      points: item.kind === "positions" ? item.json.positions.length : 0, at: new Date().toISOString() });
-  } else if (!r.ok) {
-    toast(r.text, "error", 10000);
+  const results = [];
+  let refreshNeeded = false;
+  for (const { item, res } of e.detail) {
+    const r = describe(item, res);
+    if (item.waited) {
+      results.push({ kind: item.kind, ok: r.ok, text: r.text, label: item.label,
+        points: item.kind === "positions" ? item.json.positions.length : 0, at: new Date().toISOString() });
+    } else if (!r.ok) {
+      toast(r.text, "error", 10000);
+    }
+    if (item.kind === "action" && res.ok && res.data) {
+      mergeJob(res.data);
+      if (!item.waited) toast(item.label.split(" — ")[0] + " ✓", "ok", 3000);
+    }
+    refreshNeeded = refreshNeeded || item.kind !== "positions";
   }
-  if (item.kind === "action" && res.ok && res.data) {
-    mergeJob(res.data);
-    if (!item.waited) toast(item.label.split(" — ")[0] + " ✓", "ok", 3000);
-  }
-  if (item.kind !== "positions") scheduleRefresh();
+  if (results.length) await store.many("results", "add", results);
+  if (refreshNeeded) scheduleRefresh();
 });
 
 outbox.addEventListener("changed", async () => { await refreshPending(); renderStrips(s, outbox, gps); });

@@ -3,6 +3,7 @@
 import { NetworkError, newKey } from "./api.js";
 
 const RETRY_MS = 8000;
+const MAX_COALESCE = 50;  // position batches kept offline go back in one request, each with its own key
 
 export class Outbox extends EventTarget {
   constructor(store, api) {
@@ -52,14 +53,14 @@ export class Outbox extends EventTarget {
 
   async _drain() {
     for (;;) {
-      const item = await this.store.first("outbox");
-      if (!item) {
+      const head = await this._head();
+      if (!head.length) {
         this._schedule(false);
         return;
       }
-      let res;
+      let answers;
       try {
-        res = await this._send(item);
+        answers = await this._sendHead(head);
       } catch (err) {
         if (!(err instanceof NetworkError)) throw err;
         this._setOnline(false);
@@ -68,19 +69,52 @@ export class Outbox extends EventTarget {
         return;
       }
       this._setOnline(true);
-      if (res.status >= 500 || res.status === 429 || res.status === 401 || res.status === 403) {
-        // Server trouble or signed out: keep the change (nothing is dropped) and try again later.
-        this.blocked = res.status === 401 || res.status === 403 ? "signed-out" : "server";
+      const done = [];
+      let stop = null;
+      for (let i = 0; i < answers.length; i++) {
+        const item = head[i], res = answers[i];
+        if (res.status >= 500 || res.status === 429 || res.status === 401 || res.status === 403 ||
+            (res.status === 409 && item.kind === "positions")) {
+          stop = { item, res };  // server trouble or signed out: keep this change and what follows
+          break;
+        }
+        done.push({ item, res });
+      }
+      if (done.length) {
+        this.blocked = "";
+        await this.store.many("outbox", "delete", done.map((d) => d.item.seq));
+        this.dispatchEvent(new CustomEvent("settled", { detail: done }));
+        this._changed();
+      }
+      if (stop) {
+        this.blocked = stop.res.status === 401 || stop.res.status === 403 ? "signed-out" : "server";
         await this._waited();
-        this.dispatchEvent(new CustomEvent("blocked", { detail: { item, res } }));
+        this.dispatchEvent(new CustomEvent("blocked", { detail: stop }));
         this._schedule(true);
         return;
       }
-      this.blocked = "";
-      await this.store.delete("outbox", item.seq);
-      this.dispatchEvent(new CustomEvent("settled", { detail: { item, res } }));
-      this._changed();
     }
+  }
+
+  // The next thing to send: one change, or the run of position batches at the front of the queue.
+  async _head() {
+    const first = await this.store.first("outbox");
+    if (!first || first.kind !== "positions") return first ? [first] : [];
+    const run = [];
+    for (const item of await this.store.all("outbox")) {
+      if (item.kind !== "positions" || run.length >= MAX_COALESCE) break;
+      run.push(item);
+    }
+    return run;
+  }
+
+  async _sendHead(head) {
+    if (head.length === 1) return [await this._send(head[0])];
+    const res = await this.api.send("POST", "/api/v1/field/positions/batches",
+      { json: { batches: head.map((i) => ({ key: i.key, positions: i.json.positions })) } });
+    if (res.status === 422) return [await this._send(head[0])];  // one bad batch must not sink the others
+    if (!res.ok) return head.map(() => res);  // refused as a whole (signed out, server trouble): kept for later
+    return res.data.results.map((r) => ({ status: r.status, ok: r.status === 200, data: r.result || { error: r.error } }));
   }
 
   // Everything still queued was not sent at once: its result is listed after the reconnect.
