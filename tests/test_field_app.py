@@ -62,6 +62,14 @@ def test_sign_in_and_the_days_jobs_update_live(browser, world: World, api: Api, 
     expect(first).to_contain_text("200 Lamar Blvd")
     shot(page, "02-jobs-today")
     assert not small_targets(page), small_targets(page)
+    page.set_viewport_size({"width": 360, "height": 740})  # the narrowest phones in use
+    assert page.evaluate("() => document.scrollingElement.scrollWidth") <= 360
+    first.click()
+    expect(page.locator(".who-big")).to_have_text("Bob Diaz")
+    assert page.evaluate("() => document.scrollingElement.scrollWidth") <= 360
+    shot(page, "02b-job-at-360px")
+    page.go_back()
+    page.set_viewport_size({"width": 390, "height": 844})
     # A dispatcher adds one and takes one away: the list follows without a reload.
     added = world.schedule(world.cust1["id"], world.tech1["id"], start=late + timedelta(minutes=30))
     expect(card(page, added["id"])).to_be_visible(timeout=15_000)

@@ -144,3 +144,34 @@ def test_row_header_menu_opens_pair_phone(qtbot: Any, qloop: Any, world: Any, se
         dlg.close()
     finally:
         c.close()
+
+
+@SQLITE
+def test_card_shows_the_technicians_notes_and_sends_the_dispatchers(qtbot: Any, qloop: Any, world: Any,
+                                                                    tmp_path: Path, artifacts: Path) -> None:
+    from tests.console_support import local_day, token_of
+
+    appt = world.appt1
+    r = world.field1.post(f"/api/v1/field/appointments/{appt['id']}/notes", json={"text": "Replaced the P-trap"})
+    assert r.status_code == 201
+    c = Console(qtbot, world.api.url, token_of(world.dispatcher), tmp_path, day=local_day(appt["window_start"]))
+    try:
+        card = c.window.open_card(appt["id"])
+        notes = card.team_notes
+        qtbot.waitUntil(lambda: "Replaced the P-trap" in notes.list.text(), timeout=5000)
+        assert "Marcus Reed" in notes.list.text() and "technician" in notes.list.text()
+        notes.add()
+        assert "Type the note first" in notes.message.text()
+        notes.edit.setText("Customer asks you to call before arriving")
+        notes.add()
+        qtbot.waitUntil(lambda: "call before arriving" in notes.list.text(), timeout=5000)
+        seen = world.field1.get(f"/api/v1/field/appointments/{appt['id']}").json()["team_notes"]
+        assert [(n["author_name"], n["text"]) for n in seen][-1] == ("Dana Dispatcher",
+                                                                     "Customer asks you to call before arriving")
+        card.resize(640, 1100)
+        card.body.parentWidget().parentWidget().parentWidget().ensureWidgetVisible(notes)
+        qtbot.wait(200)
+        assert card.grab().save(str(artifacts / "appointment_card_team_notes.png"))
+        card.close()
+    finally:
+        c.close()
