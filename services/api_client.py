@@ -167,9 +167,11 @@ class ApiClient:
     async def create_technician(self, **fields: Any) -> JSON:
         return await self.request("POST", "/api/v1/technicians", json=fields)
 
-    async def technician_photo(self, tech_id: int) -> bytes:
+    async def technician_photo(self, tech_id: int, *, pending: bool = False) -> bytes:
+        """The photo customers see, or (`pending`) the one sent from the field app for approval."""
         try:
-            resp = await self._http.get(f"/api/v1/technicians/{tech_id}/photo", headers=self.auth_headers())
+            resp = await self._http.get(f"/api/v1/technicians/{tech_id}/photo", headers=self.auth_headers(),
+                                        params={"pending": "true"} if pending else None)
         except httpx.HTTPError as exc:
             raise ApiError(0, "network", f"Can't reach the server at {self.base_url} ({exc}).") from None
         if resp.status_code >= 400:

@@ -175,3 +175,29 @@ def test_card_shows_the_technicians_notes_and_sends_the_dispatchers(qtbot: Any, 
         card.close()
     finally:
         c.close()
+
+
+@SQLITE
+def test_bio_approvals_show_the_new_photo_from_the_field_app(world: Any, qloop: Any) -> None:
+    import io
+
+    from PIL import Image
+
+    from widgets.bio_approvals import Widget
+
+    buf = io.BytesIO()
+    Image.new("RGB", (800, 600), "#aa5500").save(buf, "JPEG")
+    r = world.field1.put("/api/v1/field/profile/photo", files={"photo": ("me.jpg", buf.getvalue(), "image/jpeg")})
+    assert r.status_code == 200
+
+    async def scenario() -> None:
+        api = ApiClient(world.api.url)
+        await api.login("dana@example.com", "dispatch123")
+        w = Widget(api)
+        w.show()
+        await until(lambda: world.tech1["id"] in w.photos, what="the pending photo")
+        assert w.photos[world.tech1["id"]].width() == 512  # the headshot sent for approval (no approved one yet)
+        assert w.heading.text() == "Marcus Reed — new bio and photo"
+        w.close()
+
+    run_on_qt(scenario(), 30)

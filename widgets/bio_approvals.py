@@ -139,12 +139,13 @@ class Widget(QWidget):
             self.list.setCurrentIndex(self.model.index(row, 0))
         self._show(self.pending.get(keep) if keep else (pending[0] if pending else None))
         for t in pending:
-            if t.get("has_photo") and t["id"] not in self.photos:
-                self._spawn(self._load_photo(t["id"]))
+            if (t.get("photo_pending_url") or t.get("has_photo")) and t["id"] not in self.photos:
+                # A new headshot from the field app is decided with the bio: show that one.
+                self._spawn(self._load_photo(t["id"], pending=bool(t.get("photo_pending_url"))))
 
-    async def _load_photo(self, tech_id: int) -> None:
+    async def _load_photo(self, tech_id: int, pending: bool = False) -> None:
         try:
-            data = await self.api.technician_photo(tech_id)
+            data = await self.api.technician_photo(tech_id, pending=pending)
         except ApiError:
             return
         pix = QPixmap()
@@ -169,7 +170,7 @@ class Widget(QWidget):
         if tech is None:
             return
         first = tech["name"].split()[0]
-        self.heading.setText(f"{tech['name']} — new bio")
+        self.heading.setText(f"{tech['name']} — new bio" + (" and photo" if tech.get("photo_pending_url") else ""))
         when = str(tech.get("bio_submitted_at") or "")[:16].replace("T", " ")
         self.submitted.setText(f"Submitted {when} UTC" if when else "Submitted from the field app")
         pix = self.photos.get(tech["id"])
