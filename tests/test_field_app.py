@@ -212,6 +212,7 @@ def test_offline_start_and_fixes_are_replayed_in_order(browser, world: World, ap
     page.wait_for_timeout(500)
     page.evaluate("window.fieldApp.gps.flush()")  # the next batch is due in 10 s; do not wait for it
     expect(page.locator("#outbox")).to_contain_text("1 change waiting to send")
+    page.evaluate("() => window.scrollTo(0, 0)")
     shot(page, "14-offline-waiting")
     assert status_of(world, appt) == "en_route"
     ctx.set_offline(False)
@@ -219,6 +220,9 @@ def test_offline_start_and_fixes_are_replayed_in_order(browser, world: World, ap
     expect(results).to_contain_text("Start Appointment — Ann Lee — sent", timeout=20_000)
     expect(results).to_contain_text("location points sent")
     expect(page.locator("#outbox")).to_be_hidden()
+    expect(page.locator("#toast")).to_contain_text("everything waiting was sent")
+    expect(page.locator("#view")).not_to_contain_text("Offline — showing this job")  # reloaded from the server
+    page.evaluate("() => window.scrollTo(0, 0)")
     shot(page, "15-sent-after-reconnect")
     assert status_of(world, appt) == "in_progress"
     with server.backend.sessions() as s:

@@ -103,6 +103,16 @@ async function loadProfile() {
 
 // --- drawing ---------------------------------------------------------------------------------------------------
 function draw() {
+  const typed = ["note-text", "bio"].map((id) => [id, document.getElementById(id)])
+    .filter(([, el]) => el && el.value).map(([id, el]) => [id, el.value, document.activeElement === el]);
+  drawView();
+  for (const [id, value, focused] of typed) {  // a redraw never loses what the tech is typing
+    const el = document.getElementById(id);
+    if (el) { el.value = value; if (focused) el.focus(); }
+  }
+}
+
+function drawView() {
   if (s.map) { s.map.remove(); s.map = null; }
   let parts;
   if (s.route.name === "job" && s.job) {
@@ -233,11 +243,21 @@ outbox.addEventListener("settled", async (e) => {
     }
     refreshNeeded = refreshNeeded || item.kind !== "positions";
   }
-  if (results.length) await store.many("results", "add", results);
+  if (results.length) {
+    await store.many("results", "add", results);
+    const bad = results.filter((r) => !r.ok).length;
+    toast(bad ? `${bad} change${bad === 1 ? " was" : "s were"} not applied — see the list at the top.` :
+      "Back online — everything waiting was sent ✓", bad ? "error" : "ok", 8000);
+  }
   if (refreshNeeded) scheduleRefresh();
 });
 
-outbox.addEventListener("changed", async () => { await refreshPending(); renderStrips(s, outbox, gps); });
+let shownPending = "";
+outbox.addEventListener("changed", async () => {
+  await refreshPending();
+  const now = s.pending.filter((i) => i.kind !== "positions").map((i) => i.seq).join(",");
+  if (now !== shownPending) { shownPending = now; draw(); } else renderStrips(s, outbox, gps);
+});
 outbox.addEventListener("connection", (e) => { renderStrips(s, outbox, gps); if (e.detail) scheduleRefresh(); });
 gps.addEventListener("changed", () => {
   renderStrips(s, outbox, gps);
