@@ -4,7 +4,7 @@ Two forms reach the same endpoint (docs/traccar.md):
 
 * query or form parameters — `id`/`deviceid`, `lat`, `lon` (or `location=lat,lon`), `timestamp` (Unix seconds,
   Unix milliseconds, ISO 8601, or `yyyy-MM-dd HH:mm:ss` taken as UTC), `accuracy` (m), `speed` in **knots**,
-  `bearing`/`heading` (°), `altitude` (m), `batt` (percent);
+  `bearing`/`heading` (°), `altitude` (m), `batt` (percent); `0,0` means "no fix" (as in Traccar);
 * the JSON body of Traccar Client 9+ — `{"location": {"timestamp": ISO, "coords": {latitude, longitude,
   accuracy, speed, heading, altitude}, "is_moving", "battery": {level 0..1, is_charging}, "event"},
   "device_id"}` where `speed` is in **metres per second** and -1 means unknown (also for heading and level).
@@ -27,6 +27,10 @@ MAX_SPEED_MPS = 200.0
 UNKNOWN_ACCURACY_M = 50.0  # used when a fix carries no accuracy (the geofence then needs the dwell, not one fix)
 FUTURE_SLACK = timedelta(minutes=10)
 _INT32_MAX = 2**31 - 1
+
+
+class NoPosition(Exception):
+    """0,0: clients send it when they have no fix (it must not move the technician into the Atlantic)."""
 
 
 class OsmAndError(ValueError):
@@ -102,6 +106,8 @@ def parse_timestamp(value: Any, now: datetime) -> datetime:
 def _fix(lat: Any, lng: Any, when: datetime, *, accuracy: Any = None, speed_mps: float | None = None,
          bearing: Any = None, altitude: Any = None) -> Fix:
     la, lo = _number("lat", lat), _number("lon", lng)
+    if la == 0 and lo == 0:
+        raise NoPosition
     if not -90 <= la <= 90:
         raise OsmAndError("lat", "must be between -90 and 90")
     if not -180 <= lo <= 180:
@@ -132,9 +138,13 @@ def parse_params(params: Mapping[str, str], now: datetime) -> Report:
         return report  # a heartbeat without a position
     when = parse_timestamp(params["timestamp"], now) if params.get("timestamp") else now
     knots = _optional("speed", params.get("speed"))
-    report.fixes.append(_fix(lat, lng, when, accuracy=params.get("accuracy"),
-                             speed_mps=None if knots is None else knots * KNOT_MPS,
-                             bearing=params.get("bearing", params.get("heading")), altitude=params.get("altitude")))
+    try:
+        report.fixes.append(_fix(lat, lng, when, accuracy=params.get("accuracy"),
+                                 speed_mps=None if knots is None else knots * KNOT_MPS,
+                                 bearing=params.get("bearing", params.get("heading")),
+                                 altitude=params.get("altitude")))
+    except NoPosition:
+        pass
     return report
 
 
@@ -173,8 +183,11 @@ def parse_json(body: Any, now: datetime) -> Report:
         if not isinstance(coords, Mapping):
             continue  # heartbeat or event without a position
         when = parse_timestamp(loc["timestamp"], now) if loc.get("timestamp") else now
-        report.fixes.append(_fix(coords.get("latitude"), coords.get("longitude"), when,
-                                 accuracy=coords.get("accuracy"),
-                                 speed_mps=_optional("speed", coords.get("speed")),
-                                 bearing=coords.get("heading"), altitude=coords.get("altitude")))
+        try:
+            report.fixes.append(_fix(coords.get("latitude"), coords.get("longitude"), when,
+                                     accuracy=coords.get("accuracy"),
+                                     speed_mps=_optional("speed", coords.get("speed")),
+                                     bearing=coords.get("heading"), altitude=coords.get("altitude")))
+        except NoPosition:
+            continue
     return report

@@ -150,6 +150,7 @@ def test_parse_rules() -> None:
     r = osmand.parse_params({"id": "abc", "location": "30.1,-97.2"}, now)
     assert (r.fixes[0].lat, r.fixes[0].lng, r.fixes[0].recorded_at) == (30.1, -97.2, now)
     assert osmand.parse_params({"id": "abc", "batt": "40"}, now).fixes == []  # a heartbeat
+    assert osmand.parse_params({"id": "abc", "lat": "0", "lon": "0.0"}, now).fixes == []  # "no fix", not the Atlantic
     j = osmand.parse_json({"location": [{"timestamp": "2026-11-30T14:59:00Z",
                                          "coords": {"latitude": 1, "longitude": 2, "accuracy": 3, "speed": -1,
                                                     "heading": -1, "altitude": 0}}],

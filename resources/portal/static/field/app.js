@@ -15,6 +15,7 @@ const store = await new Store("dispatch-field-" + cfg.user.id).open();
 const outbox = new Outbox(store, api);
 const gps = new Gps(outbox, cfg.gps);
 const view = document.getElementById("view");
+const previews = new Map();  // queued photo → its object URL (made once)
 
 const s = {
   cfg, today: todayIn(cfg.tz), route: { name: "day" }, day: { date: null, jobs: null }, todayJobs: [],
@@ -23,7 +24,7 @@ const s = {
   pendingNotes: (id) => s.pending.filter((i) => i.kind === "note" && i.appt_id === id)
     .map((i) => ({ author_name: cfg.user.name, author_role: "technician", text: i.json.text, time_text: "now", waiting: true })),
   pendingPhotos: (id) => s.pending.filter((i) => i.kind === "photo" && i.appt_id === id)
-    .map((i) => ({ preview: i.preview || (i.preview = URL.createObjectURL(i.blob)) })),
+    .map((i) => ({ preview: previews.get(i.seq) || previews.set(i.seq, URL.createObjectURL(i.blob)).get(i.seq) })),
   actionsFor: (job) => cfg.actions_by_status[overlay(job).status] || [],
 };
 window.fieldApp = { s, outbox, gps, store };  // for the browser tests and for debugging on a phone
