@@ -138,6 +138,9 @@ def test_traccar_fixes_alone_make_the_arrival(world: World, api: Api, server: Em
                if d["id"] == dev_id)
     assert dev["last_fix_source_label"] == "Traccar Client" and dev["battery_pct"] == 64.0
     assert dev["last_fix_at"] is not None and dev["charging"] is False
+    cands = world.dispatcher.get(f"/api/v1/appointments/{world.appt2['id']}/reassign-candidates").json()
+    assert next(c for c in cands if c["technician_id"] == world.tech1["id"])["last_fix_source_label"] == \
+        "Traccar Client"
 
 
 def test_parse_rules() -> None:
