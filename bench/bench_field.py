@@ -259,6 +259,8 @@ def bench_db(label: str, url: str, fixes: int, techs: int, threads: int, total: 
               f"{dt:.2f} s after reconnect")
         hdt = http_replay(base, url, creds["emails"][1], creds["tokens"][1], fixes)
         print(f"  the same changes from a plain HTTP client: {hdt:.2f} s")
+        if not total:
+            return
         throughput(base, "osmand-json", creds["devices"], 300, threads)  # warm up
         oj = throughput(base, "osmand-json", creds["devices"][2:], total, threads)
         oq = throughput(base, "osmand-query", creds["devices"][2:], total, threads)
@@ -279,7 +281,7 @@ def main() -> int:
     p.add_argument("--fixes", type=int, default=500)
     p.add_argument("--techs", type=int, default=102)
     p.add_argument("--threads", type=int, default=16)
-    p.add_argument("--total", type=int, default=3000, help="fixes per ingest measurement")
+    p.add_argument("--total", type=int, default=3000, help="fixes per ingest measurement (0: replay only)")
     p.add_argument("--pg", default=os.environ.get("DISPATCH_TEST_PG_URL", ""), help="PostgreSQL admin URL")
     args = p.parse_args()
     print(f"{os.cpu_count()} CPU cores · chromium {'/usr/bin/chromium'} · server in its own process")

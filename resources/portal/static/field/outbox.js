@@ -82,7 +82,7 @@ export class Outbox extends EventTarget {
       }
       if (done.length) {
         this.blocked = "";
-        await this.store.many("outbox", "delete", done.map((d) => d.item.seq));
+        await this.store.many("outbox", "delete", done.map((d) => d.item.seq), true);
         this.dispatchEvent(new CustomEvent("settled", { detail: done }));
         this._changed();
       }

@@ -39,10 +39,11 @@ export class Store {
   clear(name) { return promised(this._store(name, "readwrite").clear()); }
   count(name) { return promised(this._store(name, "readonly").count()); }
 
-  // Several writes in one transaction (one commit on the phone's storage instead of one per row).
-  many(name, op, values) {
+  // Several writes in one transaction (one commit on the phone's storage instead of one per row). `relaxed`
+  // for bookkeeping that is safe to lose in a crash (a change sent again is answered by its Idempotency-Key).
+  many(name, op, values, relaxed = false) {
     return new Promise((resolve, reject) => {
-      const tx = this.db.transaction(name, "readwrite");
+      const tx = this.db.transaction(name, "readwrite", relaxed ? { durability: "relaxed" } : undefined);
       const store = tx.objectStore(name);
       for (const v of values) store[op](v);
       tx.oncomplete = () => resolve();
