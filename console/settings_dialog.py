@@ -36,7 +36,8 @@ log = logging.getLogger(__name__)
 TIME_ZONES = ["America/New_York", "America/Chicago", "America/Denver", "America/Phoenix", "America/Los_Angeles",
               "America/Anchorage", "Pacific/Honolulu", "America/Puerto_Rico", "America/Toronto", "Europe/London"]
 SECRET_LABELS = {"twilio_auth_token": "Twilio auth token", "smtp_password": "SMTP password",
-                 "vapid_private_key": "VAPID private key", "google_api_key": "Google Maps API key"}
+                 "vapid_private_key": "VAPID private key", "google_api_key": "Google Maps API key",
+                 "mapbox_token": "Mapbox access token"}
 
 
 class SettingsDialog(QDialog):
@@ -239,6 +240,21 @@ class SettingsDialog(QDialog):
         late.setRange(5, 240)
         late.setSuffix(" min")
         self._add(f, "late_threshold_min", "LATE after window start", late)
+        self._build_geocoder(f)
+
+    def _build_geocoder(self, f: QFormLayout) -> None:
+        """Where addresses become map pins (a dispatcher can always place the pin by hand)."""
+        geo = QComboBox()
+        geo.addItem("None (place pins on the map by hand)", "none")
+        geo.addItem("Nominatim (OpenStreetMap; public or your own server)", "nominatim")
+        geo.addItem("Google Geocoding (uses the Google key above)", "google")
+        geo.addItem("Mapbox Geocoding", "mapbox")
+        self._add(f, "geocoder", "Address lookup", geo, "Turns typed addresses into map pins for new jobs.")
+        self._add(f, "nominatim_url", "Nominatim server", QLineEdit(),
+                  "The public server allows one lookup per second (answers are cached).")
+        self._add(f, "geocoder_email", "Contact for Nominatim", QLineEdit(), "Sent with lookups, as its policy asks.")
+        self._add_secret(f, "mapbox_token")
+        self._add(f, "country", "Country", QLineEdit(), "Two letters, e.g. US: phone numbers and lookups follow it.")
 
     # --- values ---------------------------------------------------------------------------------------------
     def _get(self, key: str) -> Any:

@@ -11,11 +11,13 @@ PORTAL = ("booking_enabled", "bookable_services", "free_text_services", "survey_
           "show_bios", "payment_instructions")
 #: Settings kept in Company.settings (JSON), overriding the process defaults (DISPATCH_*).
 OPERATIONS = ("tile_url", "eta_provider", "osrm_url", "eta_road_factor", "eta_urban_speed_kmh",
-              "geofence_radius_m", "gps_max_accuracy_m", "late_threshold_min", "position_retention_days")
+              "geofence_radius_m", "gps_max_accuracy_m", "late_threshold_min", "position_retention_days",
+              "country", "geocoder", "nominatim_url", "geocoder_email")
 NOTIFY = ("sms_provider", "twilio_account_sid", "twilio_from", "email_provider", "smtp_host", "smtp_port",
           "smtp_user", "smtp_from", "smtp_starttls", "push_enabled", "vapid_public_key", "vapid_subject")
 #: Write-only: stored for the backend to use, never returned once saved.
-SECRETS = ("twilio_auth_token", "smtp_password", "vapid_private_key", "google_api_key", "stripe_api_key")
+SECRETS = ("twilio_auth_token", "smtp_password", "vapid_private_key", "google_api_key", "stripe_api_key",
+           "mapbox_token")
 ALL = PROFILE + PORTAL + OPERATIONS + NOTIFY + SECRETS
 
 
@@ -101,7 +103,20 @@ def validate(field: str, v: Any) -> Any:
         if not url.startswith(("http://", "https://")) or not all(k in url for k in ("{z}", "{x}", "{y}")):
             raise SettingError(field, "must be an http(s) URL containing {z}, {x} and {y}")
         return url
-    if field == "osrm_url":
+    if field == "country":
+        from models.phones import region_ok
+
+        code = _text(field, v, 2, required=True).upper()
+        if not region_ok(code):
+            raise SettingError(field, f"'{code}' is not a country code; use two letters such as US or CA")
+        return code
+    if field == "geocoder":
+        if v not in ("none", "nominatim", "google", "mapbox"):
+            raise SettingError(field, "must be one of none, nominatim, google, mapbox")
+        return v
+    if field == "geocoder_email":
+        return _text(field, v, 200)
+    if field in ("osrm_url", "nominatim_url"):
         url = _text(field, v, 500, required=True)
         if not url.startswith(("http://", "https://")):
             raise SettingError(field, "must start with http:// or https://")

@@ -573,3 +573,42 @@ class TeamNote(Base):
     author_role: Mapped[str] = mapped_column(String(20), default="")
     text: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime]
+
+
+class WorkingHoursRow(Base):
+    """A technician's shift on one weekday (0 = Monday), minutes after local midnight in the company time zone.
+    No rows for a tech: hours not set (always available). A weekday without a row is a day off."""
+
+    __tablename__ = "technician_hours"
+    __table_args__ = (UniqueConstraint("technician_id", "weekday"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    technician_id: Mapped[int] = mapped_column(ForeignKey("technicians.id"))
+    weekday: Mapped[int]
+    start_min: Mapped[int]
+    end_min: Mapped[int]
+
+
+class TimeOffRow(Base):
+    """A technician's time off (vacation, dentist, training), with the reason dispatchers read."""
+
+    __tablename__ = "time_off"
+    __table_args__ = (Index("ix_time_off_tech_start", "technician_id", "starts_at"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    technician_id: Mapped[int] = mapped_column(ForeignKey("technicians.id"))
+    starts_at: Mapped[datetime]
+    ends_at: Mapped[datetime]
+    reason: Mapped[str] = mapped_column(String(200), default="")
+    created_by: Mapped[str] = mapped_column(String(200), default="")
+    created_at: Mapped[datetime]
+
+
+class GeocodeCacheRow(Base):
+    """Geocoder answers kept across restarts (providers' usage policies ask for caching)."""
+
+    __tablename__ = "geocode_cache"
+    __table_args__ = (UniqueConstraint("provider", "query"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    provider: Mapped[str] = mapped_column(String(300))
+    query: Mapped[str] = mapped_column(String(300))
+    results: Mapped[list[Any]] = mapped_column(default=list)
+    created_at: Mapped[datetime]

@@ -52,3 +52,17 @@ def day_bounds(day: date, tz: str) -> tuple[datetime, datetime]:
     start = datetime.combine(day, time.min, tzinfo=z)
     end = datetime.combine(day + timedelta(days=1), time.min, tzinfo=z)
     return start, end
+
+
+def time_range(start: datetime, end: datetime, tz: str) -> str:
+    """'2:00–4:00 PM' (one AM/PM when both share it), '11:00 AM–1:00 PM', '6:00 PM–midnight', and the end's
+    weekday when it falls on a later day."""
+    s, e = local(start, tz), local(end, tz)
+    a, b = clock_time(start, tz), clock_time(end, tz)
+    if e.time() == time.min and e.date() == s.date() + timedelta(days=1):
+        return f"{a}–midnight"
+    if e.date() != s.date():
+        return f"{a} – {e.strftime('%a')} {b}"
+    if a[-2:] == b[-2:]:
+        return f"{a[:-3]}–{b}"
+    return f"{a}–{b}"

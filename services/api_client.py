@@ -346,3 +346,60 @@ class ApiClient:
 
     async def add_team_note(self, appt_id: int, text: str) -> JSON:
         return await self.request("POST", f"/api/v1/appointments/{appt_id}/team-notes", json={"text": text})
+
+    # --- dispatch board: availability, conflicts, week, search, geocoding ---------------------------------
+    async def check_appointment(self, technician_id: int | None, window_start: datetime, window_end: datetime, *,
+                                job_id: int | None = None, appointment_id: int | None = None) -> JSON:
+        """The conflicts this booking would have: {ok, technician_id, conflicts: [{kind, message, …}]}."""
+        return await self.request("POST", "/api/v1/appointments/check", json={
+            "technician_id": technician_id, "window_start": _iso(window_start), "window_end": _iso(window_end),
+            "job_id": job_id, "appointment_id": appointment_id})
+
+    async def availability(self, day: date | None = None) -> JSON:
+        """Every tech's shift, time off, spans to shade and booked/capacity for a day."""
+        return await self.request("GET", "/api/v1/availability", params={"date": day.isoformat() if day else None})
+
+    async def week(self, start: date | None = None) -> JSON:
+        """Technicians × 7 days of visits, booked minutes and capacity."""
+        return await self.request("GET", "/api/v1/schedule/week",
+                                  params={"start": start.isoformat() if start else None})
+
+    async def technician_hours(self, tech_id: int) -> JSON:
+        return await self.request("GET", f"/api/v1/technicians/{tech_id}/hours")
+
+    async def set_technician_hours(self, tech_id: int, days: list[JSON]) -> JSON:
+        """Replace the week: `days` = [{weekday, start: 'HH:MM', end: 'HH:MM'}]; other weekdays are off (admins)."""
+        return await self.request("PUT", f"/api/v1/technicians/{tech_id}/hours", json={"days": days})
+
+    async def clear_technician_hours(self, tech_id: int) -> JSON:
+        return await self.request("DELETE", f"/api/v1/technicians/{tech_id}/hours")
+
+    async def time_off(self, tech_id: int, include_past: bool = False) -> list[JSON]:
+        return await self.request("GET", f"/api/v1/technicians/{tech_id}/time-off",
+                                  params={"include_past": "true" if include_past else None})
+
+    async def add_time_off(self, tech_id: int, starts_at: datetime, ends_at: datetime, reason: str = "") -> JSON:
+        return await self.request("POST", f"/api/v1/technicians/{tech_id}/time-off", json={
+            "starts_at": _iso(starts_at), "ends_at": _iso(ends_at), "reason": reason})
+
+    async def remove_time_off(self, tech_id: int, off_id: int) -> None:
+        await self.request("DELETE", f"/api/v1/technicians/{tech_id}/time-off/{off_id}")
+
+    async def search_appointments(self, q: str, limit: int = 50, offset: int = 0) -> JSON:
+        """Appointments of any date matching `q`, nearest to now first: {query, total, items}."""
+        return await self.request("GET", "/api/v1/appointments/search", params={"q": q, "limit": limit,
+                                                                               "offset": offset})
+
+    async def geocode(self, q: str) -> JSON:
+        """Candidate places {label, lat, lng} for an address (503 `geocoder_not_configured` when none is set)."""
+        return await self.request("GET", "/api/v1/geocode", params={"q": q})
+
+    async def create_job_full(self, customer_id: int, service_type: str, *, description: str = "",
+                              internal_notes: str = "", address: str | None = None, lat: float | None = None,
+                              lng: float | None = None, source: str = "direct") -> JSON:
+        """Create a job with its own address and coordinates (null address: the customer's)."""
+        body: JSON = {"customer_id": customer_id, "service_type": service_type, "description": description,
+                      "internal_notes": internal_notes, "source": source}
+        if address is not None:
+            body.update({"address": address, "lat": lat, "lng": lng})
+        return await self.request("POST", "/api/v1/jobs", json=body)

@@ -30,6 +30,9 @@ CORE_ROUTERS = [auth.router, staff.router, appointments.router, field.router, al
 from services.backend.routes import company as _company  # noqa: E402
 
 CORE_ROUTERS.append(_company.router)
+from services.backend.routes import board as _board  # noqa: E402
+
+CORE_ROUTERS[CORE_ROUTERS.index(appointments.router):0] = _board.routers  # before /appointments/{id}
 
 
 def feature_routers() -> list[Any]:

@@ -48,6 +48,12 @@ class Settings(BaseSettings):
     stripe_api_key: str = ""
     stripe_base_url: str = "https://api.stripe.com"
     tile_url: str = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
+    country: str = "US"  # phone numbers are shown as written there; geocoding prefers it
+    geocoder: str = "none"  # none | nominatim | google | mapbox
+    nominatim_url: str = "https://nominatim.openstreetmap.org"
+    geocoder_email: str = ""  # contact sent to Nominatim (its usage policy asks for one)
+    mapbox_token: str = ""
+    mapbox_url: str = "https://api.mapbox.com"
     run_background_jobs: bool = True
     magic_link_ttl_min: int = 15
     portal_session_days: int = 30

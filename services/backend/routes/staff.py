@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Response
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, select
 
 from models.enums import FIX_SOURCE_LABELS, BioStatus, Role
 from models.schemas import CustomerIn, JobIn, RejectIn, TechnicianIn
@@ -139,21 +139,26 @@ def reject_bio(tech_id: int, body: RejectIn, user: Dispatcher, ctx: Ctx, db: Db)
 
 
 @router.get("/customers")
-def list_customers(user: Dispatcher, db: Db, q: str = "", limit: int = 200) -> list[dict[str, Any]]:
-    """Customers by name; `q` searches name, email, phone and address."""
-    stmt = select(Customer).order_by(Customer.name).limit(max(1, min(limit, 1000)))
-    if q.strip():
-        like = f"%{q.strip().lower()}%"
-        stmt = stmt.where(or_(func.lower(Customer.name).like(like), func.lower(Customer.email).like(like),
-                              Customer.phone.like(like), func.lower(Customer.address).like(like)))
-    return [customer_public(c) for c in db.scalars(stmt)]
+def list_customers(user: Dispatcher, ctx: Ctx, db: Db, q: str = "", limit: int = 200) -> list[dict[str, Any]]:
+    """Customers by name; `q` matches name, email, address, city, ZIP or the phone's digits (any format). Each
+    carries `phone_display` and `visits` (past/upcoming counts and the nearest few of each)."""
+    from services.backend.board_search import search_customers
+
+    return search_customers(db, q.strip(), ctx.clock.now(), str(ctx.setting(db, "country") or "US"), limit=limit)
 
 
 @router.post("/customers", status_code=201)
 def create_customer(body: CustomerIn, user: Dispatcher, ctx: Ctx, db: Db) -> dict[str, Any]:
     if not body.email and not body.phone:
         raise Invalid.field("phone", "give a phone number or an email so the customer can be reached")
-    c = Customer(**body.model_dump(), created_at=ctx.clock.now())
+    data = body.model_dump()
+    if body.phone:
+        from models.phones import to_e164
+
+        data["phone"] = to_e164(body.phone, str(ctx.setting(db, "country") or "US"))
+        if data["phone"] is None:
+            raise Invalid.field("phone", f"'{body.phone}' is not a phone number; type it like (512) 555-0100")
+    c = Customer(**data, created_at=ctx.clock.now())
     db.add(c)
     db.commit()
     return customer_public(c)
@@ -175,9 +180,10 @@ def create_job(body: JobIn, user: Dispatcher, ctx: Ctx, db: Db) -> dict[str, Any
         raise Invalid.field("customer_id", f"no customer {body.customer_id}; create the customer first")
     now = ctx.clock.now()
     data = body.model_dump()
-    data["address"] = data["address"] if data["address"] is not None else cust.address
-    data["lat"] = data["lat"] if data["lat"] is not None else cust.lat
-    data["lng"] = data["lng"] if data["lng"] is not None else cust.lng
+    if data["address"] is None:  # the customer's address, and its coordinates unless others were given
+        data["address"] = cust.address
+        data["lat"] = data["lat"] if data["lat"] is not None else cust.lat
+        data["lng"] = data["lng"] if data["lng"] is not None else cust.lng
     job = Job(**data, created_at=now)
     db.add(job)
     db.flush()

@@ -1,7 +1,7 @@
 """field app and Traccar Client: paired devices, pairing links, team notes, fix sources, pending photo
 
 Revision ID: 0002_field_devices
-Revises: 0001
+Revises: 0002_dispatch_board
 """
 
 import sqlalchemy as sa
@@ -10,7 +10,7 @@ from alembic import op
 import models.tables
 
 revision = "0002_field_devices"
-down_revision = "0001"
+down_revision = "0002_dispatch_board"
 branch_labels = None
 depends_on = None
 
