@@ -1,4 +1,4 @@
-"""The booking request state machine of API.md §3: who may move a request where, and what customers read."""
+"""The booking request state machine: who may move a request where, and what customers read."""
 
 from __future__ import annotations
 
@@ -50,7 +50,7 @@ CONSOLE_LABELS: dict[B, str] = {
     B.CANCELLED: "Cancelled by customer",
 }
 
-#: What the customer reads on the request page (the seed's words).
+#: What the customer reads on the request page.
 CUSTOMER_WORDS: dict[B, str] = {
     B.SUBMITTED: "Your request has been received",
     B.UNDER_REVIEW: "We're reviewing your request",

@@ -1,4 +1,4 @@
-"""Request bodies of the booking endpoints (API.md §3, §5)."""
+"""Request bodies of the booking endpoints."""
 
 from __future__ import annotations
 

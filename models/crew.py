@@ -6,6 +6,8 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
+from models.timefmt import parse_iso
+
 #: Crew statuses shown on the map and in the reassign list, most engaged first.
 CREW_LABELS: dict[str, str] = {
     "in_progress": "Working",
@@ -22,8 +24,7 @@ _UPCOMING = ("dispatched", "scheduled")
 
 
 def _start(a: Mapping[str, Any]) -> datetime:
-    v = a["window_start"]
-    return v if isinstance(v, datetime) else datetime.fromisoformat(str(v).replace("Z", "+00:00"))
+    return parse_iso(a["window_start"])
 
 
 def crew_standing(appointments: Iterable[Mapping[str, Any]]) -> dict[str, Any]:

@@ -22,6 +22,8 @@ from datetime import datetime
 from enum import Enum
 from typing import Any
 
+from models.timefmt import parse_iso
+
 EARTH_RADIUS_M = 6_371_008.8
 DWELL_S = 20.0
 PARKED_SPEED_MPS = 4.5
@@ -69,12 +71,12 @@ class GeoState:
             return False
         if not self.site_checked_at:
             return True
-        return (now - datetime.fromisoformat(self.site_checked_at)).total_seconds() >= every_s
+        return (now - parse_iso(self.site_checked_at)).total_seconds() >= every_s
 
     def speed_since_last(self, lat: float, lng: float, t: datetime) -> float | None:
         if not self.last_fix:
             return None
-        dt = (t - datetime.fromisoformat(self.last_fix["t"])).total_seconds()
+        dt = (t - parse_iso(self.last_fix["t"])).total_seconds()
         if dt <= 0:
             return None
         return distance_m(self.last_fix["lat"], self.last_fix["lng"], lat, lng) / dt
@@ -95,7 +97,7 @@ class GeoState:
             return ArrivalEvidence.UNSURE
         speed = speed_mps if speed_mps is not None else self.speed_since_last(lat, lng, t)
         first = self.dwell_since.setdefault(key, t.isoformat())
-        dwell = (t - datetime.fromisoformat(first)).total_seconds()
+        dwell = (t - parse_iso(first)).total_seconds()
         certain = d + accuracy <= radius
         if dwell >= DWELL_S or (certain and speed is not None and speed <= PARKED_SPEED_MPS):
             self.dwell_since.pop(key, None)

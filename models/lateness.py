@@ -1,4 +1,4 @@
-"""No-show protection (LATE, API.md §2): when a visit counts as late, and the words everyone reads about it."""
+"""No-show protection (LATE): when a visit counts as late, and the words everyone reads about it."""
 
 from __future__ import annotations
 
@@ -33,10 +33,15 @@ def minutes_overdue(window_start: datetime, now: datetime) -> int:
     return max(0, int((now - window_start).total_seconds() // 60))
 
 
+def scheduled_notice(scheduled_clock: str) -> str:
+    """The tracker's LATE banner: 'Your appointment was scheduled for 9:00 AM. We're checking on …'."""
+    return f"Your appointment was scheduled for {scheduled_clock}. {CUSTOMER_BANNER}"
+
+
 def customer_text(scheduled_clock: str, company_name: str, company_phone: str) -> str:
-    """The customer's LATE SMS/email: 'Your appointment was scheduled for 9:00 AM. …'."""
+    """The customer's LATE SMS/email: the tracker's banner plus the company's number."""
     call = f" Call {company_name}: {company_phone}" if company_phone else ""
-    return f"Your appointment was scheduled for {scheduled_clock}. {CUSTOMER_BANNER}{call}"
+    return f"{scheduled_notice(scheduled_clock)}{call}"
 
 
 def alert_message(technician_name: str | None, customer_name: str, overdue_min: int) -> str:

@@ -1,4 +1,4 @@
-"""The appointment status machine of API.md §1: transitions per actor, labels and side effects."""
+"""The appointment status machine: transitions per actor, labels and side effects."""
 
 from __future__ import annotations
 

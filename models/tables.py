@@ -21,6 +21,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+from models.timefmt import DEFAULT_TIME_ZONE
+
 
 class UTCDateTime(TypeDecorator[datetime]):
     """Timezone-aware UTC datetimes on every database (SQLite stores naive UTC)."""
@@ -59,7 +61,7 @@ class Company(Base):
     phone: Mapped[str] = mapped_column(String(40), default="")
     email: Mapped[str] = mapped_column(String(200), default="")
     logo_png: Mapped[bytes | None] = mapped_column(LargeBinary, default=None)
-    time_zone: Mapped[str] = mapped_column(String(64), default="America/Chicago")
+    time_zone: Mapped[str] = mapped_column(String(64), default=DEFAULT_TIME_ZONE)
     bookable_services: Mapped[list[Any]] = mapped_column(default=list)
     free_text_services: Mapped[bool] = mapped_column(default=True)
     booking_enabled: Mapped[bool] = mapped_column(default=True)
@@ -194,14 +196,20 @@ class Appointment(Base):
     updated_by: Mapped[str] = mapped_column(String(200), default="")
     job: Mapped[Job] = relationship(lazy="joined")
     technician: Mapped[Technician | None] = relationship(lazy="joined")
+    # Every UPDATE is a compare-and-set on `version` (WHERE version = the value read); the application
+    # chooses the new value (services/backend/appointment_ops.py `bump`).
+    __mapper_args__ = {"version_id_col": version, "version_id_generator": False}
 
 
 class StatusEvent(Base):
-    """The audit of every appointment status change (API.md §1)."""
+    """The audit of every appointment status change (docs/rules.md). `version` is the appointment's version the
+    change produced: unique per appointment, so its history can never fork."""
 
     __tablename__ = "status_events"
+    __table_args__ = (UniqueConstraint("appointment_id", "version", name="uq_status_events_version"),)
     id: Mapped[int] = mapped_column(primary_key=True)
     appointment_id: Mapped[int] = mapped_column(ForeignKey("appointments.id"), index=True)
+    version: Mapped[int | None] = mapped_column(default=None)  # None for changes recorded before versions were
     from_status: Mapped[str | None] = mapped_column(String(20))
     to_status: Mapped[str] = mapped_column(String(20))
     actor: Mapped[str] = mapped_column(String(20))

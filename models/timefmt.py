@@ -34,16 +34,32 @@ def clock_time(dt: datetime, tz: str) -> str:
     return local(dt, tz).strftime("%I:%M %p").lstrip("0")
 
 
-def day_time(dt: datetime, tz: str) -> str:
-    """'Mon, Nov 23, 9:15 AM'."""
+def day_time(dt: datetime, tz: str, sep: str = ", ") -> str:
+    """'Mon, Nov 23, 9:15 AM' (with `sep` between the day and the time)."""
     s = local(dt, tz)
-    return f"{s.strftime('%a, %b')} {s.day}, {clock_time(dt, tz)}"
+    return f"{s.strftime('%a, %b')} {s.day}{sep}{clock_time(dt, tz)}"
+
+
+def long_date(dt: datetime, tz: str) -> str:
+    """'Monday, November 23'."""
+    s = local(dt, tz)
+    return f"{s.strftime('%A, %B')} {s.day}"
+
+
+def today(now: datetime, tz: str) -> date:
+    """The company's calendar day at `now`."""
+    return local(now, tz).date()
+
+
+def clock_range(start: datetime, end: datetime, tz: str) -> str:
+    """'9:00 AM – 11:00 AM'."""
+    return f"{clock_time(start, tz)} – {clock_time(end, tz)}"
 
 
 def window_text(start: datetime, end: datetime, tz: str) -> str:
     """'Mon, Nov 23 · 9:00 AM – 11:00 AM'."""
     s = local(start, tz)
-    return f"{s.strftime('%a, %b')} {s.day} · {clock_time(start, tz)} – {clock_time(end, tz)}"
+    return f"{s.strftime('%a, %b')} {s.day} · {clock_range(start, end, tz)}"
 
 
 def day_bounds(day: date, tz: str) -> tuple[datetime, datetime]:

@@ -130,6 +130,13 @@ def make_settings(db_url: str, **overrides: Any) -> Settings:
     return Settings(**base)
 
 
+def watchdog_passes(server: EmbeddedServer, passes: int = 2, timeout: float = 15.0) -> None:
+    """Wait until `passes` more watchdog passes have committed — with 2, at least one ran entirely after the call.
+    "Nothing happened" tests wait on this instead of sleeping."""
+    counter = server.backend.watchdog_passes
+    assert counter.wait_for(counter.count + passes, timeout), f"no {passes} watchdog passes in {timeout} s"
+
+
 class Api:
     """A signed-in HTTP client for tests, plus helpers to build a small world."""
 

@@ -1,4 +1,4 @@
-"""The booking request state machine (API.md §3): every allowed and every refused move."""
+"""The booking request state machine (models/booking_machine.py): every allowed and every refused move."""
 
 from __future__ import annotations
 

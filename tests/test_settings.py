@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from datetime import UTC, datetime, timedelta
 
-from tests.conftest import Api, World, add_user
+from tests.conftest import Api, World, add_user, watchdog_passes
 from tests.sse import SseReader
 
 
@@ -61,7 +61,7 @@ def test_late_threshold_setting_moves_the_alert(api: Api, world: World) -> None:
     assert admin.patch("/api/v1/settings", json={"late_threshold_min": 45}).status_code == 200
     start = datetime.now(UTC) - timedelta(minutes=35)
     appt = world.schedule(world.cust1["id"], world.tech1["id"], start=start)
-    time.sleep(1.0)  # several watchdog passes (every 0.2 s)
+    watchdog_passes(api.server)
     alerts = world.dispatcher.get("/api/v1/alerts").json()
     assert not [a for a in alerts if a["appointment_id"] == appt["id"]], "35 min is not late with a 45 min threshold"
     api.server.backend.clock.advance(minutes=11)  # now 46 min after the window start
@@ -177,7 +177,7 @@ def test_removed_bookable_service_leaves_the_form_and_is_refused(api: Api, world
 
 
 def test_arrival_clock_in_opens_on_geofence_arrival_and_closes_on_completion(api: Api, world: World) -> None:
-    """Seed 002: arrival (geofence or Start) opens a time entry, completion closes it; the card shows it."""
+    """Arrival (geofence or Start) opens a time entry, completion closes it; the card shows it."""
     from tests.tracking_helpers import approach, fix, post_fixes
 
     site = (30.2650, -97.7440)  # Ann Lee's address (world.cust1)

@@ -1,4 +1,4 @@
-"""The appointment status machine (API.md §1): table checks and property-based action sequences."""
+"""The appointment status machine (models/status_machine.py): table checks and property-based action sequences."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The customer tracker end to end through the field API: every state of the API.md §1 table, headers, PWA."""
+"""The customer tracker end to end through the field API: every tracker state, headers, PWA."""
 
 from __future__ import annotations
 

@@ -46,14 +46,19 @@ def test_no_secret_in_any_tracker_or_portal_response(world: World, api: Api, ser
     f1 = w.field1
 
     def responses() -> list[tuple[str, str]]:
-        paths = [f"/tracker/{token}", f"/api/v1/tracker/{token}", f"/tracker/{token}/manifest.webmanifest"]
-        out = [(p, api.anon.get(p).text) for p in paths]
-        for p in ("/portal/schedule", "/api/v1/portal/schedule", f"/api/v1/portal/visits/{mine}",
-                  f"/portal/visits/{mine}", f"/api/v1/portal/visits/{theirs}", f"/portal/visits/{theirs}",
-                  f"/api/v1/tracker/{their_token}"):
-            if p.endswith(their_token):
-                continue  # the other customer's own link: not something this customer has
-            out.append((p, portal.get(p).text))
+        """Every page and answer this customer (or anyone with their tracker link) can load, each with the status
+        it must answer: their own → 200, the other customer's visit → 404 (as if it did not exist)."""
+        out = []
+        for p in (f"/tracker/{token}", f"/api/v1/tracker/{token}", f"/tracker/{token}/manifest.webmanifest"):
+            r = api.anon.get(p)
+            assert r.status_code == 200, (p, r.status_code)
+            out.append((p, r.text))
+        for p, status in (("/portal/schedule", 200), ("/api/v1/portal/schedule", 200),
+                          (f"/api/v1/portal/visits/{mine}", 200), (f"/portal/visits/{mine}", 200),
+                          (f"/api/v1/portal/visits/{theirs}", 404), (f"/portal/visits/{theirs}", 404)):
+            r = portal.get(p)
+            assert r.status_code == status, (p, r.status_code)
+            out.append((p, r.text))
         return out
 
     seen_states = []
@@ -65,22 +70,27 @@ def test_no_secret_in_any_tracker_or_portal_response(world: World, api: Api, ser
             assert SECRET_NOTE not in body, (label, path)
             assert SECRET_CUST not in body, (label, path)
             assert "Elena" not in body, (label, path)  # another crew member
+            assert their_token not in body, (label, path)  # the other customer's tracker link
         sched = portal.get("/api/v1/portal/schedule")
         assert sched.status_code == 200 and "Leak repair" in sched.text, "the portal session works"
         assert portal.get(f"/api/v1/portal/visits/{theirs}").status_code == 404
 
+    def tap(appt_id: int, step: str) -> None:
+        r = f1.post(f"/api/v1/field/appointments/{appt_id}/{step}")
+        assert r.status_code == 200, (step, r.text)
+
     check("scheduled")
-    f1.post(f"/api/v1/field/appointments/{mine}/confirm")
-    f1.post(f"/api/v1/field/appointments/{theirs}/confirm")
+    tap(mine, "confirm")
+    tap(theirs, "confirm")
     check("dispatched")
     post_fixes(f1, [fix(SITE, 0, -1500, now)])
-    f1.post(f"/api/v1/field/appointments/{mine}/on-my-way")
+    tap(mine, "on-my-way")
     check("en_route")
     post_fixes(f1, approach(SITE, now + timedelta(seconds=10)))
     check("arrived")
-    f1.post(f"/api/v1/field/appointments/{mine}/start")
+    tap(mine, "start")
     check("in_progress")
-    f1.post(f"/api/v1/field/appointments/{mine}/complete")
+    tap(mine, "complete")
     check("complete")
     assert seen_states == ["scheduled", "dispatched", "en_route", "arrived", "ended", "expired"]
     # The tracker's scope is one appointment: the other customer's photo/manifest answer only to their token.

@@ -7,49 +7,62 @@ import logging
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
 
-from fastapi import FastAPI
+from fastapi import APIRouter, FastAPI
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from services.backend import watchdog
+from services.backend import booking_ops, eta_refresh, watchdog
 from services.backend.clock import Clock
 from services.backend.context import Backend
 from services.backend.db import make_engine, make_read_engine, make_sessionmaker, normalise_url, upgrade_schema
 from services.backend.errors import error_body, install_error_handlers
 from services.backend.events import EventBus
-from services.backend.routes import alerts, appointments, auth, events, field, staff
+from services.backend.routes import (
+    alerts,
+    appointments,
+    auth,
+    board,
+    booking,
+    booking_pages,
+    company,
+    crew,
+    devices,
+    events,
+    field,
+    field_events,
+    field_jobs,
+    field_pages,
+    osmand,
+    portal,
+    portal_pages,
+    portal_prefs,
+    preview,
+    settings_api,
+    staff,
+    tracker,
+    visit_photos,
+)
 from services.backend.settings import Settings
 
 log = logging.getLogger(__name__)
 
-#: Routers in the order they are mounted; feature modules append theirs in `feature_routers()`.
-CORE_ROUTERS = [auth.router, staff.router, appointments.router, field.router, alerts.router, events.router]
-from services.backend.routes import company as _company  # noqa: E402
+#: Every router, in the order they are mounted.
+ROUTERS: list[APIRouter] = [
+    auth.router, staff.router, *board.routers,  # the board's before /appointments/{id} (/appointments/search)
+    appointments.router, field.router, alerts.router, events.router, company.router,
+    booking.dispatcher_router, booking.portal_router, booking_pages.router, portal.router, portal_pages.router,
+    tracker.pages, tracker.api, preview.router, settings_api.router, portal_prefs.router, visit_photos.router,
+    crew.router, field_jobs.router, field_events.router, field_pages.router, osmand.router, devices.router,
+]
 
-CORE_ROUTERS.append(_company.router)
-from services.backend.routes import board as _board  # noqa: E402
-
-CORE_ROUTERS[CORE_ROUTERS.index(appointments.router):0] = _board.routers  # before /appointments/{id}
-
-
-def feature_routers() -> list[Any]:
-    """Routers of the portal, tracker and booking features (imported lazily to keep start-up cheap)."""
-    import importlib
-
-    found = []
-    for name in ("booking", "portal", "tracker", "preview", "settings_api", "portal_prefs", "visit_photos",
-                 "crew", "field_jobs", "field_events", "field_pages", "osmand", "devices"):
-        try:
-            mod = importlib.import_module(f"services.backend.routes.{name}")
-        except ModuleNotFoundError as exc:
-            if exc.name != f"services.backend.routes.{name}":
-                raise
-            continue
-        found.extend(mod.routers if hasattr(mod, "routers") else [mod.router])
-    return found
+#: What one watchdog pass checks, in order.
+WATCHDOG_CHECKS: list[watchdog.Check] = [
+    watchdog.check_late,  # LATE alerts and the customer's "we're checking" message
+    booking_ops.check_stale,  # booking requests without a response for 48 hours
+    eta_refresh.check_etas,  # en-route ETAs kept fresh when a phone goes quiet
+]
 
 
 def build_backend(settings: Settings, clock: Clock | None = None) -> Backend:
@@ -57,11 +70,9 @@ def build_backend(settings: Settings, clock: Clock | None = None) -> Backend:
     sessions = make_sessionmaker(engine)
     bus = EventBus()
     bus.attach(Session)
-    from services.eta import provider_from_settings
-
     read_engine = make_read_engine(settings.db_url)
     return Backend(settings=settings, clock=clock or Clock(), engine=engine, sessions=sessions, bus=bus,
-                   eta=provider_from_settings(settings), instance_id=uuid.uuid4().hex[:12],
+                   instance_id=uuid.uuid4().hex[:12],
                    read_sessions=make_sessionmaker(read_engine) if read_engine is not None else None)
 
 
@@ -69,6 +80,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     """The whole backend as one ASGI app. Background jobs start with the app unless disabled."""
     settings = settings or Settings()
     ctx = build_backend(settings, clock)
+    ctx.watchdog_checks = list(WATCHDOG_CHECKS)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -76,6 +88,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         with ctx.sessions() as s:
             ctx.company(s)
             s.commit()
+            ctx.rebuild_eta(s)
         from services.notify import providers_from_settings
 
         ctx.extras["providers"] = providers_from_settings(settings)
@@ -103,7 +116,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     app = FastAPI(
         title="Dispatch Console backend",
         version=_version(),
-        description="Console, field-app, customer portal and tracker API (see API.md).",
+        description="Console, field-app, customer portal and tracker API.",
         lifespan=lifespan,
     )
     app.state.backend = ctx
@@ -119,7 +132,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
             return JSONResponse(error_body("unavailable", f"Database unreachable: {exc}"), 503)
         return JSONResponse({"status": "ok", "instance": ctx.instance_id})
 
-    for router in CORE_ROUTERS + feature_routers():
+    for router in ROUTERS:
         app.include_router(router)
     from fastapi.staticfiles import StaticFiles
 

@@ -1,150 +1,37 @@
-"""Appointment operations shared by the console API, the field app, the geofence and the watchdog."""
+"""Appointment operations shared by the console API, the field app, the geofence and the watchdog: scheduling a
+visit, reassigning and rescheduling it, and changing its status — each with its audit row, messages and event.
+
+Callers lock the appointment first (services/backend/locking.py) and commit once afterwards.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
-from datetime import datetime, timedelta
-from functools import cache
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from models.enums import Actor, AlertKind, Channel, SideEffect, Source
 from models.enums import AppointmentStatus as S
+from models.enums import Source
+from models.lateness import awaiting_arrival
 from models.status_machine import (
     CONSOLE_LABELS,
+    FINAL,
     MessageRequired,
     ReasonRequired,
     TransitionError,
-    allowed_targets,
     check_transition,
 )
-from models.tables import (
-    Alert,
-    Appointment,
-    Customer,
-    Job,
-    LatestPosition,
-    PushSubscription,
-    SideEffectRecord,
-    StatusEvent,
-    Technician,
-    TimeEntry,
-)
-from models.timefmt import clock_time
-from services.backend import outbox
+from models.tables import Appointment, Job, StatusEvent, Technician, User
+from services.backend import notify_texts, side_effects
+from services.backend.alerts import resolve_late
+from services.backend.appointment_views import to_public
+from services.backend.audit import SYSTEM, Who, audit, who
 from services.backend.context import Backend
 from services.backend.errors import Invalid, InvalidTransition, PreconditionRequired, VersionMismatch
-from services.backend.events import publish
-from services.backend.tracker_links import ensure_link, expire_link
+from services.backend.events import publish_appointment
 
-
-@dataclass(frozen=True)
-class Who:
-    """Who is acting: actor kind, user id and display name."""
-
-    actor: Actor
-    actor_id: int | None = None
-    name: str = ""
-
-
-SYSTEM = Who(Actor.SYSTEM, None, "System")
-
-
-def open_late_ids(session: Session, appointment_ids: list[int] | None = None) -> set[int]:
-    q = select(Alert.appointment_id).where(Alert.kind == AlertKind.LATE, Alert.is_open.is_(True))
-    if appointment_ids is not None:
-        q = q.where(Alert.appointment_id.in_(appointment_ids))
-    return {i for i in session.scalars(q) if i is not None}
-
-
-def to_public(appt: Appointment, *, late: bool = False, detail: bool = False) -> dict[str, Any]:
-    """The dispatcher's view of an appointment."""
-    job, cust, tech = appt.job, appt.job.customer, appt.technician
-    return _public({
-        "id": appt.id, "version": appt.version, "job_id": appt.job_id, "technician_id": appt.technician_id,
-        "technician_name": tech.name if tech else None, "customer_id": cust.id, "customer_name": cust.name,
-        "customer_phone": cust.phone, "customer_email": cust.email, "address": job.address or cust.address,
-        "service_type": job.service_type, "description": job.description, "internal_notes": job.internal_notes,
-        "source": job.source, "source_partner": job.source_partner, "window_start": appt.window_start,
-        "window_end": appt.window_end, "status": appt.status, "site_lat": appt.site_lat, "site_lng": appt.site_lng,
-        "eta_at": appt.eta_at, "customer_message": appt.customer_message, "updated_at": appt.updated_at,
-        "updated_by": appt.updated_by,
-    }, late)
-
-
-#: What `day_list` reads, named as `_public` expects (plain rows, no ORM objects: a 10,000-row day loads fast).
-_LIST_COLUMNS = (
-    Appointment.id, Appointment.version, Appointment.job_id, Appointment.technician_id,
-    Technician.name.label("technician_name"), Customer.id.label("customer_id"),
-    Customer.name.label("customer_name"), Customer.phone.label("customer_phone"),
-    Customer.email.label("customer_email"),
-    func.coalesce(func.nullif(Job.address, ""), Customer.address).label("address"),
-    Job.service_type, Job.description, Job.internal_notes, Job.source, Job.source_partner,
-    Appointment.window_start, Appointment.window_end, Appointment.status, Appointment.site_lat,
-    Appointment.site_lng, Appointment.eta_at, Appointment.customer_message, Appointment.updated_at,
-    Appointment.updated_by,
-)
-
-
-def day_list(session: Session, start: datetime, end: datetime, technician_id: int | None = None
-             ) -> list[dict[str, Any]]:
-    """Public views of the appointments whose window starts in [start, end), in window order."""
-    stmt = (select(*_LIST_COLUMNS).join(Job, Appointment.job_id == Job.id)
-            .join(Customer, Job.customer_id == Customer.id)
-            .outerjoin(Technician, Appointment.technician_id == Technician.id)
-            .where(Appointment.window_start >= start, Appointment.window_start < end))
-    if technician_id is not None:
-        stmt = stmt.where(Appointment.technician_id == technician_id)
-    late = open_late_ids(session)
-    rows = session.execute(stmt.order_by(Appointment.window_start, Appointment.id)).mappings()
-    return [_public(row, row["id"] in late) for row in rows]
-
-
-@cache
-def _dispatcher_targets(status: str) -> tuple[str, ...]:
-    return tuple(s.value for s in allowed_targets(S(status), Actor.DISPATCHER))
-
-
-def _public(f: Mapping[str, Any], late: bool) -> dict[str, Any]:
-    """The public dict (fixed key order) from an appointment's fields, plus labels, allowed moves and LATE."""
-    status = f["status"]
-    return {
-        "id": f["id"], "version": f["version"], "job_id": f["job_id"], "technician_id": f["technician_id"],
-        "technician_name": f["technician_name"], "customer_id": f["customer_id"],
-        "customer_name": f["customer_name"], "customer_phone": f["customer_phone"],
-        "customer_email": f["customer_email"], "address": f["address"], "service_type": f["service_type"],
-        "description": f["description"], "internal_notes": f["internal_notes"], "source": f["source"],
-        "source_partner": f["source_partner"], "window_start": f["window_start"], "window_end": f["window_end"],
-        "status": status, "status_label": CONSOLE_LABELS[S(status)],
-        "allowed_transitions": list(_dispatcher_targets(status)), "site_lat": f["site_lat"],
-        "site_lng": f["site_lng"], "eta_at": f["eta_at"], "late": late, "customer_message": f["customer_message"],
-        "updated_at": f["updated_at"], "updated_by": f["updated_by"],
-    }
-
-
-def history(session: Session, appointment_id: int) -> list[dict[str, Any]]:
-    rows = session.scalars(
-        select(StatusEvent).where(StatusEvent.appointment_id == appointment_id).order_by(StatusEvent.id)
-    )
-    return [
-        {
-            "id": e.id,
-            "from_status": e.from_status,
-            "to_status": e.to_status,
-            "actor": e.actor,
-            "actor_id": e.actor_id,
-            "actor_name": e.actor_name,
-            "reason": e.reason,
-            "customer_message": e.customer_message,
-            "source": e.source,
-            "created_at": e.created_at,
-        }
-        for e in rows
-    ]
+__all__ = ["SYSTEM", "Who", "change_schedule", "change_status", "check_version", "create", "parse_if_match"]
 
 
 def parse_if_match(value: str | None) -> int:
@@ -177,131 +64,57 @@ def bump(appt: Appointment, who: Who, now: datetime) -> None:
     appt.updated_by = who.name or who.actor.value
 
 
-def _once(session: Session, appointment_id: int, kind: SideEffect, now: datetime) -> bool:
-    """Claim a side effect for this appointment; False if it already fired (unique key)."""
-    exists = session.scalar(
-        select(SideEffectRecord.id).where(
-            SideEffectRecord.appointment_id == appointment_id, SideEffectRecord.kind == kind.value
-        )
-    )
-    if exists:
-        return False
-    try:
-        with session.begin_nested():
-            session.add(SideEffectRecord(appointment_id=appointment_id, kind=kind.value, created_at=now))
-    except IntegrityError:
-        return False
-    return True
+def create(session: Session, ctx: Backend, job: Job, technician_id: int | None, window_start: datetime,
+           window_end: datetime, by: User) -> Appointment:
+    """Schedule a visit for a job (status `scheduled`); the customer is told when their notifications are on."""
+    if technician_id is not None and session.get(Technician, technician_id) is None:
+        raise Invalid.field("technician_id", f"no technician {technician_id}")
+    now = ctx.clock.now()
+    appt = Appointment(job_id=job.id, technician_id=technician_id, window_start=window_start,
+                       window_end=window_end, status=S.SCHEDULED.value, version=1, site_lat=job.lat,
+                       site_lng=job.lng, created_at=now, updated_at=now, updated_by=by.name)
+    session.add(appt)
+    session.flush()
+    notify_texts.appointment_scheduled(session, ctx, appt, now)
+    audit(session, now, "appointment.created", "appointment", appt.id, by)
+    publish_appointment(session, appt, now)
+    return appt
 
 
-def compute_eta(session: Session, ctx: Backend, appt: Appointment, now: datetime) -> datetime | None:
-    """ETA from the tech's latest fix (or None when there is none or no job-site coordinates)."""
-    if appt.technician_id is None or appt.site_lat is None or appt.site_lng is None:
-        return None
-    pos = session.get(LatestPosition, appt.technician_id)
-    if pos is None:
-        return None
-    try:
-        res = ctx.eta.estimate(pos.lat, pos.lng, appt.site_lat, appt.site_lng)
-    except Exception:
-        from services.eta import OfflineEta
-
-        res = OfflineEta().estimate(pos.lat, pos.lng, appt.site_lat, appt.site_lng)
-    appt.eta_at = now + timedelta(seconds=res.seconds)
-    appt.eta_computed_at = now
-    appt.eta_from_lat, appt.eta_from_lng = pos.lat, pos.lng
-    return appt.eta_at
-
-
-def tech_first_name(appt: Appointment) -> str:
-    return (appt.technician.name.split()[0] if appt.technician and appt.technician.name else "Your technician")
-
-
-def _apply(session: Session, ctx: Backend, appt: Appointment, effect: SideEffect, now: datetime) -> None:
-    company = ctx.company(session)
-    cust = appt.job.customer
-    recipients = outbox.job_recipients(session, appt.job)
-    if effect == SideEffect.EN_ROUTE_SMS:
-        eta = compute_eta(session, ctx, appt, now) or appt.window_start
-        link = ensure_link(session, appt.id, now)
-        body = (
-            f"Your technician from {company.name} is on the way — arriving around "
-            f"{clock_time(eta, company.time_zone)}. Track them here: {ctx.link('/tracker/' + link.token)}"
-        )
-        for i, r in enumerate(recipients):
-            if not cust.notifications_enabled and r.customer_id is not None:
-                continue
-            ch = outbox.choose_channel(r)
-            if ch is None:
-                continue
-            outbox.enqueue(
-                session, now, channel=ch, kind="en_route", to=r.phone if ch == Channel.SMS else r.email,
-                subject=f"{company.name}: your technician is on the way", body=body, customer_id=cust.id,
-                appointment_id=appt.id, dedupe_key=f"appt:{appt.id}:en_route:{i}", urgent=True,
-            )
-    elif effect == SideEffect.ARRIVAL_PING:
-        body = f"{tech_first_name(appt)} has arrived at your location."
-        subs = session.scalars(select(PushSubscription).where(PushSubscription.customer_id == cust.id)).all()
-        if subs:
-            for sub in subs:
-                outbox.enqueue(
-                    session, now, channel=Channel.PUSH, kind="arrived", to=str(sub.id), body=body,
-                    subject=company.name, customer_id=cust.id, appointment_id=appt.id,
-                    dedupe_key=f"appt:{appt.id}:arrived:push:{sub.id}", urgent=True,
-                )
-        for i, r in enumerate(recipients):
-            if subs and r.customer_id is not None:
-                continue
-            # The arrival ping cannot be switched off while the appointment is active.
-            ch = outbox.choose_channel(r, must_reach=True)
-            if ch is None:
-                continue
-            outbox.enqueue(
-                session, now, channel=ch, kind="arrived", to=r.phone if ch == Channel.SMS else r.email,
-                subject=f"{company.name}: your technician has arrived", body=body, customer_id=cust.id,
-                appointment_id=appt.id, dedupe_key=f"appt:{appt.id}:arrived:{i}", urgent=True,
-            )
-    elif effect == SideEffect.STOP_LOCATION:
-        appt.location_stopped = True
-    elif effect == SideEffect.EXPIRE_TRACKER:
-        expire_link(session, appt.id, now)
-    elif effect == SideEffect.OPEN_TIME_ENTRY:
-        open_already = session.scalar(select(TimeEntry.id).where(TimeEntry.appointment_id == appt.id))
-        if appt.technician_id is not None and open_already is None:  # imported/seeded visits may carry one
-            session.add(TimeEntry(appointment_id=appt.id, technician_id=appt.technician_id, started_at=now))
-    elif effect == SideEffect.CLOSE_TIME_ENTRY:
-        entry = session.scalar(select(TimeEntry).where(TimeEntry.appointment_id == appt.id))
-        if entry is not None and entry.ended_at is None:
-            entry.ended_at = now
-
-
-def resolve_late(session: Session, appt: Appointment, who: Who, now: datetime, note: str) -> None:
-    alert = session.scalar(
-        select(Alert).where(Alert.appointment_id == appt.id, Alert.kind == AlertKind.LATE, Alert.is_open)
-    )
-    if alert is not None:
-        alert.is_open = False
-        alert.resolved_at = now
-        alert.resolved_by = who.name or "System"
-        alert.resolution_note = note
-        publish(session, "alert.updated", alert_public(alert), now)
-
-
-def alert_public(alert: Alert) -> dict[str, Any]:
-    return {
-        "id": alert.id,
-        "kind": alert.kind,
-        "appointment_id": alert.appointment_id,
-        "booking_request_id": alert.booking_request_id,
-        "message": alert.message,
-        "open": alert.is_open,
-        "acknowledged_by": alert.acknowledged_by,
-        "acknowledged_at": alert.acknowledged_at,
-        "resolved_by": alert.resolved_by,
-        "resolved_at": alert.resolved_at,
-        "resolution_note": alert.resolution_note,
-        "created_at": alert.created_at,
-    }
+def change_schedule(session: Session, ctx: Backend, appt: Appointment, by: User, *, technician_id: int | None = None,
+                    unassign: bool = False, window_start: datetime | None = None,
+                    window_end: datetime | None = None) -> dict[str, Any]:
+    """Reassign (`technician_id`, or `unassign`) and/or reschedule a locked appointment; a new start without an
+    end keeps the window's length. Returns what changed (empty: nothing did, and nothing is recorded)."""
+    if S(appt.status) in FINAL:
+        raise Invalid.field("status", f"this appointment is {appt.status}; it can no longer be changed")
+    changes: dict[str, Any] = {}
+    if unassign and appt.technician_id is not None:
+        changes["technician_id"] = [appt.technician_id, None]
+    elif technician_id is not None and technician_id != appt.technician_id:
+        if session.get(Technician, technician_id) is None:
+            raise Invalid.field("technician_id", f"no technician {technician_id}")
+        changes["technician_id"] = [appt.technician_id, technician_id]
+    start = window_start or appt.window_start
+    end = window_end or (start + (appt.window_end - appt.window_start) if window_start else appt.window_end)
+    if end <= start:
+        raise Invalid.field("window_end", "must be after window_start")
+    if (start, end) != (appt.window_start, appt.window_end):
+        changes["window"] = [[appt.window_start.isoformat(), appt.window_end.isoformat()],
+                             [start.isoformat(), end.isoformat()]]
+    if not changes:
+        return changes
+    now = ctx.clock.now()
+    if "technician_id" in changes:
+        appt.technician_id = changes["technician_id"][1]
+    appt.window_start, appt.window_end = start, end
+    bump(appt, who(by), now)
+    audit(session, now, "appointment.changed", "appointment", appt.id, by, changes)
+    session.flush()
+    session.refresh(appt)  # the newly assigned technician
+    notify_texts.appointment_changed(session, ctx, appt, changes, now)
+    publish_appointment(session, appt, now)
+    return changes
 
 
 def change_status(
@@ -315,7 +128,10 @@ def change_status(
     reason: str = "",
     customer_message: str = "",
 ) -> StatusEvent:
-    """Check and apply a status change: audit row, version bump, side effects (once), event."""
+    """Check and apply a status change: audit row, version bump, side effects (once), event.
+
+    `appt` must be locked in this transaction (`lock`/`locked`), so `current` is the committed status.
+    """
     target = S(target)
     now = ctx.clock.now()
     current = S(appt.status)
@@ -337,16 +153,14 @@ def change_status(
         appt.customer_message = customer_message.strip()
     bump(appt, who, now)
     ev = StatusEvent(
-        appointment_id=appt.id, from_status=current.value, to_status=target.value, actor=who.actor.value,
-        actor_id=who.actor_id, actor_name=who.name, reason=reason.strip(), source=source.value,
+        appointment_id=appt.id, version=appt.version, from_status=current.value, to_status=target.value,
+        actor=who.actor.value, actor_id=who.actor_id, actor_name=who.name, reason=reason.strip(), source=source.value,
         customer_message=customer_message.strip(), created_at=now,
     )
     session.add(ev)
-    for effect in t.side_effects:
-        if _once(session, appt.id, effect, now):
-            _apply(session, ctx, appt, effect, now)
-    if target in (S.ARRIVED, S.IN_PROGRESS, S.PAUSED, S.COMPLETE, S.CANCELLED):
-        resolve_late(session, appt, who, now, f"Status became {CONSOLE_LABELS[target]}")
+    side_effects.run(session, ctx, appt, t.side_effects, now)
+    if not awaiting_arrival(target):
+        resolve_late(session, ctx, appt.id, who.name or "System", now, f"Status became {CONSOLE_LABELS[target]}")
     session.flush()
-    publish(session, "appointment.updated", {"id": appt.id, "version": appt.version, "status": appt.status}, now)
+    publish_appointment(session, appt, now)
     return ev

@@ -13,6 +13,7 @@ from starlette.datastructures import UploadFile
 
 from models.booking_schemas import BookingRequestIn
 from models.tables import BookingRequest, Customer, PendingUpload
+from services.backend import booking_checks as checks
 from services.backend import booking_ops as ops
 from services.backend.context import Backend
 from services.backend.errors import ApiError, BadRequest, Invalid, TooLarge, TooMany, describe_validation
@@ -33,7 +34,7 @@ class Upload:
 class Submission:
     """Everything the customer sent, as typed (kept to re-fill the form)."""
 
-    draft: ops.Draft
+    draft: checks.Draft
     form: dict[str, Any] = field(default_factory=dict)
     uploads: list[Upload] = field(default_factory=list)
     kept: list[str] = field(default_factory=list)
@@ -64,7 +65,7 @@ async def read_submission(request: Request) -> Submission:
         except ValidationError as exc:
             message, details = describe_validation(list(exc.errors()))
             raise Invalid(message, details) from None
-        draft = ops.Draft(body.service_type, body.preferred_dates, body.time_preference.value, body.address,
+        draft = checks.Draft(body.service_type, body.preferred_dates, body.time_preference.value, body.address,
                           body.notes)
         return Submission(draft, raw if isinstance(raw, dict) else {})
     if ctype not in ("multipart/form-data", "application/x-www-form-urlencoded"):
@@ -72,14 +73,14 @@ async def read_submission(request: Request) -> Submission:
     form = await request.form(max_files=10, max_fields=60)
     values: dict[str, Any] = {k: str(v) for k, v in form.items() if not isinstance(v, UploadFile)}
     service = values.get("service_type", values.get("service", ""))
-    if service == ops.OTHER_SERVICE:
+    if service == checks.OTHER_SERVICE:
         service = values.get("service_other", "")
     address: str | None = values.get("address") or None
     if "use_other_address" in values:
         address = values.get("address_other", "")
     dates = [str(d) for d in form.getlist("preferred_dates")]
     values["preferred_dates"] = dates
-    draft = ops.Draft(service, dates, values.get("time_preference", ""), address, values.get("notes", ""))
+    draft = checks.Draft(service, dates, values.get("time_preference", ""), address, values.get("notes", ""))
     uploads: list[Upload] = []
     for item in form.getlist("photos"):
         if not isinstance(item, UploadFile) or (not item.filename and not item.size):
@@ -97,11 +98,11 @@ def submit(db: Session, ctx: Backend, customer: Customer, sub: Submission, *, ke
     form with errors are kept as pending uploads so the customer need not choose them again."""
     now = ctx.clock.now()
     company = ctx.company(db)
-    ops.ensure_can_book(company, customer)
+    checks.ensure_can_book(company, customer)
     if ops.recent_count(db, customer.id, now) >= MAX_PER_HOUR:
         raise TooMany("You've sent many requests in the last hour. Please call us instead, or try later.")
     pending = ops.pending_for(db, customer.id, sub.kept) if keep_uploads else []
-    checked, errors = ops.check_draft(sub.draft, company, customer, now)
+    checked, errors = checks.check_draft(sub.draft, company, customer, now)
     photos: list[CleanPhoto] = []
     photo_errors: list[str] = []
     big = False
@@ -114,12 +115,12 @@ def submit(db: Session, ctx: Backend, customer: Customer, sub: Submission, *, ke
             photo_errors.append(str(exc))
             big = big or exc.too_large
     total = len(pending) + len(photos)
-    if total > ops.MAX_PHOTOS:
-        extra = total - ops.MAX_PHOTOS
-        photo_errors.append(f"You can attach at most {ops.MAX_PHOTOS} photos; you chose {total}. "
+    if total > checks.MAX_PHOTOS:
+        extra = total - checks.MAX_PHOTOS
+        photo_errors.append(f"You can attach at most {checks.MAX_PHOTOS} photos; you chose {total}. "
                             + ("We kept the first 3 — remove one if you'd like a different set."
                                if keep_uploads else f"Leave out {extra}."))
-        photos = photos[: max(0, ops.MAX_PHOTOS - len(pending))]
+        photos = photos[: max(0, checks.MAX_PHOTOS - len(pending))]
     if photo_errors:
         errors["photos"] = " ".join(photo_errors)
     if errors:

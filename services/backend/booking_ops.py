@@ -1,12 +1,11 @@
-"""Booking request operations: intake checks, contractor responses, customer answers, notices, stale alerts."""
+"""Booking requests: storing them, the contractor's and the customer's steps, notices to the customer and the
+48-hour reminder (the form checks are in services/backend/booking_checks.py)."""
 
 from __future__ import annotations
 
 import secrets
-from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
@@ -22,12 +21,14 @@ from models.booking_machine import (
     can_cancel,
     next_state,
 )
-from models.enums import AlertKind, AppointmentStatus, Channel, TimePreference
+from models.booking_schemas import AcceptIn, CounterIn
+from models.enums import AlertKind, AppointmentStatus
 from models.enums import BookingState as B
+from models.events import EventName
+from models.notifications import Kind
 from models.tables import (
     Alert,
     Appointment,
-    AuditLog,
     BookingPhoto,
     BookingRequest,
     Company,
@@ -35,136 +36,24 @@ from models.tables import (
     Job,
     PendingUpload,
     Technician,
+    User,
 )
 from models.timefmt import window_text
-from services.backend import outbox
-from services.backend.appointment_ops import alert_public
+from services.backend import booking_checks as checks
+from services.backend.alerts import raise_alert
+from services.backend.alerts import resolve as resolve_alert
+from services.backend.audit import audit
 from services.backend.context import Backend
-from services.backend.errors import Conflict, Forbidden, Invalid, InvalidTransition, NotFound
-from services.backend.events import publish
+from services.backend.errors import Conflict, Invalid, InvalidTransition, NotFound
+from services.backend.events import publish, publish_appointment
+from services.backend.notify import customer_person, notify_people
 from services.backend.photos import CleanPhoto
 
 STALE_AFTER = timedelta(hours=48)
-MAX_PHOTOS = 3
-MAX_DATES = 3
-OTHER_SERVICE = "__other__"
-TIME_WORDS = {"morning": "Morning", "afternoon": "Afternoon", "flexible": "Flexible"}
 
 
 class ScheduleConflict(Conflict):
     code = "schedule_conflict"
-
-
-@dataclass
-class Draft:
-    """What a customer filled in, before checks (strings as typed)."""
-
-    service_type: str = ""
-    preferred_dates: list[str] = field(default_factory=list)
-    time_preference: str = ""
-    address: str | None = None
-    notes: str = ""
-
-
-@dataclass
-class Checked:
-    service_type: str
-    preferred_dates: list[str]
-    time_preference: str
-    address: str
-    lat: float | None
-    lng: float | None
-    notes: str
-
-
-def address_on_file(c: Customer) -> str:
-    tail = " ".join(p for p in (c.state, c.zip) if p)
-    return ", ".join(p for p in (c.address, c.city, tail) if p)
-
-
-def company_today(company: Company, now: datetime) -> date:
-    return now.astimezone(ZoneInfo(company.time_zone)).date()
-
-
-def booking_refusal(company: Company, customer: Customer) -> str | None:
-    """Why this customer cannot book online (with how to reach the company), or None when they can."""
-    reach = f"call {company.name} at {company.phone}" if company.phone else f"contact {company.name}"
-    if company.email:
-        reach += f" or email {company.email}"
-    if not customer.onboarding_done:
-        return f"Online booking opens once your account setup is finished. To request service now, {reach}."
-    allowed = company.booking_enabled if customer.booking_allowed is None else customer.booking_allowed
-    if not allowed:
-        return f"Online booking isn't available for your account. To request service, {reach}."
-    return None
-
-
-def ensure_can_book(company: Company, customer: Customer) -> None:
-    why = booking_refusal(company, customer)
-    if why:
-        raise Forbidden(why)
-
-
-def check_draft(draft: Draft, company: Company, customer: Customer, now: datetime) -> tuple[Checked | None,
-                                                                                           dict[str, str]]:
-    """Check every field; returns the clean values or {field: message} naming what to fix."""
-    errors: dict[str, str] = {}
-    services = [str(s) for s in (company.bookable_services or [])]
-    service = " ".join(draft.service_type.split())
-    match = next((s for s in services if s.lower() == service.lower()), None)
-    if not service:
-        errors["service_type"] = "Choose the service you need" + (" or describe it." if company.free_text_services
-                                                                  else ".")
-    elif match:
-        service = match
-    elif not company.free_text_services:
-        errors["service_type"] = f"'{service[:60]}' is not a service we book online; choose one from the list."
-    elif len(service) > 200:
-        errors["service_type"] = "Keep the service description under 200 characters."
-    today = company_today(company, now)
-    dates: list[str] = []
-    given = [d.strip() for d in draft.preferred_dates if d and d.strip()]
-    if not given:
-        errors["preferred_dates"] = "Choose at least one preferred date."
-    elif len(given) > MAX_DATES:
-        errors["preferred_dates"] = f"Choose at most {MAX_DATES} preferred dates (you gave {len(given)})."
-    else:
-        for raw in given:
-            try:
-                d = date.fromisoformat(raw)
-            except ValueError:
-                errors["preferred_dates"] = f"'{raw[:20]}' is not a date; use YYYY-MM-DD."
-                break
-            if d < today:
-                errors["preferred_dates"] = f"{d:%b} {d.day} is in the past; choose today or a later date."
-                break
-            if d > today + timedelta(days=365):
-                errors["preferred_dates"] = "Choose dates within the next year."
-                break
-            if d.isoformat() not in dates:
-                dates.append(d.isoformat())
-        dates.sort()
-    pref = (draft.time_preference or "").strip().lower()
-    if pref not in TimePreference._value2member_map_:
-        errors["time_preference"] = "Choose Morning, Afternoon or Flexible."
-    lat, lng = customer.lat, customer.lng
-    if draft.address is None:
-        address = address_on_file(customer)
-        if not address:
-            errors["address"] = "We have no address on file for you; enter the address for this job."
-    else:
-        address = " ".join(draft.address.split())
-        lat = lng = None
-        if len(address) < 5:
-            errors["address"] = "Enter the street address for this job (street, city)."
-        elif len(address) > 300:
-            errors["address"] = "Keep the address under 300 characters."
-    notes = draft.notes.strip()
-    if len(notes) > 2000:
-        errors["notes"] = f"Keep notes under 2000 characters (you have {len(notes)})."
-    if errors:
-        return None, errors
-    return Checked(service, dates, pref, address, lat, lng, notes), {}
 
 
 # --- pending uploads (a form with errors keeps its photos) ---
@@ -196,7 +85,7 @@ def prune_pending(db: Session, now: datetime) -> int:
 # --- creating and reading requests ---
 
 
-def create_request(db: Session, ctx: Backend, customer: Customer, checked: Checked, photos: list[CleanPhoto],
+def create_request(db: Session, ctx: Backend, customer: Customer, checked: checks.Checked, photos: list[CleanPhoto],
                    pending: list[PendingUpload], now: datetime) -> BookingRequest:
     req = BookingRequest(customer_id=customer.id, service_type=checked.service_type,
                          preferred_dates=checked.preferred_dates, time_preference=checked.time_preference,
@@ -211,10 +100,9 @@ def create_request(db: Session, ctx: Backend, customer: Customer, checked: Check
     for ph in photos:
         db.add(BookingPhoto(booking_request_id=req.id, content_type=ph.content_type, data=ph.data,
                             thumbnail=ph.thumbnail, size=ph.size, filename=ph.filename, created_at=now))
-    db.add(AuditLog(action="booking.created", target_type="booking_request", target_id=req.id, actor="customer",
-                    actor_id=customer.id, actor_name=customer.name, created_at=now))
+    audit(db, now, "booking.created", "booking_request", req.id, customer)
     db.flush()
-    publish(db, "booking.created", {"id": req.id, "state": req.state, "customer_id": customer.id,
+    publish(db, EventName.BOOKING_CREATED, {"id": req.id, "state": req.state, "customer_id": customer.id,
                                     "customer_name": customer.name, "service_type": req.service_type,
                                     "created_at": now}, now)
     return req
@@ -341,7 +229,7 @@ def check_tech(db: Session, company: Company, tech_id: int | None, start: dateti
 def book(db: Session, req: BookingRequest, tech_id: int | None, start: datetime, end: datetime, by: str,
          now: datetime) -> Appointment:
     """Create the job and its `scheduled` appointment for a request (caller commits once)."""
-    pref = TIME_WORDS.get(req.time_preference, req.time_preference)
+    pref = checks.TIME_WORDS.get(req.time_preference, req.time_preference)
     desc = req.notes + ("\n\n" if req.notes else "") + (
         f"Online booking request #{req.id}; preferred {', '.join(req.preferred_dates)} ({pref}).")
     job = Job(customer_id=req.customer_id, service_type=req.service_type, description=desc,
@@ -354,38 +242,32 @@ def book(db: Session, req: BookingRequest, tech_id: int | None, start: datetime,
     db.add(appt)
     db.flush()
     req.appointment_id = appt.id
-    publish(db, "appointment.updated", {"id": appt.id, "version": appt.version, "status": appt.status}, now)
+    publish_appointment(db, appt, now)
     return appt
 
 
-def resolve_stale(db: Session, req: BookingRequest, by: str, now: datetime) -> None:
+def resolve_stale(db: Session, ctx: Backend, req: BookingRequest, by: str, now: datetime) -> None:
     for alert in db.scalars(select(Alert).where(Alert.booking_request_id == req.id, Alert.is_open.is_(True),
                                                 Alert.kind == AlertKind.BOOKING_STALE.value)):
-        alert.is_open, alert.resolved_at, alert.resolved_by = False, now, by
-        alert.resolution_note = "The request was answered."
-        publish(db, "alert.updated", alert_public(alert), now)
+        resolve_alert(db, ctx, alert, by, now, "The request was answered.")
 
 
-def changed(db: Session, req: BookingRequest, action: BookingAction, actor: str, actor_id: int | None, name: str,
-            now: datetime, details: dict[str, Any] | None = None) -> None:
+def changed(db: Session, req: BookingRequest, action: BookingAction, by: User | Customer, now: datetime,
+            details: dict[str, Any] | None = None) -> None:
     req.updated_at = now
-    db.add(AuditLog(action=f"booking.{action.value}", target_type="booking_request", target_id=req.id, actor=actor,
-                    actor_id=actor_id, actor_name=name, details=details or {}, created_at=now))
-    publish(db, "booking.updated", {"id": req.id, "state": req.state, "appointment_id": req.appointment_id,
-                                    "customer_name": req.customer.name, "service_type": req.service_type}, now)
+    audit(db, now, f"booking.{action.value}", "booking_request", req.id, by, details)
+    publish(db, EventName.BOOKING_UPDATED, {"id": req.id, "state": req.state, "appointment_id": req.appointment_id,
+                                            "customer_name": req.customer.name, "service_type": req.service_type},
+            now)
 
 
 def notify_customer(db: Session, ctx: Backend, req: BookingRequest, kind: str, body: str, now: datetime) -> None:
-    """SMS or email by the customer's preference; once per request and kind."""
+    """SMS or email by the customer's preferences (services/backend/notify.py); once per request and kind."""
     company = ctx.company(db)
-    r = outbox.customer_recipient(req.customer)
-    ch = outbox.choose_channel(r)
-    if ch is None:
-        return
-    outbox.enqueue(db, now, channel=ch, kind=kind, to=r.phone if ch == Channel.SMS else r.email,
-                   subject=f"{company.name}: your service request", body=body, customer_id=req.customer_id,
-                   appointment_id=req.appointment_id, booking_request_id=req.id,
-                   dedupe_key=f"booking:{req.id}:{kind}")
+    notify_people(db, now, [customer_person(req.customer)], req.customer, kind=kind, body=body,
+                  subject=f"{company.name}: your service request", booking_request_id=req.id,
+                  appointment=db.get(Appointment, req.appointment_id) if req.appointment_id else None,
+                  dedupe=f"booking:{req.id}:{kind}")
 
 
 def response_text(ctx: Backend, company: Company, req: BookingRequest, kind: str, message: str,
@@ -393,11 +275,11 @@ def response_text(ctx: Backend, company: Company, req: BookingRequest, kind: str
     """The customer's message for a response: the contractor's words, the time, and where to act."""
     tz, svc = company.time_zone, req.service_type
     said = f" “{message}”" if message else ""
-    if kind == "booking_confirmed" and appt is not None:
+    if kind == Kind.BOOKING_CONFIRMED and appt is not None:
         when = window_text(appt.window_start, appt.window_end, tz)
         return (f"{company.name}: your {svc} request is confirmed for {when}.{said} "
                 f"See it in My Schedule: {ctx.link('/portal/schedule')}")
-    if kind == "booking_counter_proposed" and req.proposed_start and req.proposed_end:
+    if kind == Kind.BOOKING_COUNTER and req.proposed_start and req.proposed_end:
         when = window_text(req.proposed_start, req.proposed_end, tz)
         return (f"{company.name} suggests a different time for your {svc} request: {when}.{said} "
                 f"Accept or decline here: {ctx.link(f'/portal/requests/{req.id}')}")
@@ -405,8 +287,80 @@ def response_text(ctx: Backend, company: Company, req: BookingRequest, kind: str
             f"Questions? Call {company.phone}. Details: {ctx.link(f'/portal/requests/{req.id}')}")
 
 
+def _respond(db: Session, ctx: Backend, req: BookingRequest, by: User, message: str, now: datetime) -> None:
+    """Record a contractor response: it stops (and resolves) the 48-hour reminder."""
+    req.responded_at = now
+    req.response_message = message
+    resolve_stale(db, ctx, req, by.name, now)
+
+
+def _tell(db: Session, ctx: Backend, req: BookingRequest, kind: Kind, message: str, now: datetime,
+          appt: Appointment | None = None) -> None:
+    notify_customer(db, ctx, req, kind, response_text(ctx, ctx.company(db), req, kind, message, appt), now)
+
+
+# --- the contractor's steps (the caller commits) ---
+
+
+def review(db: Session, ctx: Backend, by: User, req_id: int) -> BookingRequest:
+    """Mark the request under review (the customer reads "We're reviewing your request")."""
+    req = load(db, req_id, lock=True)
+    req.state = move(req, BookingAction.REVIEW, BookingActor.CONTRACTOR).value
+    changed(db, req, BookingAction.REVIEW, by, ctx.clock.now())
+    return req
+
+
+def accept(db: Session, ctx: Backend, by: User, req_id: int, body: AcceptIn) -> BookingRequest:
+    """Confirm: creates the job and its appointment. With a technician, an overlap with their schedule is refused
+    (409 naming the clash) unless `allow_overlap`."""
+    req = load(db, req_id, lock=True)
+    target = move(req, BookingAction.ACCEPT, BookingActor.CONTRACTOR)
+    now = ctx.clock.now()
+    if body.window_end <= now:
+        raise Invalid.field("window_end", "this time has already passed; choose a future window")
+    check_tech(db, ctx.company(db), body.technician_id, body.window_start, body.window_end, body.allow_overlap)
+    appt = book(db, req, body.technician_id, body.window_start, body.window_end, by.name, now)
+    req.state = target.value
+    _respond(db, ctx, req, by, body.message, now)
+    changed(db, req, BookingAction.ACCEPT, by, now,
+            {"appointment_id": appt.id, "technician_id": body.technician_id, "overlap": body.allow_overlap})
+    _tell(db, ctx, req, Kind.BOOKING_CONFIRMED, body.message, now, appt)
+    return req
+
+
+def counter(db: Session, ctx: Backend, by: User, req_id: int, body: CounterIn) -> BookingRequest:
+    """Propose another time with a message; the customer gets a link to accept or decline it."""
+    req = load(db, req_id, lock=True)
+    target = move(req, BookingAction.COUNTER, BookingActor.CONTRACTOR)
+    now = ctx.clock.now()
+    if body.proposed_start <= now:
+        raise Invalid.field("proposed_start", "this time has already passed; propose a future time")
+    check_tech(db, ctx.company(db), body.technician_id, body.proposed_start, body.proposed_end, body.allow_overlap)
+    req.state = target.value
+    req.proposed_start, req.proposed_end = body.proposed_start, body.proposed_end
+    req.proposed_technician_id = body.technician_id
+    _respond(db, ctx, req, by, body.message, now)
+    changed(db, req, BookingAction.COUNTER, by, now)
+    _tell(db, ctx, req, Kind.BOOKING_COUNTER, body.message, now)
+    return req
+
+
+def decline(db: Session, ctx: Backend, by: User, req_id: int, message: str) -> BookingRequest:
+    """Decline with a message telling the customer why and what they can do instead."""
+    req = load(db, req_id, lock=True)
+    req.state = move(req, BookingAction.DECLINE, BookingActor.CONTRACTOR).value
+    now = ctx.clock.now()
+    _respond(db, ctx, req, by, message, now)
+    changed(db, req, BookingAction.DECLINE, by, now)
+    _tell(db, ctx, req, Kind.BOOKING_DECLINED, message, now)
+    return req
+
+
+# --- the customer's steps (the caller commits) ---
+
+
 def customer_move(db: Session, ctx: Backend, cust: Customer, req_id: int, action: BookingAction) -> BookingRequest:
-    """Cancel, accept or decline a counter-proposal as the customer, in one transaction."""
+    """Cancel, accept or decline a counter-proposal as the customer."""
     req = load(db, req_id, customer_id=cust.id, lock=True)
     target = move(req, action, BookingActor.CUSTOMER)
     now = ctx.clock.now()
@@ -418,13 +372,11 @@ def customer_move(db: Session, ctx: Backend, cust: Customer, req_id: int, action
         appt = book(db, req, req.proposed_technician_id, req.proposed_start, req.proposed_end,
                     f"{cust.name} (portal)", now)
         req.state = target.value
-        company = ctx.company(db)
-        notify_customer(db, ctx, req, "booking_confirmed",
-                        response_text(ctx, company, req, "booking_confirmed", "", appt), now)
+        notify_customer(db, ctx, req, Kind.BOOKING_CONFIRMED,
+                        response_text(ctx, ctx.company(db), req, Kind.BOOKING_CONFIRMED, "", appt), now)
     else:
         req.state = target.value
-    changed(db, req, action, "customer", cust.id, cust.name, now)
-    db.commit()
+    changed(db, req, action, cust, now)
     return req
 
 
@@ -437,12 +389,10 @@ def check_stale(db: Session, ctx: Backend, now: datetime) -> int:
     due = db.scalars(select(BookingRequest).where(
         BookingRequest.state.in_([s.value for s in OPEN]), BookingRequest.responded_at.is_(None),
         BookingRequest.created_at <= now - STALE_AFTER).limit(200))
-    from services.backend.watchdog import raise_alert
-
     raised = 0
     for req in due:
         hours = int((now - req.created_at).total_seconds() // 3600)
-        alert = raise_alert(db, now, kind=AlertKind.BOOKING_STALE, dedupe_key=f"booking_stale:{req.id}",
+        alert = raise_alert(db, ctx, now, kind=AlertKind.BOOKING_STALE, dedupe_key=f"booking_stale:{req.id}",
                             booking_request_id=req.id,
                             message=(f"Booking request from {req.customer.name} ({req.service_type}) has had no "
                                      f"response for {hours} hours"))

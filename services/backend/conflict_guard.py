@@ -16,8 +16,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from models.availability import BLOCKING, Conflict
-from models.tables import Appointment, AuditLog, Technician
-from services.backend.appointment_ops import Who
+from models.tables import Appointment, Technician
+from services.backend.audit import Who, audit
 from services.backend.availability_data import check
 from services.backend.context import Backend
 from services.backend.errors import Conflict as ConflictError
@@ -56,8 +56,6 @@ def enforce(db: Session, ctx: Backend, appt: Appointment, *, allow_conflicts: bo
         return []
     if not allow_conflicts:
         raise conflict_error(tech.name, found)
-    db.add(AuditLog(action="appointment.conflicts_overridden", target_type="appointment", target_id=appt.id,
-                    actor=who.actor.value, actor_id=who.actor_id, actor_name=who.name,
-                    details=to_jsonable_python({"technician_id": tech.id, "conflicts": [c.to_dict() for c in found]}),
-                    created_at=ctx.clock.now()))
+    audit(db, ctx.clock.now(), "appointment.conflicts_overridden", "appointment", appt.id, who,
+          to_jsonable_python({"technician_id": tech.id, "conflicts": [c.to_dict() for c in found]}))
     return found

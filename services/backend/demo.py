@@ -269,12 +269,12 @@ def _walk_status(session: Session, appt: Appointment, target: S, tech: Technicia
         steps = PATH[1 : PATH.index(target) + 1]
     prev, t = S.SCHEDULED, min(start - timedelta(minutes=50), now - timedelta(minutes=40))
     entry: TimeEntry | None = None
-    for step in steps:
+    for version, step in enumerate(steps, start=2):
         t = min(t + timedelta(minutes=random.Random(appt.id).randint(8, 30)), now)
         actor = "dispatcher" if step == S.CANCELLED else "technician"
         source = "geofence" if step == S.ARRIVED else ("console" if actor == "dispatcher" else "field_app")
-        session.add(StatusEvent(appointment_id=appt.id, from_status=prev.value, to_status=step.value,
-                                actor="system" if source == "geofence" else actor,
+        session.add(StatusEvent(appointment_id=appt.id, version=version, from_status=prev.value,
+                                to_status=step.value, actor="system" if source == "geofence" else actor,
                                 actor_name=(tech.name if tech and actor == "technician" else "Dana Whitfield"),
                                 source=source, created_at=t,
                                 customer_message=("Part ordered; we'll call to book the follow-up."

@@ -9,9 +9,8 @@ from fastapi import Depends, Request
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from models.enums import Actor, Role
+from models.enums import Role
 from models.tables import ApiToken, User
-from services.backend.appointment_ops import Who
 from services.backend.context import Backend
 from services.backend.errors import Forbidden, Unauthorized
 from services.backend.security import token_hash
@@ -82,8 +81,3 @@ def technician(user: CurrentUser) -> User:
 Dispatcher = Annotated[User, Depends(dispatcher)]
 Admin = Annotated[User, Depends(admin)]
 Tech = Annotated[User, Depends(technician)]
-
-
-def who(user: User) -> Who:
-    actor = Actor.TECHNICIAN if user.role == Role.TECHNICIAN else Actor.DISPATCHER
-    return Who(actor, user.id, user.name)

@@ -9,6 +9,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from models.enums import FIX_SOURCE_LABELS, DeviceKind
+from models.events import EventName
 from models.tables import FieldDevice, Technician
 from services.backend.events import publish
 from services.backend.security import new_token, token_hash
@@ -37,7 +38,7 @@ def add(session: Session, technician: Technician, kind: DeviceKind, now: datetim
                       last_seen_at=now if kind == DeviceKind.FIELD_APP else None)
     session.add(dev)
     session.flush()
-    publish(session, "technician.updated", {"id": technician.id, "devices": True}, now)
+    publish(session, EventName.TECHNICIAN_UPDATED, {"id": technician.id, "devices": True}, now)
     return dev, secret
 
 
@@ -62,7 +63,7 @@ def revoke(session: Session, dev: FieldDevice, now: datetime, by: str) -> None:
     """Stop a device at once: the next request with its cookie or device id is refused."""
     if dev.revoked_at is None:
         dev.revoked_at, dev.revoked_by = now, by
-        publish(session, "technician.updated", {"id": dev.technician_id, "devices": True}, now)
+        publish(session, EventName.TECHNICIAN_UPDATED, {"id": dev.technician_id, "devices": True}, now)
 
 
 def record_fix(session: Session, device_id: int, result: dict[str, Any], source: str, now: datetime, *,

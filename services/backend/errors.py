@@ -1,4 +1,4 @@
-"""The error format of API.md §4, for every error the backend can answer with."""
+"""The error format `{"error": {"code", "message", "details"}}`, for every error the backend can answer with."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic_core import to_jsonable_python
+from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 log = logging.getLogger(__name__)
@@ -147,7 +148,7 @@ def describe_validation(errors: list[dict[str, Any]]) -> tuple[str, list[dict[st
 
 
 def install_error_handlers(app: FastAPI) -> None:
-    """Answer every error, validation and unexpected ones included, in the API.md §4 format."""
+    """Answer every error, validation and unexpected ones included, in that format."""
 
     @app.exception_handler(ApiError)
     async def _api_error(request: Request, exc: ApiError) -> JSONResponse:
@@ -167,6 +168,12 @@ def install_error_handlers(app: FastAPI) -> None:
         if exc.status_code == 405:
             message = f"{request.method} is not allowed on {request.url.path}."
         return JSONResponse(error_body(code, message), exc.status_code, headers=getattr(exc, "headers", None))
+
+    @app.exception_handler(StaleDataError)
+    async def _stale(request: Request, exc: StaleDataError) -> JSONResponse:
+        # A row changed between reading and writing it (the compare-and-set on its version failed).
+        return JSONResponse(error_body(
+            "conflict", "Someone else changed this at the same moment. Reload it and try again."), 409)
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:

@@ -6,7 +6,8 @@ import asyncio
 import json
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
@@ -14,29 +15,66 @@ from fastapi.encoders import jsonable_encoder
 from sqlalchemy import delete, event, func, select, text
 from sqlalchemy.orm import Session
 
-from models.tables import Event
+from models.events import EventName
+from models.tables import Appointment, Event
 
 log = logging.getLogger(__name__)
 CHANNEL = "dispatch_events"
 _PENDING = "dispatch_events_pending"
+_QUEUE = "dispatch_events_queue"
 
 
-def publish(session: Session, name: str, data: dict[str, Any], now: datetime) -> Event:
-    """Add an event in the caller's transaction; listeners wake when it commits.
+def publish(session: Session, name: str, data: dict[str, Any], now: datetime) -> None:
+    """Add an event to the caller's transaction; it is written when the transaction commits.
 
-    On PostgreSQL an advisory transaction lock makes ids commit in order, so a reader that saw id N never
-    misses an id below N committed later.
+    Events are written last, just before the commit, after every row change of the transaction has been
+    flushed. On PostgreSQL an advisory transaction lock makes ids commit in order (a reader that saw id N never
+    misses an id below N committed later); taking it only then means no transaction ever waits for a row lock
+    while holding it, so row locks and the event lock cannot deadlock.
     """
+    session.info.setdefault(_QUEUE, []).append((str(name), jsonable_encoder(data), now))
+
+
+def publish_appointment(session: Session, appt: Appointment, now: datetime, **extra: Any) -> None:
+    """`appointment.updated`: the id, version and status every client keys on, plus anything else that changed
+    (e.g. `eta_at`)."""
+    publish(session, EventName.APPOINTMENT_UPDATED,
+            {"id": appt.id, "version": appt.version, "status": appt.status, **extra}, now)
+
+
+@contextmanager
+def savepoint(session: Session) -> Iterator[None]:
+    """`session.begin_nested()` that also drops the events published inside it when it rolls back."""
+    queue = session.info.setdefault(_QUEUE, [])
+    mark = len(queue)
+    try:
+        with session.begin_nested():
+            yield
+    except BaseException:
+        del queue[mark:]
+        raise
+
+
+@event.listens_for(Session, "before_commit")
+def _write_queued(session: Session) -> None:
+    if session.in_nested_transaction():
+        return
+    queue = session.info.pop(_QUEUE, None)
+    if not queue:
+        return
+    session.flush()  # row changes first: from here until the commit this transaction waits for no row lock
     if session.get_bind().dialect.name == "postgresql":
-        if not session.info.get("event_lock"):
-            session.execute(text("SELECT pg_advisory_xact_lock(774412)"))
-            session.info["event_lock"] = True
+        session.execute(text("SELECT pg_advisory_xact_lock(774412)"))
         session.execute(text("SELECT pg_notify(:c, '')"), {"c": CHANNEL})
-    ev = Event(name=name, data=jsonable_encoder(data), created_at=now)
-    session.add(ev)
+    session.add_all([Event(name=name, data=data, created_at=now) for name, data, now in queue])
     session.flush()
     session.info[_PENDING] = True
-    return ev
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _drop_unwritten(session: Session, transaction: Any) -> None:
+    if transaction.parent is None:  # rolled back or closed without a commit: its events never happened
+        session.info.pop(_QUEUE, None)
 
 
 class EventBus:
@@ -61,12 +99,10 @@ class EventBus:
         def _after_end(session: Session, transaction: Any) -> None:
             if transaction.parent is None:  # the outermost transaction, after every after_commit listener
                 session.info.pop(_PENDING, None)
-                session.info.pop("event_lock", None)
 
         @event.listens_for(session_class, "after_rollback")
         def _after_rollback(session: Session) -> None:
             session.info.pop(_PENDING, None)
-            session.info.pop("event_lock", None)
 
     def wake(self) -> None:
         with self._lock:

@@ -28,8 +28,9 @@ from models.tables import (
     VisitPhoto,
 )
 from models.timefmt import clock_time, day_bounds, day_time, local
-from services.backend.appointment_ops import to_public
+from services.backend.appointment_views import to_public
 from services.backend.errors import NotFound
+from services.backend.locking import locked
 
 BIO_TEXT = {
     BioStatus.NONE: "Not submitted yet. Customers see your bio only after the office approves it.",
@@ -79,9 +80,7 @@ def day(session: Session, technician_id: int, on: date, tz: str) -> list[dict[st
 def owned(session: Session, technician_id: int, appt_id: int, *, lock: bool = False) -> Appointment:
     """The tech's own appointment; another tech's (or a missing one) is the same 404."""
     stmt = select(Appointment).where(Appointment.id == appt_id)
-    if lock:
-        stmt = stmt.with_for_update(of=Appointment)
-    appt = session.scalar(stmt)
+    appt = session.scalar(locked(stmt) if lock else stmt)
     if appt is None or appt.technician_id != technician_id:
         raise NotFound(f"No appointment {appt_id} among your jobs.")
     return appt

@@ -17,21 +17,22 @@ from models.enums import Source
 from models.geo import ArrivalEvidence, GeoState
 from models.schemas import PositionIn
 from models.tables import Appointment, LatestPosition
-from services.backend.appointment_ops import SYSTEM, change_status
+from services.backend.appointment_ops import change_status
+from services.backend.audit import SYSTEM
 from services.backend.context import Backend
+from services.backend.locking import locked
 
 PREVIOUS_SITE_HOURS = 3
 
 
 def _active(session: Session, technician_id: int) -> list[Appointment]:
-    return list(
-        session.scalars(
-            select(Appointment)
-            .where(Appointment.technician_id == technician_id,
-                   Appointment.status.in_([S.DISPATCHED.value, S.EN_ROUTE.value]))
-            .order_by(Appointment.window_start)
-        )
-    )
+    """The tech's dispatched and en-route appointments, locked and current: a visit cancelled or started a moment
+    ago (on any replica) is not among them, and none can change under the rule until this batch commits."""
+    return list(session.scalars(locked(
+        select(Appointment)
+        .where(Appointment.technician_id == technician_id,
+               Appointment.status.in_([S.DISPATCHED.value, S.EN_ROUTE.value]))
+        .order_by(Appointment.window_start, Appointment.id))))
 
 
 def _previous_site(session: Session, technician_id: int, now: datetime) -> Appointment | None:

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from models.enums import FixSource
 from models.schemas import PositionIn
 from models.tables import IdempotencyKey
-from services.backend import positions
+from services.backend import events, positions
 from services.backend.context import Backend
 
 log = logging.getLogger(__name__)
@@ -108,9 +108,10 @@ class IngestWriter:
     def _write(self, group: list[Batch]) -> None:
         done: list[tuple[Batch, dict[str, Any]]] = []
         with self.ctx.sessions() as session:
-            for b in group:
+            # In technician order: two replicas' writers lock the same technicians' rows in the same order.
+            for b in sorted(group, key=lambda b: b.technician_id):
                 try:
-                    with session.begin_nested():
+                    with events.savepoint(session):  # a failing batch takes its events with it
                         done.append((b, ingest_one(session, self.ctx, b)))
                 except Exception as exc:
                     b.future.set_exception(exc)

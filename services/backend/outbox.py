@@ -1,9 +1,10 @@
-"""The notification outbox: enqueue once (dedupe key), choose channels by preference, send with retries."""
+"""The notification outbox: enqueue once (dedupe key), hold for quiet hours, send with retries.
+
+Who gets a job's messages and by which channel is decided in services/backend/notify.py."""
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
 
@@ -12,7 +13,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from models.enums import Channel, NotificationStatus
-from models.tables import Customer, Notification
+from models.events import EventName
+from models.notifications import quiet_hours_end
+from models.tables import Company, Customer, Notification
+from models.timefmt import DEFAULT_TIME_ZONE, local
 from services.backend.events import publish
 
 log = logging.getLogger(__name__)
@@ -72,7 +76,7 @@ def enqueue(
         session.flush()
     publish(
         session,
-        "notification.created",
+        EventName.NOTIFICATION_CREATED,
         {"id": note.id, "channel": note.channel, "kind": kind, "appointment_id": appointment_id},
         now,
     )
@@ -81,62 +85,13 @@ def enqueue(
 
 def quiet_hours_release(session: Session, customer_id: int, now: datetime) -> datetime | None:
     """When a message to this customer may go out, if `now` is inside their quiet hours (else None)."""
-    from zoneinfo import ZoneInfo
-
-    from models.tables import Company
-
     customer = session.get(Customer, customer_id)
     if customer is None or not customer.quiet_hours_start:
         return None
     company = session.get(Company, 1)
-    tz = ZoneInfo(company.time_zone if company else "UTC")
-    end = in_quiet_hours(customer, now.astimezone(tz))
+    local_now = local(now, company.time_zone if company else DEFAULT_TIME_ZONE)
+    end = quiet_hours_end(customer.quiet_hours_start, customer.quiet_hours_end, local_now)
     return end.astimezone(now.tzinfo) if end else None
-
-
-def in_quiet_hours(customer: Customer, local_now: datetime) -> datetime | None:
-    """If `local_now` falls in the customer's quiet hours, the local time they end; else None."""
-    if not customer.quiet_hours_start or not customer.quiet_hours_end:
-        return None
-    sh, sm = map(int, customer.quiet_hours_start.split(":"))
-    eh, em = map(int, customer.quiet_hours_end.split(":"))
-    start = local_now.replace(hour=sh, minute=sm, second=0, microsecond=0)
-    end = local_now.replace(hour=eh, minute=em, second=0, microsecond=0)
-    if start <= end:
-        return end if start <= local_now < end else None
-    # Overnight, e.g. 21:00–07:00.
-    if local_now >= start:
-        return end + timedelta(days=1)
-    if local_now < end:
-        return end
-    return None
-
-
-@dataclass
-class Recipient:
-    """Where a customer (or job contact) can be reached and what they agreed to."""
-
-    name: str
-    phone: str
-    email: str
-    sms_ok: bool
-    email_ok: bool
-    customer_id: int | None
-
-
-def customer_recipient(c: Customer) -> Recipient:
-    return Recipient(c.name, c.phone, c.email, c.notify_sms, c.notify_email, c.id)
-
-
-def choose_channel(r: Recipient, *, prefer: Channel = Channel.SMS, must_reach: bool = False) -> Channel | None:
-    """SMS or email by the person's preferences; `must_reach` ignores opt-outs (the arrival ping)."""
-    order = [Channel.SMS, Channel.EMAIL] if prefer == Channel.SMS else [Channel.EMAIL, Channel.SMS]
-    for ch in order:
-        if ch == Channel.SMS and r.phone and (r.sms_ok or must_reach):
-            return ch
-        if ch == Channel.EMAIL and r.email and (r.email_ok or must_reach):
-            return ch
-    return None
 
 
 class Provider(Protocol):
@@ -189,15 +144,3 @@ def deliver_due(session: Session, now: datetime, providers: dict[str, Provider],
             note.sent_at = now
             note.last_error = ""
     return len(due)
-
-
-def job_recipients(session: Session, job: object) -> list[Recipient]:
-    """The job's customer first, then every extra job contact (tenant, landlord, …)."""
-    from models.tables import Job, JobContact
-
-    assert isinstance(job, Job)
-    people = [customer_recipient(job.customer)]
-    contacts = session.scalars(select(JobContact).where(JobContact.job_id == job.id).order_by(JobContact.id))
-    for c in contacts:
-        people.append(Recipient(c.name, c.phone, c.email, c.notify_sms, c.notify_email, None))
-    return people

@@ -28,12 +28,12 @@ from models.tables import (
 )
 from models.timefmt import window_text
 from services.backend import outbox
+from services.backend.alerts import raise_alert
 from services.backend.context import Backend
 from services.backend.errors import Conflict, Invalid, TooLarge, TooMany
 from services.backend.portal_auth import PortalUser
 from services.backend.portal_views import NOTE_OPEN
 from services.backend.security import new_token, token_hash
-from services.backend.watchdog import raise_alert
 
 MAX_PHOTO_BYTES = 10 * 1024 * 1024
 LINK_LIMIT = (5, 15 * 60)  # per address: 5 requests per 15 minutes
@@ -94,7 +94,7 @@ def request_magic_link(db: Session, ctx: Backend, body: MagicLinkIn, client_ip: 
                 targets.append((job.customer, jc, jc.email if email else jc.phone))
     for cust, contact, address in targets[:3]:
         if not cust.notifications_enabled:
-            continue  # the portal is only for customers whose notifications are on (seed 004)
+            continue  # the portal is only for customers whose notifications are on (models/notifications.py)
         token = new_token()
         db.add(MagicLink(token_hash=token_hash(token), customer_id=cust.id,
                          job_contact_id=contact.id if contact else None, created_at=now,
@@ -132,7 +132,8 @@ def change_request(db: Session, ctx: Backend, user: PortalUser, appt: Appointmen
                        created_at=now)
     db.add(cr)
     db.flush()
-    raise_alert(db, now, kind=AlertKind.CHANGE_REQUEST, dedupe_key=f"change_request:{cr.id}", appointment_id=appt.id,
+    raise_alert(db, ctx, now, kind=AlertKind.CHANGE_REQUEST, dedupe_key=f"change_request:{cr.id}",
+                appointment_id=appt.id,
                 message=f"Change request from {user.customer.name} ({_appt_text(db, ctx, appt)}): {cr.message}")
     db.commit()
     return cr
@@ -178,8 +179,8 @@ def add_note(db: Session, ctx: Backend, user: PortalUser, appt: Appointment, tex
     db.add(note)
     db.flush()
     what = "a note and a photo" if text and data else ("a photo" if data else "a note")
-    raise_alert(db, now, kind=AlertKind.CUSTOMER_NOTE, dedupe_key=f"customer_note:{note.id}", appointment_id=appt.id,
-                message=f"{user.customer.name} added {what} ({_appt_text(db, ctx, appt)})"
+    raise_alert(db, ctx, now, kind=AlertKind.CUSTOMER_NOTE, dedupe_key=f"customer_note:{note.id}",
+                appointment_id=appt.id, message=f"{user.customer.name} added {what} ({_appt_text(db, ctx, appt)})"
                         + (f": {text[:200]}" if text else ""))
     db.commit()
     return note
@@ -217,7 +218,7 @@ def approve_estimate(db: Session, ctx: Backend, user: PortalUser, doc: BillingDo
     job = db.get(Job, doc.job_id)
     assert job is not None
     appt_id = db.scalar(select(Appointment.id).where(Appointment.job_id == job.id).order_by(Appointment.id.desc()))
-    raise_alert(db, now, kind=AlertKind.ESTIMATE_APPROVED, dedupe_key=f"estimate_approved:{doc.id}",
+    raise_alert(db, ctx, now, kind=AlertKind.ESTIMATE_APPROVED, dedupe_key=f"estimate_approved:{doc.id}",
                 appointment_id=appt_id,
                 message=f"{user.customer.name} approved estimate {doc.number} (${doc.total_cents / 100:,.2f}) "
                         f"for {job.service_type}")

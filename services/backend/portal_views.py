@@ -9,6 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from models.enums import AppointmentStatus as S
+from models.lateness import awaiting_arrival
 from models.status_machine import SCHEDULE_LABELS
 from models.tables import (
     Appointment,
@@ -23,13 +24,15 @@ from models.tables import (
     VisitPhoto,
     VisitSummary,
 )
-from models.timefmt import clock_time, local, window_text
-from services.backend.appointment_ops import open_late_ids, tech_first_name
+from models.timefmt import clock_range, day_time, local, long_date, today, window_text
+from services.backend.alerts import open_late_ids
+from services.backend.appointment_views import tech_first_name
 from services.backend.errors import NotFound
 from services.backend.portal_auth import PortalUser
 from services.backend.tracker_links import ensure_link
+from services.backend.tracker_view import show_bio
 
-#: The six stages of My Schedule (seed 000), in order.
+#: The six stages of My Schedule, in order.
 STAGES = [S.SCHEDULED, S.DISPATCHED, S.EN_ROUTE, S.ARRIVED, S.IN_PROGRESS, S.COMPLETE]
 STAGE_SHORT = ["Confirmed", "Getting Ready", "On the Way", "Arrived", "In Progress", "Complete"]
 TRACKABLE = (S.EN_ROUTE, S.ARRIVED)
@@ -37,7 +40,8 @@ NOTE_OPEN = (S.SCHEDULED, S.DISPATCHED, S.EN_ROUTE, S.ARRIVED, S.IN_PROGRESS)
 
 
 def job_ids(db: Session, user: PortalUser) -> list[int]:
-    """The jobs this portal user may see: their own, only while their notifications are on (seed 004)."""
+    """The jobs this portal user may see: their own, only while their notifications are on (the portal opens
+    with the job's notifications; models/notifications.py)."""
     if not user.customer.notifications_enabled:
         return []
     q = select(Job.id).where(Job.customer_id == user.customer.id)
@@ -89,12 +93,6 @@ def status_label(appt: Appointment) -> str:
     return SCHEDULE_LABELS[S(appt.status)]
 
 
-def show_bio(company: Company, appt: Appointment) -> bool:
-    """Approved bios only, when the company shows bios and the job's source partner allows them."""
-    tech = appt.technician
-    return bool(tech and tech.bio_approved.strip() and company.show_bios and appt.job.bios_allowed)
-
-
 def card(db: Session, company: Company, appt: Appointment, now: datetime, late: bool = False) -> dict[str, Any]:
     """One appointment as the customer sees it (no internal notes, costs or other people's data)."""
     status = S(appt.status)
@@ -112,10 +110,10 @@ def card(db: Session, company: Company, appt: Appointment, now: datetime, late: 
         "address": appt.job.address or appt.job.customer.address,
         "window_start": appt.window_start,
         "window_end": appt.window_end,
-        "date_text": f"{start.strftime('%A, %B')} {start.day}",
+        "date_text": long_date(appt.window_start, tz),
         "month": start.strftime("%b"),
         "day": start.day,
-        "window_text": f"{clock_time(appt.window_start, tz)} – {clock_time(appt.window_end, tz)}",
+        "window_text": clock_range(appt.window_start, appt.window_end, tz),
         "when_text": window_text(appt.window_start, appt.window_end, tz),
         "status": status.value,
         "status_label": status_label(appt),
@@ -129,7 +127,7 @@ def card(db: Session, company: Company, appt: Appointment, now: datetime, late: 
             "bio": tech.bio_approved if show_bio(company, appt) else None,
         },
         "track_url": track_url,
-        "late": late and status in (S.SCHEDULED, S.DISPATCHED, S.EN_ROUTE),
+        "late": late and awaiting_arrival(status),
         "has_summary": db.scalar(select(VisitSummary.id).where(VisitSummary.appointment_id == appt.id)) is not None,
         "survey_due": status == S.COMPLETE and db.scalar(
             select(Survey.id).where(Survey.appointment_id == appt.id)) is None,
@@ -142,15 +140,15 @@ def card(db: Session, company: Company, appt: Appointment, now: datetime, late: 
 def schedule(db: Session, company: Company, user: PortalUser, now: datetime) -> dict[str, Any]:
     """My Schedule: today's live visits, upcoming ones by time, past ones newest first."""
     tz = company.time_zone
-    today = local(now, tz).date()
+    this_day = today(now, tz)
     appts = appointments(db, user)
     late = open_late_ids(db, [a.id for a in appts]) if appts else set()
     out: dict[str, list[dict[str, Any]]] = {"today": [], "upcoming": [], "past": []}
     for a in appts:
         day = local(a.window_start, tz).date()
-        if day == today:
+        if day == this_day:
             bucket = "today"
-        elif day > today and S(a.status) not in (S.COMPLETE, S.CANCELLED, S.PAUSED):
+        elif day > this_day and S(a.status) not in (S.COMPLETE, S.CANCELLED, S.PAUSED):
             bucket = "upcoming"
         else:
             bucket = "past"
@@ -226,8 +224,7 @@ def documents(db: Session, user: PortalUser, company: Company, pay_online: bool,
 
 
 def _when(dt: datetime, tz: str) -> str:
-    d = local(dt, tz)
-    return f"{d.strftime('%a, %b')} {d.day} · {clock_time(dt, tz)}"
+    return day_time(dt, tz, sep=" · ")
 
 
 def _status_words(ev: StatusEvent, first: str) -> str:

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from models.enums import AppointmentStatus as S
 from models.enums import FixSource
+from models.events import EventName
 from models.schemas import PositionIn
 from models.tables import LatestPosition, Position
 from services.backend import eta_refresh, geofence
@@ -62,7 +63,7 @@ def ingest(session: Session, ctx: Backend, technician_id: int, fixes: list[Posit
             latest.recorded_at, latest.geo_state, latest.source = last.recorded_at, geo_state, source
         moved = {"technician_id": technician_id, "lat": last.lat, "lng": last.lng,
                  "accuracy_m": last.accuracy_m, "recorded_at": last.recorded_at.isoformat(), "source": source}
-        publish(session, "position.updated", moved, now)
+        publish(session, EventName.POSITION_UPDATED, moved, now)
         eta_due = [eta_refresh.job(a, last.lat, last.lng) for a in candidates
                    if a.status == S.EN_ROUTE.value and eta_refresh.is_due(a, last.lat, last.lng, now)]
     return {"received": len(fixes), "stored": stored, "duplicates": len(fixes) - stored, "latest": moved,

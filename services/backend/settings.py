@@ -1,4 +1,4 @@
-"""Process settings; each can be set as an environment variable DISPATCH_<NAME> (API.md §5)."""
+"""Process settings; each can be set as an environment variable DISPATCH_<NAME>."""
 
 from __future__ import annotations
 

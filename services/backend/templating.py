@@ -8,12 +8,14 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
+from models.lateness import CUSTOMER_BANNER
 from resources import RESOURCES
 
 TEMPLATES = RESOURCES / "portal" / "templates"
 STATIC = RESOURCES / "portal" / "static"
 
 env = Environment(loader=FileSystemLoader(str(TEMPLATES)), autoescape=select_autoescape(["html", "xml"]))
+env.globals["LATE_BANNER"] = CUSTOMER_BANNER  # portal_macros.html `late_banner`
 
 SECURITY_HEADERS = {
     "Content-Security-Policy": (

@@ -1,4 +1,5 @@
-"""What a tracker link shows in each state (API.md §1 table): built from one appointment, nothing else."""
+"""What a tracker link shows in each state (models/status_machine.py `TRACKER_STEPS`): built from one
+appointment, nothing else."""
 
 from __future__ import annotations
 
@@ -10,13 +11,13 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from models.enums import AppointmentStatus as S
-from models.status_machine import TRACKER_STEP_LABELS, TRACKER_STEPS
+from models.lateness import awaiting_arrival, scheduled_notice
+from models.status_machine import TRACKER_STEP_LABELS, TRACKER_STEPS, location_visible
 from models.tables import Appointment, Company, LatestPosition, TrackerLink
-from models.timefmt import clock_time, local, window_text
-from services.backend.appointment_ops import open_late_ids, tech_first_name
+from models.timefmt import clock_time, long_date, window_text
+from services.backend.alerts import open_late_ids
+from services.backend.appointment_views import tech_first_name
 
-LIVE = (S.EN_ROUTE,)
-LATE_STATES = (S.SCHEDULED, S.DISPATCHED, S.EN_ROUTE)
 MAP_W, MAP_H, MAP_PAD = 360.0, 220.0, 36.0
 
 
@@ -36,7 +37,8 @@ def vehicle_text(appt: Appointment) -> str | None:
 
 
 def show_bio(company: Company, appt: Appointment) -> bool:
-    """Approved bios only, and only when the company shows bios and the job's source partner allows them."""
+    """Approved bios only, and only when the company shows bios and the job's source partner allows them
+    (the tracker and the portal both ask here)."""
     tech = appt.technician
     return bool(tech and tech.bio_approved.strip() and company.show_bios and appt.job.bios_allowed)
 
@@ -120,7 +122,7 @@ def build(session: Session, link: TrackerLink, appt: Appointment, company: Compa
     site = None
     car = None
     has_site = appt.site_lat is not None and appt.site_lng is not None
-    if status in LIVE:
+    if location_visible(status):  # the technician's live location and ETA: only while en route
         pos = session.get(LatestPosition, appt.technician_id) if appt.technician_id else None
         if pos is not None and not appt.location_stopped:
             position = {"lat": pos.lat, "lng": pos.lng, "accuracy_m": pos.accuracy_m,
@@ -134,10 +136,9 @@ def build(session: Session, link: TrackerLink, appt: Appointment, company: Compa
     if status in (S.EN_ROUTE, S.ARRIVED) and has_site:
         site = {"lat": appt.site_lat, "lng": appt.site_lng}
     late = None
-    if status in LATE_STATES and open_late_ids(session, [appt.id]):
+    if awaiting_arrival(status) and open_late_ids(session, [appt.id]):
         late = {
-            "message": (f"Your appointment was scheduled for {clock_time(appt.window_start, tz)}. We're checking "
-                        "on your technician now. A team member will follow up shortly."),
+            "message": scheduled_notice(clock_time(appt.window_start, tz)),
             "call_label": f"Call {company.name}",
             "tel": tel_href(company.phone),
         }
@@ -158,7 +159,6 @@ def build(session: Session, link: TrackerLink, appt: Appointment, company: Compa
         S.IN_PROGRESS: "Tracking has ended for this visit.",
         S.PAUSED: appt.customer_message or "Tracking has ended for this visit.",
     }[status]
-    start = local(appt.window_start, tz)
     return {
         "state": step_key,
         "status": status.value,
@@ -168,7 +168,7 @@ def build(session: Session, link: TrackerLink, appt: Appointment, company: Compa
         "step": steps_order.index(step_key) if step_key in steps_order else 3,
         "appointment": {
             "service_type": appt.job.service_type,
-            "date_text": f"{start.strftime('%A, %B')} {start.day}",
+            "date_text": long_date(appt.window_start, tz),
             "window_text": window_text(appt.window_start, appt.window_end, tz),
         },
         "company": {**company_view(company), "logo_url": f"{base}/logo.png" if company.logo_png else None},

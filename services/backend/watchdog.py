@@ -1,7 +1,8 @@
-"""Background jobs: LATE detection (API.md §2), stale booking reminders, outbox delivery and pruning.
+"""Background jobs: the watchdog pass (LATE detection and the checks `create_app` registers), outbox delivery
+and pruning.
 
-Each job is safe to run in several replicas at once: alerts and messages carry unique dedupe keys, and
-outbox rows are claimed with FOR UPDATE SKIP LOCKED on PostgreSQL.
+Each job is safe to run in several replicas at once: alerts and messages carry unique dedupe keys, outbox rows
+are claimed with FOR UPDATE SKIP LOCKED on PostgreSQL, and the LATE pass locks each appointment it acts on.
 """
 
 from __future__ import annotations
@@ -12,88 +13,70 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
-from models.enums import AlertKind, Channel
-from models.enums import AppointmentStatus as S
+from models.enums import AlertKind
+from models.lateness import AWAITING_ARRIVAL, LOOKBACK, alert_message, customer_text, is_overdue, minutes_overdue
+from models.notifications import Kind
 from models.tables import Alert, Appointment
 from models.timefmt import clock_time
 from services.backend import events, outbox, positions
-from services.backend.appointment_ops import alert_public
+from services.backend.alerts import raise_alert
 from services.backend.context import Backend
 from services.backend.db import session_scope
-from services.backend.events import publish
+from services.backend.locking import locked
+from services.backend.notify import notify_job
 
 log = logging.getLogger(__name__)
-NOT_ARRIVED = (S.SCHEDULED.value, S.DISPATCHED.value, S.EN_ROUTE.value)
 
-
-def raise_alert(session: Session, now: datetime, *, kind: AlertKind, dedupe_key: str, message: str,
-                appointment_id: int | None = None, booking_request_id: int | None = None) -> Alert | None:
-    """Create an alert once per dedupe key (None if it already exists)."""
-    if session.scalar(select(Alert.id).where(Alert.dedupe_key == dedupe_key)):
-        return None
-    alert = Alert(kind=kind.value, dedupe_key=dedupe_key, message=message, appointment_id=appointment_id,
-                  booking_request_id=booking_request_id, created_at=now)
-    try:
-        with session.begin_nested():
-            session.add(alert)
-    except IntegrityError:
-        return None
-    publish(session, "alert.created", alert_public(alert), now)
-    return alert
+#: A watchdog check: fn(session, ctx, now) -> how many things it raised.
+Check = Callable[[Session, Backend, datetime], int]
 
 
 def check_late(session: Session, ctx: Backend, now: datetime) -> int:
-    """Raise one LATE alert (and one customer SMS) per appointment not arrived `threshold` after its start."""
+    """Raise one LATE alert (and one customer message) per appointment not arrived `threshold` after its start.
+
+    Each appointment is locked and re-checked before anything is raised: an arrival committed a moment ago (on
+    any replica) keeps it out, and an arrival that comes while the alert is being raised waits for this pass
+    and then resolves the alert. Appointments being changed right now are skipped until the next pass.
+    """
     threshold = int(ctx.setting(session, "late_threshold_min"))
     company = ctx.company(session)
-    due = session.scalars(
+    alerted = select(Alert.id).where(Alert.appointment_id == Appointment.id, Alert.kind == AlertKind.LATE.value)
+    due = session.scalars(locked(
         select(Appointment).where(
-            Appointment.status.in_(NOT_ARRIVED),
+            Appointment.status.in_([s.value for s in AWAITING_ARRIVAL]),
             Appointment.window_start <= now - timedelta(minutes=threshold),
-            Appointment.window_start > now - timedelta(hours=12),
-        )
-    ).all()
+            Appointment.window_start > now - LOOKBACK,
+            ~alerted.exists(),
+        ).order_by(Appointment.id), skip_locked=True)).all()
     raised = 0
     for appt in due:
-        tech = appt.technician.name if appt.technician else "The technician (unassigned)"
-        overdue = int((now - appt.window_start).total_seconds() // 60)
+        if not is_overdue(appt.status, appt.window_start, now, threshold):
+            continue
+        tech = appt.technician.name if appt.technician else None
         alert = raise_alert(
-            session, now, kind=AlertKind.LATE, dedupe_key=f"late:{appt.id}", appointment_id=appt.id,
-            message=f"LATE: {tech} has not arrived at {appt.job.customer.name} — {overdue} min overdue",
-        )
+            session, ctx, now, kind=AlertKind.LATE, dedupe_key=f"late:{appt.id}", appointment_id=appt.id,
+            message=alert_message(tech, appt.job.customer.name, minutes_overdue(appt.window_start, now)))
         if alert is None:
             continue
         raised += 1
-        body = (f"Your appointment was scheduled for {clock_time(appt.window_start, company.time_zone)}. "
-                f"We're checking on your technician now. A team member will follow up shortly. "
-                f"Call {company.name}: {company.phone}")
-        for i, r in enumerate(outbox.job_recipients(session, appt.job)):
-            ch = outbox.choose_channel(r)
-            if ch is None:
-                continue
-            outbox.enqueue(session, now, channel=ch, kind="late", to=r.phone if ch == Channel.SMS else r.email,
-                           subject=f"{company.name}: checking on your technician", body=body,
-                           customer_id=appt.job.customer_id, appointment_id=appt.id,
-                           dedupe_key=f"appt:{appt.id}:late:{i}", urgent=True)
+        notify_job(session, now, appt.job, kind=Kind.LATE, appointment=appt, urgent=True,
+                   dedupe=f"appt:{appt.id}:late", subject=f"{company.name}: checking on your technician",
+                   body=customer_text(clock_time(appt.window_start, company.time_zone), company.name,
+                                      company.phone))
     return raised
 
 
-#: Extra checks other modules register (e.g. stale booking requests): fn(session, ctx, now) -> int.
-EXTRA_CHECKS: list[Callable[[Session, Backend, datetime], int]] = []
-
-
 def run_checks(ctx: Backend) -> int:
-    """One watchdog pass (LATE and registered checks), in its own transaction."""
+    """One watchdog pass (`ctx.watchdog_checks`, in order) in its own transaction; committed passes are counted
+    in `ctx.watchdog_passes`."""
     with session_scope(ctx.sessions) as session:
         now = ctx.clock.now()
-        n = check_late(session, ctx, now)
-        for check in EXTRA_CHECKS:
-            n += check(session, ctx, now)
-        return n
+        raised = sum(check(session, ctx, now) for check in ctx.watchdog_checks)
+    ctx.watchdog_passes.done()
+    return raised
 
 
 def run_outbox(ctx: Backend) -> int:

@@ -9,7 +9,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import object_session
 
 from models.enums import Channel
-from models.tables import Customer, Notification, PushSubscription, TrackerLink
+from models.notifications import channel_for
+from models.tables import Appointment, Customer, Notification, PushSubscription, TrackerLink
 from services.notify.errors import DeliveryError, PermanentDeliveryError
 
 log = logging.getLogger(__name__)
@@ -72,14 +73,18 @@ class WebPushProvider:
             raise DeliveryError(f"push service unreachable: {exc.__class__.__name__}: {exc}") from exc
 
     def _fallback(self, session: object, note: Notification, why: str) -> None:
-        """Queue the same message as SMS (the arrival ping must reach the customer), then fail this push."""
+        """Queue the same message by SMS or email (models/notifications.py decides: the arrival ping must reach the
+        customer), then fail this push."""
         from services.backend import outbox
+        from services.backend.notify import customer_person
 
         customer = session.get(Customer, note.customer_id) if note.customer_id else None  # type: ignore[attr-defined]
+        appt = session.get(Appointment, note.appointment_id) if note.appointment_id else None  # type: ignore[attr-defined]
         queued = None
         if customer is not None:
-            r = outbox.customer_recipient(customer)
-            ch = outbox.choose_channel(r, must_reach=note.kind == "arrived")
+            r = customer_person(customer)
+            ch = channel_for(r, note.kind, notifications_on=customer.notifications_enabled,
+                             appointment_status=appt.status if appt is not None else None)
             if ch is not None:
                 queued = outbox.enqueue(
                     session, note.next_attempt_at or note.created_at,  # type: ignore[arg-type]

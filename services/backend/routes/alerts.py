@@ -7,31 +7,31 @@ from typing import Any
 from fastapi import APIRouter
 from sqlalchemy import select
 
-from models.enums import AlertKind, Channel
+from models.alerts import severity
+from models.enums import Channel
+from models.events import EventName
 from models.schemas import MessageTechIn, NoteIn
-from models.tables import Alert, Appointment, AuditLog, Notification
+from models.tables import Alert, Appointment, Notification
 from services.backend import outbox
-from services.backend.appointment_ops import alert_public
+from services.backend.alerts import alert_public, alerts_public
+from services.backend.alerts import resolve as resolve_alert
+from services.backend.audit import audit
 from services.backend.deps import Ctx, Db, Dispatcher
 from services.backend.errors import Conflict, Invalid, NotFound
 from services.backend.events import publish
 
 router = APIRouter(prefix="/api/v1", tags=["dispatcher"])
 
-SEVERITY = {AlertKind.LATE: 0, AlertKind.BOOKING_STALE: 1, AlertKind.CUSTOMER_NOTE: 2,
-            AlertKind.CHANGE_REQUEST: 3, AlertKind.ESTIMATE_APPROVED: 4}
-
-
 @router.get("/alerts")
-def list_alerts(user: Dispatcher, db: Db, open: bool = True) -> list[dict[str, Any]]:
-    """Alerts, worst first (LATE, stale bookings, customer notes, change requests), oldest first within a kind."""
+def list_alerts(user: Dispatcher, ctx: Ctx, db: Db, open: bool = True) -> list[dict[str, Any]]:
+    """Alerts, worst first (models/alerts.py: LATE, stale bookings, customer notes, change requests), oldest
+    first within a kind. Each names its technician, customer, window start and the technician's current ETA."""
     stmt = select(Alert)
     if open:
         stmt = stmt.where(Alert.is_open.is_(True))
     alerts = list(db.scalars(stmt.order_by(Alert.created_at).limit(2000)))
-    alerts.sort(key=lambda a: (SEVERITY.get(AlertKind(a.kind), 9) if a.kind in AlertKind._value2member_map_
-                               else 9, a.created_at))
-    return [alert_public(a) for a in alerts]
+    alerts.sort(key=lambda a: (severity(a.kind), a.created_at))
+    return alerts_public(db, ctx, alerts)
 
 
 def _alert(db: Db, alert_id: int) -> Alert:
@@ -50,11 +50,10 @@ def acknowledge(alert_id: int, user: Dispatcher, ctx: Ctx, db: Db) -> dict[str, 
     now = ctx.clock.now()
     if not alert.acknowledged_at:
         alert.acknowledged_at, alert.acknowledged_by = now, user.name
-        db.add(AuditLog(action="alert.acknowledged", target_type="alert", target_id=alert.id,
-                        actor="dispatcher", actor_id=user.id, actor_name=user.name, created_at=now))
-        publish(db, "alert.updated", alert_public(alert), now)
+        audit(db, now, "alert.acknowledged", "alert", alert.id, user)
+        publish(db, EventName.ALERT_UPDATED, alert_public(db, ctx, alert), now)
         db.commit()
-    return alert_public(alert)
+    return alert_public(db, ctx, alert)
 
 
 @router.post("/alerts/{alert_id}/resolve")
@@ -62,18 +61,14 @@ def resolve(alert_id: int, user: Dispatcher, ctx: Ctx, db: Db, body: NoteIn | No
     """Close an alert with an optional note."""
     alert = _alert(db, alert_id)
     if not alert.is_open:
-        return alert_public(alert)
+        return alert_public(db, ctx, alert)
     now = ctx.clock.now()
-    alert.is_open, alert.resolved_at, alert.resolved_by = False, now, user.name
-    alert.resolution_note = body.note if body else ""
     if not alert.acknowledged_at:
         alert.acknowledged_at, alert.acknowledged_by = now, user.name
-    db.add(AuditLog(action="alert.resolved", target_type="alert", target_id=alert.id, actor="dispatcher",
-                    actor_id=user.id, actor_name=user.name, details={"note": alert.resolution_note},
-                    created_at=now))
-    publish(db, "alert.updated", alert_public(alert), now)
+    resolve_alert(db, ctx, alert, user.name, now, body.note if body else "")
+    audit(db, now, "alert.resolved", "alert", alert.id, user, {"note": alert.resolution_note})
     db.commit()
-    return alert_public(alert)
+    return alert_public(db, ctx, alert)
 
 
 @router.post("/appointments/{appt_id}/message-tech", status_code=202)

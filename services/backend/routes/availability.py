@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import date as Date
 from datetime import timedelta
 from typing import Annotated, Any
-from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Query, Response
 from pydantic_core import to_jsonable_python
@@ -23,8 +22,10 @@ from models.board_schemas import (
     WeekOut,
 )
 from models.events import EventName
-from models.tables import Appointment, AuditLog, Job, Technician, TimeOffRow, User, WorkingHoursRow
+from models.tables import Appointment, Job, Technician, TimeOffRow, User, WorkingHoursRow
+from models.timefmt import today
 from services.backend import schedule_load
+from services.backend.audit import audit
 from services.backend.availability_data import check, hours_for, hours_public, time_off_public
 from services.backend.deps import Admin, Ctx, Db, Dispatcher
 from services.backend.errors import Invalid, NotFound
@@ -43,8 +44,7 @@ def _tech(db: Db, tech_id: int) -> Technician:
 def _changed(db: Db, ctx: Ctx, user: User, tech: Technician, action: str, details: dict[str, Any]) -> None:
     """Audit the change and tell every console (row headers, shading and conflict checks follow)."""
     now = ctx.clock.now()
-    db.add(AuditLog(action=action, target_type="technician", target_id=tech.id, actor="dispatcher",
-                    actor_id=user.id, actor_name=user.name, details=to_jsonable_python(details), created_at=now))
+    audit(db, now, action, "technician", tech.id, user, to_jsonable_python(details))
     publish(db, EventName.TECHNICIAN_UPDATED.value, {"id": tech.id, "availability": True}, now)
 
 
@@ -132,7 +132,7 @@ def remove_time_off(tech_id: int, off_id: int, user: Admin, ctx: Ctx, db: Db) ->
 
 
 def _today(ctx: Ctx, tz: str) -> Date:
-    return ctx.clock.now().astimezone(ZoneInfo(tz)).date()
+    return today(ctx.clock.now(), tz)
 
 
 @router.get("/availability", response_model=AvailabilityOut)

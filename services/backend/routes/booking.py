@@ -1,4 +1,4 @@
-"""Booking request endpoints (API.md §5): the dispatcher's inbox and responses, the customer's requests."""
+"""Booking request endpoints: the dispatcher's inbox and responses, the customer's requests."""
 
 from __future__ import annotations
 
@@ -8,25 +8,19 @@ from fastapi import APIRouter, Query, Request, Response
 from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 
-from models.booking_machine import BookingAction, BookingActor
+from models.booking_machine import BookingAction
 from models.booking_schemas import AcceptIn, BookingRequestIn, CounterIn, DeclineIn
 from models.enums import BookingState
-from models.tables import BookingPhoto, BookingRequest, User
+from models.tables import BookingPhoto, BookingRequest
 from services.backend import booking_intake as intake
 from services.backend import booking_ops as ops
-from services.backend import watchdog
 from services.backend.context import Backend
 from services.backend.deps import Ctx, Db, Dispatcher
-from services.backend.errors import Invalid, NotFound
+from services.backend.errors import NotFound
 from services.backend.portal_auth import PortalCustomer, PortalWriter
-from services.backend.routes.booking_pages import router as pages_router
 
 dispatcher_router = APIRouter(prefix="/api/v1/booking-requests", tags=["dispatcher"])
 portal_router = APIRouter(prefix="/api/v1/portal/booking-requests", tags=["portal"])
-
-if ops.check_stale not in watchdog.EXTRA_CHECKS:
-    watchdog.EXTRA_CHECKS.append(ops.check_stale)
-
 
 # --- dispatcher ---
 
@@ -85,39 +79,16 @@ def _answer(ctx: Backend, db: Db, req: BookingRequest) -> dict[str, Any]:
 @dispatcher_router.post("/{req_id}/review")
 def review(req_id: int, user: Dispatcher, ctx: Ctx, db: Db) -> dict[str, Any]:
     """Mark the request under review (the customer reads "We're reviewing your request")."""
-    req = ops.load(db, req_id, lock=True)
-    req.state = ops.move(req, BookingAction.REVIEW, BookingActor.CONTRACTOR).value
-    ops.changed(db, req, BookingAction.REVIEW, "dispatcher", user.id, user.name, ctx.clock.now())
+    req = ops.review(db, ctx, user, req_id)
     db.commit()
     return _answer(ctx, db, req)
-
-
-def _respond(db: Db, ctx: Backend, req: BookingRequest, user: User, message: str) -> None:
-    """Record a contractor response: it stops (and resolves) the 48-hour reminder."""
-    now = ctx.clock.now()
-    req.responded_at = now
-    req.response_message = message
-    ops.resolve_stale(db, req, user.name, now)
 
 
 @dispatcher_router.post("/{req_id}/accept")
 def accept(req_id: int, body: AcceptIn, user: Dispatcher, ctx: Ctx, db: Db) -> dict[str, Any]:
     """Confirm: creates the job and its appointment in one transaction. With a technician, an overlap with
     their schedule is refused (409 naming the clash) unless `allow_overlap` is true."""
-    req = ops.load(db, req_id, lock=True)
-    target = ops.move(req, BookingAction.ACCEPT, BookingActor.CONTRACTOR)
-    now = ctx.clock.now()
-    if body.window_end <= now:
-        raise Invalid.field("window_end", "this time has already passed; choose a future window")
-    company = ctx.company(db)
-    ops.check_tech(db, company, body.technician_id, body.window_start, body.window_end, body.allow_overlap)
-    appt = ops.book(db, req, body.technician_id, body.window_start, body.window_end, user.name, now)
-    req.state = target.value
-    _respond(db, ctx, req, user, body.message)
-    ops.changed(db, req, BookingAction.ACCEPT, "dispatcher", user.id, user.name, now,
-                {"appointment_id": appt.id, "technician_id": body.technician_id, "overlap": body.allow_overlap})
-    ops.notify_customer(db, ctx, req, "booking_confirmed",
-                        ops.response_text(ctx, company, req, "booking_confirmed", body.message, appt), now)
+    req = ops.accept(db, ctx, user, req_id, body)
     db.commit()
     return _answer(ctx, db, req)
 
@@ -125,20 +96,7 @@ def accept(req_id: int, body: AcceptIn, user: Dispatcher, ctx: Ctx, db: Db) -> d
 @dispatcher_router.post("/{req_id}/counter")
 def counter(req_id: int, body: CounterIn, user: Dispatcher, ctx: Ctx, db: Db) -> dict[str, Any]:
     """Propose another time with a message; the customer gets a link to accept or decline it."""
-    req = ops.load(db, req_id, lock=True)
-    target = ops.move(req, BookingAction.COUNTER, BookingActor.CONTRACTOR)
-    now = ctx.clock.now()
-    if body.proposed_start <= now:
-        raise Invalid.field("proposed_start", "this time has already passed; propose a future time")
-    company = ctx.company(db)
-    ops.check_tech(db, company, body.technician_id, body.proposed_start, body.proposed_end, body.allow_overlap)
-    req.state = target.value
-    req.proposed_start, req.proposed_end = body.proposed_start, body.proposed_end
-    req.proposed_technician_id = body.technician_id
-    _respond(db, ctx, req, user, body.message)
-    ops.changed(db, req, BookingAction.COUNTER, "dispatcher", user.id, user.name, now)
-    ops.notify_customer(db, ctx, req, "booking_counter_proposed",
-                        ops.response_text(ctx, company, req, "booking_counter_proposed", body.message), now)
+    req = ops.counter(db, ctx, user, req_id, body)
     db.commit()
     return _answer(ctx, db, req)
 
@@ -146,13 +104,7 @@ def counter(req_id: int, body: CounterIn, user: Dispatcher, ctx: Ctx, db: Db) ->
 @dispatcher_router.post("/{req_id}/decline")
 def decline(req_id: int, body: DeclineIn, user: Dispatcher, ctx: Ctx, db: Db) -> dict[str, Any]:
     """Decline with a message (required) telling the customer why and what they can do instead."""
-    req = ops.load(db, req_id, lock=True)
-    req.state = ops.move(req, BookingAction.DECLINE, BookingActor.CONTRACTOR).value
-    now = ctx.clock.now()
-    _respond(db, ctx, req, user, body.message)
-    ops.changed(db, req, BookingAction.DECLINE, "dispatcher", user.id, user.name, now)
-    ops.notify_customer(db, ctx, req, "booking_declined",
-                        ops.response_text(ctx, ctx.company(db), req, "booking_declined", body.message), now)
+    req = ops.decline(db, ctx, user, req_id, body.message)
     db.commit()
     return _answer(ctx, db, req)
 
@@ -229,22 +181,25 @@ def my_request(req_id: int, user: PortalCustomer, ctx: Ctx, db: Db) -> dict[str,
     return customer_answer(ctx, db, ops.load(db, req_id, customer_id=user.customer.id))
 
 
+def _customer_step(ctx: Backend, db: Db, user: Any, req_id: int, action: BookingAction) -> dict[str, Any]:
+    req = ops.customer_move(db, ctx, user.customer, req_id, action)
+    db.commit()
+    return customer_answer(ctx, db, req)
+
+
 @portal_router.post("/{req_id}/cancel")
 def cancel(req_id: int, user: PortalWriter, ctx: Ctx, db: Db) -> dict[str, Any]:
     """Cancel a request that is not confirmed yet."""
-    return customer_answer(ctx, db, ops.customer_move(db, ctx, user.customer, req_id, BookingAction.CANCEL))
+    return _customer_step(ctx, db, user, req_id, BookingAction.CANCEL)
 
 
 @portal_router.post("/{req_id}/accept-counter")
 def accept_counter(req_id: int, user: PortalWriter, ctx: Ctx, db: Db) -> dict[str, Any]:
     """Accept the proposed time: the appointment is created and shows in My Schedule."""
-    return customer_answer(ctx, db, ops.customer_move(db, ctx, user.customer, req_id, BookingAction.ACCEPT_COUNTER))
+    return _customer_step(ctx, db, user, req_id, BookingAction.ACCEPT_COUNTER)
 
 
 @portal_router.post("/{req_id}/decline-counter")
 def decline_counter(req_id: int, user: PortalWriter, ctx: Ctx, db: Db) -> dict[str, Any]:
     """Decline the proposed time (the request is closed; send a new one for other dates)."""
-    return customer_answer(ctx, db, ops.customer_move(db, ctx, user.customer, req_id, BookingAction.DECLINE_COUNTER))
-
-
-routers = [dispatcher_router, portal_router, pages_router]
+    return _customer_step(ctx, db, user, req_id, BookingAction.DECLINE_COUNTER)

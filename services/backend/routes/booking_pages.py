@@ -13,6 +13,7 @@ from models.booking_machine import CUSTOMER_WORDS, BookingAction
 from models.enums import BookingState as B
 from models.tables import BookingPhoto, BookingRequest, PendingUpload
 from models.timefmt import window_text
+from services.backend import booking_checks as checks
 from services.backend import booking_intake as intake
 from services.backend import booking_ops as ops
 from services.backend.context import Backend
@@ -45,13 +46,13 @@ def _form(request: Request, ctx: Backend, db: Db, user: PortalUser, *, values: d
     values["preferred_dates"] = (dates + ["", "", ""])[:3]
     services = [str(s) for s in company.bookable_services or []]
     chosen = values.get("service", "")
-    if chosen and chosen != ops.OTHER_SERVICE and chosen not in services:  # typed service not in the list
-        values["service"], values["service_other"] = ops.OTHER_SERVICE, chosen
+    if chosen and chosen != checks.OTHER_SERVICE and chosen not in services:  # typed service not in the list
+        values["service"], values["service_other"] = checks.OTHER_SERVICE, chosen
     return _page(request, ctx, db, "booking_form.html", user, status_code,
-                 refusal=ops.booking_refusal(company, user.customer), services=services,
-                 free_text=company.free_text_services or not services, other=ops.OTHER_SERVICE,
-                 address_on_file=ops.address_on_file(user.customer),
-                 min_date=ops.company_today(company, ctx.clock.now()).isoformat(), values=values,
+                 refusal=checks.booking_refusal(company, user.customer), services=services,
+                 free_text=company.free_text_services or not services, other=checks.OTHER_SERVICE,
+                 address_on_file=checks.address_on_file(user.customer),
+                 min_date=checks.company_today(company, ctx.clock.now()).isoformat(), values=values,
                  errors=errors or {}, pending=pending or [], notice=notice,
                  time_choices=[("morning", "Morning", "8 AM – 12 PM"), ("afternoon", "Afternoon", "12 – 5 PM"),
                                ("flexible", "Flexible", "Any time that day")])
@@ -133,7 +134,7 @@ def _status(request: Request, ctx: Backend, db: Db, user: PortalUser, req: Booki
     reached = order.index(state) if state in order else (1 if state == B.COUNTER_PROPOSED else -1)
     return _page(request, ctx, db, "booking_status.html", user, status_code, r=data, photos=photos,
                  words=CUSTOMER_WORDS, steps=[n for n, _ in STEPS], reached=reached, appt_text=appt_text,
-                 notice=notice, sent=sent, time_words=ops.TIME_WORDS,
+                 notice=notice, sent=sent, time_words=checks.TIME_WORDS,
                  date_words=[_day_words(d) for d in req.preferred_dates])
 
 
@@ -179,6 +180,7 @@ def _act(action: BookingAction):  # type: ignore[no-untyped-def]
                 req = ops.load(db, req_id, customer_id=user.customer.id)
                 return _status(request, ctx, db, user, req, status_code=403, notice=PREVIEW_MSG)
             ops.customer_move(db, ctx, user.customer, req_id, action)
+            db.commit()
         except ApiError as exc:
             db.rollback()
             if exc.status == 404:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Query
 from sqlalchemy import select
@@ -12,22 +11,11 @@ from sqlalchemy import select
 from models.crew import crew_standing
 from models.enums import FIX_SOURCE_LABELS
 from models.tables import Appointment, LatestPosition, Position, Technician
-from models.timefmt import day_bounds
-from services.backend.context import Backend
+from models.timefmt import day_bounds, today
 from services.backend.deps import Ctx, Db, Dispatcher
 from services.backend.errors import NotFound
 
 router = APIRouter(prefix="/api/v1", tags=["dispatcher"])
-
-
-def _eta(ctx: Backend, pos: LatestPosition, lat: float, lng: float) -> tuple[float, float, str]:
-    try:
-        res = ctx.eta.estimate(pos.lat, pos.lng, lat, lng)
-    except Exception:
-        from services.eta import OfflineEta
-
-        res = OfflineEta().estimate(pos.lat, pos.lng, lat, lng)
-    return res.seconds, res.meters, res.provider
 
 
 @router.get("/appointments/{appt_id}/reassign-candidates")
@@ -42,7 +30,7 @@ def reassign_candidates(appt_id: int, user: Dispatcher, ctx: Ctx, db: Db) -> lis
         raise NotFound(f"No appointment {appt_id}.")
     now = ctx.clock.now()
     tz = ctx.company(db).time_zone
-    start, end = day_bounds(now.astimezone(ZoneInfo(tz)).date(), tz)
+    start, end = day_bounds(today(now, tz), tz)
     techs = list(db.scalars(select(Technician).where(Technician.active.is_(True),
                                                      Technician.id != (appt.technician_id or -1))))
     latest = {p.technician_id: p for p in db.scalars(select(LatestPosition))}
@@ -66,9 +54,9 @@ def reassign_candidates(appt_id: int, user: Dispatcher, ctx: Ctx, db: Db) -> lis
             row["last_fix_age_s"] = max(0.0, (now - pos.recorded_at).total_seconds())
             row["last_fix_source_label"] = FIX_SOURCE_LABELS.get(pos.source, pos.source)
             if appt.site_lat is not None and appt.site_lng is not None:
-                secs, meters, provider = _eta(ctx, pos, appt.site_lat, appt.site_lng)
-                row.update(eta_seconds=round(secs), eta_minutes=max(1, round(secs / 60)), distance_m=round(meters),
-                           eta_provider=provider)
+                res = ctx.eta.estimate(pos.lat, pos.lng, appt.site_lat, appt.site_lng)
+                row.update(eta_seconds=round(res.seconds), eta_minutes=max(1, round(res.seconds / 60)),
+                           distance_m=round(res.meters), eta_provider=res.provider)
         out.append(row)
     out.sort(key=lambda r: (r["eta_seconds"] is None, r["eta_seconds"] or 0, r["name"]))
     return out

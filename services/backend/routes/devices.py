@@ -10,12 +10,13 @@ from fastapi import APIRouter
 from models.enums import DeviceKind
 from models.field_access import TRACCAR_SETTINGS, assess, traccar_config_url
 from models.field_schemas import DeviceIn, TeamNoteIn
-from models.tables import AuditLog, FieldDevice, TeamNote, Technician
+from models.tables import FieldDevice, TeamNote, Technician
 from services.backend import devices, field_views, pairing
+from services.backend.audit import audit
 from services.backend.context import Backend
 from services.backend.deps import Ctx, Db, Dispatcher
 from services.backend.errors import NotFound
-from services.backend.events import publish
+from services.backend.events import publish_appointment
 
 router = APIRouter(prefix="/api/v1", tags=["dispatcher"])
 
@@ -39,8 +40,7 @@ def field_access(user: Dispatcher, ctx: Ctx) -> dict[str, Any]:
 
 
 def _audit(db: Db, ctx: Backend, user: Dispatcher, action: str, tech_id: int, **details: Any) -> None:
-    db.add(AuditLog(action=action, target_type="technician", target_id=tech_id, actor="dispatcher",
-                    actor_id=user.id, actor_name=user.name, details=details, created_at=ctx.clock.now()))
+    audit(db, ctx.clock.now(), action, "technician", tech_id, user, details)
 
 
 @router.post("/technicians/{tech_id}/pairing-links", status_code=201)
@@ -114,8 +114,7 @@ def add_team_note(appt_id: int, body: TeamNoteIn, user: Dispatcher, ctx: Ctx, db
                     author_role=user.role, text=body.text, created_at=now)
     db.add(note)
     db.flush()
-    publish(db, "appointment.updated", {"id": appt.id, "version": appt.version, "status": appt.status,
-                                        "notes": True}, now)
+    publish_appointment(db, appt, now, notes=True)
     db.commit()
     notes = field_views.team_notes(db, appt.job_id, ctx.company(db).time_zone, user.id)
     return next(n for n in notes if n["id"] == note.id)

@@ -17,13 +17,15 @@ from sqlalchemy.orm import Session
 
 from models.enums import Actor, BioStatus, Source
 from models.enums import AppointmentStatus as S
+from models.events import EventName
 from models.schemas import BioIn, PauseIn, PositionBatchesIn, PositionsIn
 from models.status_machine import allowed_targets
 from models.tables import Appointment, Technician
 from services.backend import devices, eta_refresh, field_views, idempotent, ingest_writer
 from services.backend.appointment_ops import change_status, parse_if_match
+from services.backend.audit import who
 from services.backend.context import Backend
-from services.backend.deps import Ctx, Db, who
+from services.backend.deps import Ctx, Db
 from services.backend.errors import Conflict, Invalid, VersionMismatch
 from services.backend.events import publish
 from services.backend.field_auth import FieldTech, device_id, require_csrf
@@ -145,7 +147,7 @@ def put_bio(body: BioIn, user: FieldTech, ctx: Ctx, db: Db) -> dict[str, Any]:
     now = ctx.clock.now()
     tech.bio_pending, tech.bio_status, tech.bio_submitted_at = body.bio, BioStatus.PENDING, now
     tech.bio_reject_reason = ""
-    publish(db, "technician.updated", {"id": tech.id, "bio_status": tech.bio_status}, now)
+    publish(db, EventName.TECHNICIAN_UPDATED, {"id": tech.id, "bio_status": tech.bio_status}, now)
     db.commit()
     return {"bio_status": tech.bio_status, "bio_pending": tech.bio_pending, "bio": tech.bio_approved}
 

@@ -17,6 +17,7 @@ from fastapi.responses import StreamingResponse
 from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 
+from models.events import EventName
 from models.tables import Appointment
 from services.backend import events
 from services.backend.context import Backend
@@ -48,14 +49,14 @@ def relevant(ctx: Backend, technician_id: int, after: int, known: set[int]) -> t
         if not batch:
             return after, out
         last = batch[-1].id
-        touched = {int(e.data["id"]) for e in batch if e.name == "appointment.updated" and "id" in e.data}
+        touched = {int(e.data["id"]) for e in batch if e.name == EventName.APPOINTMENT_UPDATED and "id" in e.data}
         owners = dict(s.execute(select(Appointment.id, Appointment.technician_id)
                                 .where(Appointment.id.in_(touched))).all()) if touched else {}
         mine = sorted(i for i in touched if owners.get(i) == technician_id or i in known)
         known.update(i for i in touched if owners.get(i) == technician_id)
         if mine:
             out.append(events.sse_format(last, "jobs.changed", {"ids": mine}))
-        if any(e.name == "technician.updated" and e.data.get("id") == technician_id for e in batch):
+        if any(e.name == EventName.TECHNICIAN_UPDATED and e.data.get("id") == technician_id for e in batch):
             out.append(events.sse_format(last, "profile.changed", {}))
         return last, out
 

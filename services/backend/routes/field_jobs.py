@@ -11,12 +11,13 @@ from sqlalchemy.exc import IntegrityError
 from starlette.concurrency import run_in_threadpool
 
 from models.enums import BioStatus
+from models.events import EventName
 from models.field_schemas import TeamNoteIn
 from models.tables import BookingPhoto, BookingRequest, CustomerNote, TeamNote, Technician, VisitPhoto
 from services.backend import field_views, idempotent, photos
 from services.backend.deps import Ctx, Db
 from services.backend.errors import Invalid, NotFound, TooLarge
-from services.backend.events import publish
+from services.backend.events import publish, publish_appointment
 from services.backend.field_auth import FieldTech, require_csrf
 
 router = APIRouter(prefix="/api/v1/field", tags=["field app"], dependencies=[Depends(require_csrf)])
@@ -92,8 +93,7 @@ def add_note(appt_id: int, body: TeamNoteIn, request: Request, user: FieldTech, 
                     author_role=user.role, text=body.text, created_at=now)
     db.add(note)
     db.flush()
-    publish(db, "appointment.updated", {"id": appt.id, "version": appt.version, "status": appt.status,
-                                        "notes": True}, now)
+    publish_appointment(db, appt, now, notes=True)
     tz = ctx.company(db).time_zone
     out = next(n for n in field_views.team_notes(db, appt.job_id, tz, user.id) if n["id"] == note.id)
     return _commit(db, user.id, key, what, out, now)
@@ -141,8 +141,7 @@ async def add_photo(appt_id: int, request: Request, user: FieldTech, ctx: Ctx, d
                        data=clean.data, shared_with_customer=False, created_at=now)
         db.add(p)
         db.flush()
-        publish(db, "appointment.updated", {"id": appt.id, "version": appt.version, "status": appt.status,
-                                            "photos": True}, now)
+        publish_appointment(db, appt, now, photos=True)
         out = {"id": p.id, "caption": p.caption, "shared_with_customer": False,
                "url": f"/api/v1/field/appointments/{appt.id}/photos/{p.id}"}
         return _commit(db, user.id, key, what, out, now)
@@ -193,7 +192,7 @@ async def put_profile_photo(user: FieldTech, ctx: Ctx, db: Db,
             tech.bio_pending = tech.bio_approved  # approving the photo must not blank the bio customers see
         tech.photo_pending_png, tech.bio_status, tech.bio_submitted_at = png, BioStatus.PENDING, now
         tech.bio_reject_reason = ""
-        publish(db, "technician.updated", {"id": tech.id, "bio_status": tech.bio_status}, now)
+        publish(db, EventName.TECHNICIAN_UPDATED, {"id": tech.id, "bio_status": tech.bio_status}, now)
         db.commit()
         return field_views.profile(tech, user)
 

@@ -208,6 +208,3 @@ def start_checkout(db: Db, ctx: Backend, user: PortalUser, doc_id: int) -> str:
 def checkout(doc_id: int, user: PortalWriter, ctx: Ctx, db: Db) -> JSONResponse:
     """Start Stripe Checkout for an open invoice → `{url}` of the payment page (409 when not configured)."""
     return JSONResponse({"url": start_checkout(db, ctx, user, doc_id)})
-
-
-routers = [router, portal_pages.router]

@@ -1,4 +1,4 @@
-"""Portal notification preferences: SMS, push, email, quiet hours (seed 002 "Notifications")."""
+"""Portal notification preferences: SMS, push, email, quiet hours; the rule they feed is in models/notifications.py."""
 
 from __future__ import annotations
 
@@ -11,7 +11,8 @@ from pydantic import BaseModel, ConfigDict
 from sqlalchemy import func, select
 
 from models.status_machine import FINAL
-from models.tables import Appointment, AuditLog, Customer, Job
+from models.tables import Appointment, Customer, Job
+from services.backend.audit import audit
 from services.backend.deps import Ctx, Db
 from services.backend.errors import Invalid
 from services.backend.portal_auth import OptionalPortalUser, PortalCustomer, PortalWriter
@@ -47,7 +48,7 @@ class PrefsIn(BaseModel):
     quiet_hours_end: str | None = None
 
 
-def _apply(db: Db, ctx: Ctx, c: Customer, prefs: PrefsIn, actor: str) -> dict[str, str]:
+def _apply(db: Db, ctx: Ctx, c: Customer, prefs: PrefsIn) -> dict[str, str]:
     """Validate and store; returns field → error message (nothing stored if any)."""
     errors: dict[str, str] = {}
     start, end = prefs.quiet_hours_start, prefs.quiet_hours_end
@@ -72,8 +73,7 @@ def _apply(db: Db, ctx: Ctx, c: Customer, prefs: PrefsIn, actor: str) -> dict[st
         changes["quiet_hours"] = [[c.quiet_hours_start, c.quiet_hours_end], [start, end]]
         c.quiet_hours_start, c.quiet_hours_end = start, end
     if changes:
-        db.add(AuditLog(action="customer.preferences", target_type="customer", target_id=c.id, actor=actor,
-                        details=changes, created_at=ctx.clock.now()))
+        audit(db, ctx.clock.now(), "customer.preferences", "customer", c.id, c, changes)
     db.commit()
     return {}
 
@@ -89,7 +89,7 @@ def put_prefs(body: PrefsIn, user: PortalWriter, ctx: Ctx, db: Db) -> dict[str, 
     """Change preferences. Quiet hours hold back non-urgent texts; the arrival ping is always sent."""
     c = db.get(Customer, user.customer.id)
     assert c is not None
-    errors = _apply(db, ctx, c, body, "customer")
+    errors = _apply(db, ctx, c, body)
     if errors:
         raise Invalid("Invalid preferences — " + "; ".join(f"{k}: {v}" for k, v in errors.items()),
                       [{"field": k, "message": v} for k, v in errors.items()])
@@ -129,7 +129,7 @@ def prefs_submit(
                     quiet_hours_end=quiet_hours_end)
     c = db.get(Customer, user.customer.id)
     assert c is not None
-    errors = _apply(db, ctx, c, prefs, "customer")
+    errors = _apply(db, ctx, c, prefs)
     if errors:
         values = {"sms": prefs.sms, "push": prefs.push, "email": prefs.email,
                   "quiet_hours_start": quiet_hours_start, "quiet_hours_end": quiet_hours_end}

@@ -8,10 +8,12 @@ from typing import Any
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import RedirectResponse
 
+from models.enums import Actor
 from models.enums import AppointmentStatus as S
 from models.schemas import PreviewIn
-from models.tables import Appointment, AuditLog, Customer, MagicLink
+from models.tables import Appointment, Customer, MagicLink
 from services.backend import portal_actions
+from services.backend.audit import Who, audit
 from services.backend.deps import Ctx, Db, Dispatcher
 from services.backend.errors import Invalid
 from services.backend.portal_auth import start_session
@@ -43,10 +45,8 @@ def create_preview(body: PreviewIn, user: Dispatcher, ctx: Ctx, db: Db) -> dict[
     expires = now + timedelta(minutes=ctx.settings.preview_ttl_min)
     db.add(MagicLink(token_hash=token_hash(token), customer_id=customer_id, created_at=now, expires_at=expires,
                      preview=True, appointment_id=appt.id if appt else None, created_by=user.name))
-    db.add(AuditLog(action="portal.preview_created", target_type="customer", target_id=customer_id,
-                    actor="dispatcher", actor_id=user.id, actor_name=user.name,
-                    details={"appointment_id": appt.id if appt else None, "expires_at": expires.isoformat()},
-                    created_at=now))
+    audit(db, now, "portal.preview_created", "customer", customer_id, user,
+          {"appointment_id": appt.id if appt else None, "expires_at": expires.isoformat()})
     db.commit()
     return {"url": ctx.link(f"/portal/preview/{token}"), "expires_at": expires, "customer_id": customer_id,
             "appointment_id": appt.id if appt else None}
@@ -70,9 +70,8 @@ def open_preview(token: str, request: Request, ctx: Ctx, db: Db) -> Response:
             target = f"/portal/visits/{appt.id}"
     response = RedirectResponse(target, status_code=303)
     start_session(db, ctx, response, link.customer_id, preview=True, created_by=link.created_by, ttl=SESSION_TTL)
-    db.add(AuditLog(action="portal.preview_opened", target_type="customer", target_id=link.customer_id,
-                    actor="dispatcher", actor_name=link.created_by,
-                    details={"appointment_id": link.appointment_id, "opened": target.split("/")[-2]},
-                    created_at=ctx.clock.now()))
+    audit(db, ctx.clock.now(), "portal.preview_opened", "customer", link.customer_id,
+          Who(Actor.DISPATCHER, None, link.created_by),
+          {"appointment_id": link.appointment_id, "opened": target.split("/")[-2]})
     db.commit()
     return response

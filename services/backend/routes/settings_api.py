@@ -10,8 +10,11 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 
 from models import settings_schema as S
-from models.tables import AuditLog, Company, Customer, Job, JobContact, Notification
+from models.events import EventName
+from models.tables import Company, Customer, Job, JobContact, Notification
 from services.backend import outbox
+from services.backend.audit import audit
+from services.backend.context import ETA_SETTINGS
 from services.backend.deps import Admin, Ctx, Db, Dispatcher
 from services.backend.errors import Invalid, NotFound
 from services.backend.events import publish
@@ -73,11 +76,12 @@ def patch_settings(user: Admin, ctx: Ctx, db: Db, body: dict[str, Any] = Body(..
     company.settings = stored
     now = ctx.clock.now()
     company.updated_at = now
-    db.add(AuditLog(action="settings.changed", target_type="company", target_id=company.id, actor="dispatcher",
-                    actor_id=user.id, actor_name=user.name, details=changes, created_at=now))
-    publish(db, "settings.updated", {"changed": sorted(changes)}, now)
+    audit(db, now, "settings.changed", "company", company.id, user, changes)
+    publish(db, EventName.SETTINGS_UPDATED, {"changed": sorted(changes)}, now)
     db.commit()
     ctx.extras.pop("providers_key", None)  # rebuild notification providers with the new settings
+    if changes.keys() & set(ETA_SETTINGS):
+        ctx.rebuild_eta(db)  # ETAs follow the new provider, road factor or speed at once (in this backend)
     return settings_public(ctx, company)
 
 
@@ -105,9 +109,8 @@ def put_logo(body: LogoIn, user: Admin, ctx: Ctx, db: Db) -> dict[str, Any]:
     company = ctx.company(db)
     company.logo_png = buf.getvalue()
     now = ctx.clock.now()
-    db.add(AuditLog(action="settings.logo", target_type="company", target_id=company.id, actor="dispatcher",
-                    actor_id=user.id, actor_name=user.name, created_at=now))
-    publish(db, "settings.updated", {"changed": ["logo"]}, now)
+    audit(db, now, "settings.logo", "company", company.id, user)
+    publish(db, EventName.SETTINGS_UPDATED, {"changed": ["logo"]}, now)
     db.commit()
     return {"has_logo": True}
 
@@ -167,8 +170,7 @@ def patch_customer(customer_id: int, body: CustomerPatch, user: Dispatcher, ctx:
             setattr(c, field, value)
     now = ctx.clock.now()
     if changes:
-        db.add(AuditLog(action="customer.changed", target_type="customer", target_id=c.id, actor="dispatcher",
-                        actor_id=user.id, actor_name=user.name, details=changes, created_at=now))
+        audit(db, now, "customer.changed", "customer", c.id, user, changes)
     db.commit()
     return customer_public(c)
 
@@ -213,8 +215,7 @@ def add_contact(job_id: int, body: ContactIn, user: Dispatcher, ctx: Ctx, db: Db
     c = JobContact(job_id=job_id, created_at=now, **body.model_dump())
     db.add(c)
     db.flush()
-    db.add(AuditLog(action="job_contact.added", target_type="job", target_id=job_id, actor="dispatcher",
-                    actor_id=user.id, actor_name=user.name, details=contact_public(c), created_at=now))
+    audit(db, now, "job_contact.added", "job", job_id, user, contact_public(c))
     db.commit()
     return contact_public(c)
 
@@ -225,7 +226,6 @@ def remove_contact(job_id: int, contact_id: int, user: Dispatcher, ctx: Ctx, db:
     if c is None or c.job_id != job_id:
         raise NotFound(f"No contact {contact_id} on job {job_id}.")
     now = ctx.clock.now()
-    db.add(AuditLog(action="job_contact.removed", target_type="job", target_id=job_id, actor="dispatcher",
-                    actor_id=user.id, actor_name=user.name, details=contact_public(c), created_at=now))
+    audit(db, now, "job_contact.removed", "job", job_id, user, contact_public(c))
     db.delete(c)
     db.commit()

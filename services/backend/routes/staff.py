@@ -7,13 +7,17 @@ from typing import Any
 from fastapi import APIRouter, Response
 from sqlalchemy import func, select
 
-from models.enums import FIX_SOURCE_LABELS, BioStatus, Role
+from models.enums import FIX_SOURCE_LABELS, BioStatus, Channel, Role
+from models.events import EventName
+from models.notifications import Kind
 from models.schemas import CustomerIn, JobIn, RejectIn, TechnicianIn
-from models.tables import AuditLog, Customer, Job, LatestPosition, Technician, User
+from models.tables import Customer, Job, LatestPosition, Technician, User
 from services.backend import outbox
+from services.backend.audit import audit
 from services.backend.deps import Ctx, Db, Dispatcher
 from services.backend.errors import Conflict, Invalid, NotFound
 from services.backend.events import publish
+from services.backend.notify import notify_job
 from services.backend.security import hash_password
 
 router = APIRouter(prefix="/api/v1", tags=["dispatcher"])
@@ -70,9 +74,8 @@ def create_technician(body: TechnicianIn, user: Dispatcher, ctx: Ctx, db: Db) ->
     if body.password:
         db.add(User(email=body.email, name=body.name, role=Role.TECHNICIAN, technician_id=tech.id,
                     password_hash=hash_password(body.password), created_at=now))
-    db.add(AuditLog(action="technician.created", target_type="technician", target_id=tech.id,
-                    actor="dispatcher", actor_id=user.id, actor_name=user.name, created_at=now))
-    publish(db, "technician.updated", {"id": tech.id}, now)
+    audit(db, now, "technician.created", "technician", tech.id, user)
+    publish(db, EventName.TECHNICIAN_UPDATED, {"id": tech.id}, now)
     db.commit()
     return technician_public(tech)
 
@@ -115,13 +118,11 @@ def _bio_decision(db: Db, ctx: Ctx, user: Dispatcher, tech_id: int, approve: boo
         tech.bio_status, tech.bio_reject_reason = BioStatus.REJECTED, reason
         tech.photo_pending_png = None
         text = f"Your bio was not approved: {reason}"
-    db.add(AuditLog(action="bio.approved" if approve else "bio.rejected", target_type="technician",
-                    target_id=tech.id, actor="dispatcher", actor_id=user.id, actor_name=user.name,
-                    details={"reason": reason}, created_at=now))
+    audit(db, now, "bio.approved" if approve else "bio.rejected", "technician", tech.id, user, {"reason": reason})
     if tech.phone:
         outbox.enqueue(db, now, channel="sms", kind="bio_decision", to=tech.phone, body=text,
                        technician_id=tech.id)
-    publish(db, "technician.updated", {"id": tech.id, "bio_status": tech.bio_status}, now)
+    publish(db, EventName.TECHNICIAN_UPDATED, {"id": tech.id, "bio_status": tech.bio_status}, now)
     db.commit()
     return tech
 
@@ -188,17 +189,10 @@ def create_job(body: JobIn, user: Dispatcher, ctx: Ctx, db: Db) -> dict[str, Any
     db.add(job)
     db.flush()
     company = ctx.company(db)
-    if cust.notifications_enabled:
-        r = outbox.customer_recipient(cust)
-        ch = outbox.choose_channel(r, prefer="email")  # type: ignore[arg-type]
-        if ch is not None:
-            outbox.enqueue(
-                db, now, channel=ch, kind="job_created", to=cust.phone if ch == "sms" else cust.email,
-                subject=f"{company.name} received your request",
-                body=(f"{company.name} has received your request for {job.service_type}. "
-                      f"Check Status: {ctx.link('/portal/schedule')}"),
-                customer_id=cust.id, dedupe_key=f"job:{job.id}:created",
-            )
+    notify_job(db, now, job, kind=Kind.JOB_CREATED, prefer=Channel.EMAIL, dedupe=f"job:{job.id}:created",
+               subject=f"{company.name} received your request",
+               body=(f"{company.name} has received your request for {job.service_type}. "
+                     f"Check Status: {ctx.link('/portal/schedule')}"))
     db.commit()
     return job_public(job)
 

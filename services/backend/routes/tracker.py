@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from models.enums import AppointmentStatus as S
 from models.tables import Appointment, PushSubscription, TrackerLink
 from models.tracker_schemas import PushSubscriptionIn
-from services.backend import eta_refresh, tracker_view
+from services.backend import tracker_view
 from services.backend.context import Backend
 from services.backend.deps import Ctx, Db
 from services.backend.errors import NotFound
@@ -24,8 +24,6 @@ from services.backend.templating import SECURITY_HEADERS, STATIC, render
 
 pages = APIRouter(tags=["tracker"], include_in_schema=True)
 api = APIRouter(prefix="/api/v1/tracker", tags=["tracker"])
-routers = [pages, api]
-eta_refresh.install()  # ETAs of en-route visits stay fresh even when a phone goes quiet
 
 TOKEN_RE = re.compile(r"^[A-Za-z0-9_-]{22,64}$")
 NO_STORE = {**SECURITY_HEADERS, "Cache-Control": "no-store"}

@@ -8,7 +8,8 @@ from fastapi import APIRouter, Response
 from sqlalchemy import select
 
 from models.portal_schemas import PhotoShareIn
-from models.tables import Appointment, AuditLog, VisitPhoto
+from models.tables import Appointment, VisitPhoto
+from services.backend.audit import audit
 from services.backend.deps import Ctx, Db, Dispatcher
 from services.backend.errors import NotFound
 
@@ -50,9 +51,7 @@ def share_photo(appointment_id: int, photo_id: int, body: PhotoShareIn, user: Di
     p = _photo(db, appointment_id, photo_id)
     if p.shared_with_customer != body.shared_with_customer:
         p.shared_with_customer = body.shared_with_customer
-        db.add(AuditLog(action="photo.shared" if body.shared_with_customer else "photo.unshared",
-                        target_type="visit_photo", target_id=p.id, actor="dispatcher", actor_id=user.id,
-                        actor_name=user.name, details={"appointment_id": appointment_id},
-                        created_at=ctx.clock.now()))
+        audit(db, ctx.clock.now(), "photo.shared" if body.shared_with_customer else "photo.unshared",
+              "visit_photo", p.id, user, {"appointment_id": appointment_id})
     db.commit()
     return photo_public(p)

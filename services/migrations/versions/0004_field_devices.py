@@ -1,7 +1,7 @@
 """field app and Traccar Client: paired devices, pairing links, team notes, fix sources, pending photo
 
-Revision ID: 0002_field_devices
-Revises: 0002_dispatch_board
+Revision ID: 0004_field_devices
+Revises: 0003_status_versions
 """
 
 import sqlalchemy as sa
@@ -9,8 +9,8 @@ from alembic import op
 
 import models.tables
 
-revision = "0002_field_devices"
-down_revision = "0002_dispatch_board"
+revision = "0004_field_devices"
+down_revision = "0003_status_versions"
 branch_labels = None
 depends_on = None
 
