@@ -171,6 +171,8 @@ class MainWindow(QMainWindow):
             "signin": self._action("Sign &in again…", None, lambda: self.signInRequested.emit(""), "signin"),
             "settings": self._action("&Settings…", "Ctrl+,", self.open_settings, "settings",
                                      "Company, customer portal, notifications, map and ETA"),
+            "locks": self._action("&Locked accounts…", None, self.open_locked_accounts, "signin",
+                                  "Who cannot sign in after wrong passwords; administrators can unlock"),
             "preview": self._action("Preview in &portal", "Ctrl+Shift+P", self.preview_selected, "preview",
                                     "Show the selected appointment as its customer sees it"),
             "quit": self._action("&Quit", QKeySequence.StandardKey.Quit, self.close),
@@ -181,7 +183,7 @@ class MainWindow(QMainWindow):
         a["theme"].setChecked(self.dark)
         mb = self.menuBar()
         m = mb.addMenu("&File")
-        m.addActions([a["settings"], a["signin"]])
+        m.addActions([a["settings"], a["locks"], a["signin"]])
         m.addSeparator()
         m.addAction(a["quit"])
         m = mb.addMenu("&Schedule")
@@ -339,6 +341,11 @@ class MainWindow(QMainWindow):
         dlg.open()
         spawn(dlg.load(), self.tasks)
         return dlg
+
+    def open_locked_accounts(self) -> Any:
+        from widgets.locked_accounts import open_dialog
+
+        return open_dialog(self.api, is_admin=self.role == "admin", parent=self)
 
     def preview_selected(self) -> None:
         """Open the selected appointment in the portal preview panel (what its customer sees)."""

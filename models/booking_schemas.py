@@ -5,7 +5,7 @@ from __future__ import annotations
 from pydantic import Field, model_validator
 
 from models.enums import TimePreference
-from models.schemas import AwareDatetime, Body
+from models.schemas import AwareDatetime, Body, Id
 
 
 class _Proposal(Body):
@@ -23,7 +23,7 @@ class _Proposal(Body):
 class AcceptIn(_Proposal):
     """Accept the request: creates the job and its appointment in one transaction."""
 
-    technician_id: int | None = None
+    technician_id: Id | None = None
     window_start: AwareDatetime
     window_end: AwareDatetime
     allow_overlap: bool = Field(default=False, description="double-book the technician on purpose")
@@ -36,7 +36,7 @@ class CounterIn(_Proposal):
     proposed_start: AwareDatetime
     proposed_end: AwareDatetime
     message: str = Field(min_length=1, max_length=1000)
-    technician_id: int | None = None
+    technician_id: Id | None = None
     allow_overlap: bool = False
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import Field, model_validator
 
-from models.schemas import Body
+from models.schemas import Body, Id
 
 
 class MagicLinkIn(Body):
@@ -21,7 +21,7 @@ class MagicLinkIn(Body):
 
 
 class ChangeRequestIn(Body):
-    appointment_id: int
+    appointment_id: Id
     message: str = Field(min_length=1, max_length=2000)
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 
@@ -23,11 +23,49 @@ def _not_number(v: object) -> object:
 
 
 AwareDatetime = Annotated[datetime, BeforeValidator(_not_number), AfterValidator(_aware)]
+#: The range of a 64-bit database integer (event ids, counts): larger numbers fit no column.
+MAX_INT = 2**63 - 1
+#: Object ids are 32-bit integer columns on PostgreSQL: a larger id names nothing the backend stores.
+MAX_ID = 2**31 - 1
+#: An object id in a request body: a positive whole number that fits the database.
+Id = Annotated[int, Field(ge=1, le=MAX_ID)]
 NonBlank = Annotated[str, Field(min_length=1, max_length=5000)]
 
 
+def storable(text: str) -> bool:
+    """Whether both databases can store this text: no NUL character, no unpaired surrogate."""
+    if "\x00" in text:
+        return False
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _check_text(value: Any) -> Any:
+    if isinstance(value, str):
+        if not storable(value):
+            raise ValueError("must not contain NUL characters or invalid Unicode")
+    elif isinstance(value, list | tuple | set):
+        for item in value:
+            _check_text(item)
+    elif isinstance(value, dict):
+        for k, item in value.items():
+            _check_text(k)
+            _check_text(item)
+    return value
+
+
 class Body(BaseModel):
+    """Every request body: unknown fields refused, text trimmed, and no text the databases cannot store."""
+
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _storable(cls, value: Any) -> Any:
+        return _check_text(value)
 
 
 class LoginIn(Body):
@@ -77,7 +115,7 @@ class CustomerIn(Body):
 
 
 class JobIn(Body):
-    customer_id: int
+    customer_id: Id
     service_type: str = Field(min_length=1, max_length=200)
     description: str = Field(default="", max_length=10000)
     internal_notes: str = Field(default="", max_length=10000)
@@ -87,7 +125,7 @@ class JobIn(Body):
     address: str | None = Field(default=None, max_length=300)
     lat: float | None = Field(default=None, ge=-90, le=90)
     lng: float | None = Field(default=None, ge=-180, le=180)
-    internal_cost_cents: int | None = Field(default=None, ge=0)
+    internal_cost_cents: int | None = Field(default=None, ge=0, le=MAX_ID)
 
 
 class _Window(Body):
@@ -100,14 +138,14 @@ class _Window(Body):
 
 
 class AppointmentIn(_Window):
-    job_id: int
-    technician_id: int | None = None
+    job_id: Id
+    technician_id: Id | None = None
     window_start: AwareDatetime
     window_end: AwareDatetime
 
 
 class AppointmentPatch(_Window):
-    technician_id: int | None = None
+    technician_id: Id | None = None
     window_start: AwareDatetime | None = None
     window_end: AwareDatetime | None = None
     unassign: bool = False
@@ -167,8 +205,8 @@ class PositionBatchesIn(Body):
 
 
 class PreviewIn(Body):
-    customer_id: int | None = None
-    appointment_id: int | None = None
+    customer_id: Id | None = None
+    appointment_id: Id | None = None
 
     @model_validator(mode="after")
     def _one(self) -> PreviewIn:

@@ -520,6 +520,21 @@ class Event(Base):
     created_at: Mapped[datetime] = mapped_column(index=True)
 
 
+class ThrottleBucket(Base):
+    """Attempts counted per key (an account, a client address, a sign-in-link address) for the sign-in and
+    sign-in-link throttles; shared by every replica through the database."""
+
+    __tablename__ = "throttle_buckets"
+    __table_args__ = (UniqueConstraint("scope", "key"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    scope: Mapped[str] = mapped_column(String(30))
+    key: Mapped[str] = mapped_column(String(200))
+    attempts: Mapped[int] = mapped_column(default=0)
+    last_at: Mapped[datetime]
+    locked_until: Mapped[datetime | None] = mapped_column(default=None, index=True)
+    last_address: Mapped[str] = mapped_column(String(64), default="")
+
+
 class JobLock(Base):
     """Leases for background jobs so that replicas never run the same job at once."""
 

@@ -403,3 +403,11 @@ class ApiClient:
         if address is not None:
             body.update({"address": address, "lat": lat, "lng": lng})
         return await self.request("POST", "/api/v1/jobs", json=body)
+    # --- sign-in locks ----------------------------------------------------------------------------------
+    async def locked_accounts(self) -> list[JSON]:
+        """Accounts the sign-in throttle is holding back right now, longest lock first."""
+        return await self.request("GET", "/api/v1/users/locked")
+
+    async def unlock_account(self, user_id: int) -> JSON:
+        """Let an account sign in again at once (administrators only)."""
+        return await self.request("POST", f"/api/v1/users/{user_id}/unlock")

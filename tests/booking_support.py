@@ -25,7 +25,9 @@ def portal_client(world: Any, customer_id: int, *, preview: bool = False) -> htt
         s.add(PortalSession(token_hash=token_hash(token), customer_id=customer_id, preview=preview,
                             created_at=now, expires_at=now + timedelta(days=1)))
         s.commit()
-    c = httpx.Client(base_url=server.url, timeout=15, cookies={COOKIE: token})
+    from tests.portal_helpers import sends_csrf
+
+    c = sends_csrf(httpx.Client(base_url=server.url, timeout=15, cookies={COOKIE: token}))
     world.api.clients.append(c)
     return c
 

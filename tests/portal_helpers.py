@@ -35,10 +35,26 @@ def magic_token(world: Any, customer: dict[str, Any]) -> str:
     raise AssertionError("no magic link in the outbox")
 
 
+def sends_csrf(c: httpx.Client) -> httpx.Client:
+    """Make a cookie-holding client send its session's CSRF token on every state-changing request, as the
+    portal's forms (hidden field) and scripts (header) do. Tests of the check itself use plain clients."""
+    from services.backend import csrf
+    from services.backend.portal_auth import COOKIE
+
+    def add(request: httpx.Request) -> None:
+        if request.method not in ("GET", "HEAD", "OPTIONS") and csrf.HEADER not in request.headers:
+            session = c.cookies.get(COOKIE)
+            if session:
+                request.headers[csrf.HEADER] = csrf.token_for(session)
+
+    c.event_hooks["request"].append(add)
+    return c
+
+
 def sign_in(world: Any, customer: dict[str, Any]) -> httpx.Client:
     """A browser-like client holding the portal session cookie of `customer`."""
     token = magic_token(world, customer)
-    c = httpx.Client(base_url=world.api.url, timeout=15)
+    c = sends_csrf(httpx.Client(base_url=world.api.url, timeout=15))
     world.api.clients.append(c)
     r = c.get(f"/portal/login/{token}")
     assert r.status_code == 303 and r.headers["location"] == "/portal/schedule", r.text
@@ -48,7 +64,7 @@ def sign_in(world: Any, customer: dict[str, Any]) -> httpx.Client:
 def preview_client(world: Any, **target: int) -> httpx.Client:
     r = world.dispatcher.post("/api/v1/portal-preview", json=target)
     assert r.status_code == 201, r.text
-    c = httpx.Client(base_url=world.api.url, timeout=15)
+    c = sends_csrf(httpx.Client(base_url=world.api.url, timeout=15))
     world.api.clients.append(c)
     path = r.json()["url"].removeprefix(world.api.url)
     assert c.get(path).status_code == 303

@@ -6,7 +6,7 @@ import httpx
 from sqlalchemy import select
 
 from models.tables import AuditLog
-from tests.portal_helpers import add_visit_data, move, preview_client
+from tests.portal_helpers import add_visit_data, move, preview_client, sends_csrf
 
 
 def _writes(ids: dict[str, int]) -> list[tuple[str, str, dict]]:
@@ -38,7 +38,7 @@ def test_preview_url_single_use_read_only_and_audited(world) -> None:
     assert r.status_code == 201
     url, expires = r.json()["url"], r.json()["expires_at"]
     assert url.startswith(world.api.url + "/portal/preview/") and expires
-    c = httpx.Client(base_url=world.api.url, timeout=15)
+    c = sends_csrf(httpx.Client(base_url=world.api.url, timeout=15))  # the refusal is the preview's, not CSRF's
     first = c.get(url)
     assert first.status_code == 303 and first.headers["location"] == "/portal/schedule"
     assert "httponly" in first.headers["set-cookie"].lower()

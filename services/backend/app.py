@@ -8,12 +8,12 @@ import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter, Depends, FastAPI
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from services.backend import booking_ops, eta_refresh, watchdog
+from services.backend import booking_ops, eta_refresh, param_guard, watchdog
 from services.backend.clock import Clock
 from services.backend.context import Backend
 from services.backend.db import make_engine, make_read_engine, make_sessionmaker, normalise_url, upgrade_schema
@@ -40,11 +40,13 @@ from services.backend.routes import (
     portal_prefs,
     preview,
     settings_api,
+    sign_in_locks,
     staff,
     tracker,
     visit_photos,
 )
 from services.backend.settings import Settings
+from services.backend.user_content import UserContentHeaders
 
 log = logging.getLogger(__name__)
 
@@ -54,7 +56,8 @@ ROUTERS: list[APIRouter] = [
     appointments.router, field.router, alerts.router, events.router, company.router,
     booking.dispatcher_router, booking.portal_router, booking_pages.router, portal.router, portal_pages.router,
     tracker.pages, tracker.api, preview.router, settings_api.router, portal_prefs.router, visit_photos.router,
-    crew.router, field_jobs.router, field_events.router, field_pages.router, osmand.router, devices.router,
+    crew.router, sign_in_locks.router, field_jobs.router, field_events.router, field_pages.router, osmand.router,
+    devices.router,
 ]
 
 #: What one watchdog pass checks, in order.
@@ -114,12 +117,14 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
             ctx.bus.wake()
 
     app = FastAPI(
+        dependencies=[Depends(param_guard.check)],  # values no database takes: 404 in a path, 422 in a query
         title="Dispatch Console backend",
         version=_version(),
         description="Console, field-app, customer portal and tracker API.",
         lifespan=lifespan,
     )
     app.state.backend = ctx
+    app.add_middleware(UserContentHeaders)
     install_error_handlers(app)
 
     @app.get("/healthz", tags=["ops"])

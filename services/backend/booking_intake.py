@@ -110,7 +110,7 @@ def submit(db: Session, ctx: Backend, customer: Customer, sub: Submission, *, ke
         try:
             if up.data is None:
                 raise too_large(up.filename, up.size)
-            photos.append(process(up.data, up.filename))
+            photos.append(process(up.data, up.filename, ctx.settings.max_image_pixels))
         except PhotoError as exc:
             photo_errors.append(str(exc))
             big = big or exc.too_large

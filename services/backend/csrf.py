@@ -19,6 +19,9 @@ from services.backend.errors import Forbidden
 HEADER = "X-CSRF-Token"
 FIELD = "csrf_token"
 _SAFE = frozenset({"GET", "HEAD", "OPTIONS"})
+#: Limits for reading a form to find its token. Starlette keeps the first parse of a request's form, so these
+#: are the limits every cookie-authenticated form gets (the largest: a booking request with its photos).
+FORM_LIMITS = {"max_files": 10, "max_fields": 100, "max_part_size": 1024 * 1024}
 
 
 def token_for(session_token: str | None) -> str:
@@ -40,7 +43,7 @@ async def submitted_token(request: Request) -> str | None:
         return header
     ctype = request.headers.get("content-type", "")
     if ctype.startswith(("application/x-www-form-urlencoded", "multipart/form-data")):
-        form = await request.form()  # cached by Starlette: the route's own Form parameters reuse it
+        form = await request.form(**FORM_LIMITS)  # cached by Starlette: the route's own form reading reuses it
         value = form.get(FIELD)
         return value if isinstance(value, str) else None
     return None

@@ -9,6 +9,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic_core import to_jsonable_python
+from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -168,6 +169,23 @@ def install_error_handlers(app: FastAPI) -> None:
         if exc.status_code == 405:
             message = f"{request.method} is not allowed on {request.url.path}."
         return JSONResponse(error_body(code, message), exc.status_code, headers=getattr(exc, "headers", None))
+
+    # Safety nets: input the checks before the database missed is still the client's to fix, never a 500.
+    @app.exception_handler(IntegrityError)
+    async def _integrity(request: Request, exc: IntegrityError) -> JSONResponse:
+        log.warning("database constraint refused %s %s: %s", request.method, request.url.path, exc.orig)
+        return JSONResponse(error_body(
+            "conflict", "This conflicts with something already saved (a value that must be unique is taken, or "
+                        "something it refers to no longer exists). Reload, check and try again."), 409)
+
+    @app.exception_handler(DataError)
+    @app.exception_handler(OverflowError)
+    @app.exception_handler(UnicodeError)
+    async def _unstorable(request: Request, exc: Exception) -> JSONResponse:
+        log.warning("value not storable on %s %s: %s", request.method, request.url.path, exc)
+        return JSONResponse(error_body(
+            "validation_error", "A value in this request cannot be stored: a number is too large, or text "
+                                "contains characters that are not allowed. Check the values and try again."), 422)
 
     @app.exception_handler(StaleDataError)
     async def _stale(request: Request, exc: StaleDataError) -> JSONResponse:

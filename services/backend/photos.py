@@ -52,20 +52,40 @@ def _name(filename: str) -> str:
     return (filename or "photo").rsplit("/", 1)[-1].rsplit("\\", 1)[-1][:200]
 
 
-def process(raw: bytes, filename: str = "") -> CleanPhoto:
+def _megapixels(n: int) -> str:
+    return f"{n / 1_000_000:.0f} megapixels" if n >= 10_000_000 else f"{n / 1_000_000:.1f} megapixels"
+
+
+def check_pixels(raw: bytes, filename: str = "", max_pixels: int = MAX_PIXELS) -> None:
+    """Refuse an image whose header declares more than `max_pixels`, reading the header only (no pixel is
+    decoded, so a small file declaring a huge picture costs nothing). Unreadable files are left to the caller."""
+    name = _name(filename)
+    try:
+        with Image.open(io.BytesIO(raw)) as probe:  # reads the header only
+            width, height = probe.size
+    except Image.DecompressionBombError:
+        raise PhotoError(f"{name} declares far more than {_megapixels(max_pixels)}; send a smaller picture.",
+                         too_large=True) from None
+    except Exception:
+        return
+    if width * height > max_pixels:
+        raise PhotoError(f"{name} is {width}×{height} pixels ({_megapixels(width * height)}); pictures can have "
+                         f"at most {_megapixels(max_pixels)}. Send a smaller one.", too_large=True)
+
+
+def process(raw: bytes, filename: str = "", max_pixels: int = MAX_PIXELS) -> CleanPhoto:
     """Validate by content, strip metadata (EXIF, GPS, XMP) by re-encoding, and make a thumbnail."""
     name = _name(filename)
     if len(raw) > MAX_BYTES:
         raise too_large(name, len(raw))
     if not raw:
         raise PhotoError(f"{name} is empty; choose a {ACCEPTED} photo.")
+    check_pixels(raw, name, max_pixels)
     try:
         with Image.open(io.BytesIO(raw)) as probe:
             fmt = probe.format or ""
             if fmt not in STORE_AS:
                 raise PhotoError(f"{name} is not a {ACCEPTED} photo (it looks like {fmt or 'another kind of file'}).")
-            if probe.width * probe.height > MAX_PIXELS:
-                raise PhotoError(f"{name} is {probe.width}×{probe.height} pixels; that is too big to process.")
             probe.verify()
         with Image.open(io.BytesIO(raw)) as img:
             img.load()

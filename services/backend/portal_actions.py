@@ -4,9 +4,6 @@ from __future__ import annotations
 
 import io
 import re
-import threading
-import time
-from collections import defaultdict, deque
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
@@ -27,40 +24,15 @@ from models.tables import (
     Survey,
 )
 from models.timefmt import window_text
-from services.backend import outbox
+from services.backend import outbox, photos, throttle
 from services.backend.alerts import raise_alert
 from services.backend.context import Backend
-from services.backend.errors import Conflict, Invalid, TooLarge, TooMany
+from services.backend.errors import Conflict, Invalid, TooLarge
 from services.backend.portal_auth import PortalUser
 from services.backend.portal_views import NOTE_OPEN
 from services.backend.security import new_token, token_hash
 
 MAX_PHOTO_BYTES = 10 * 1024 * 1024
-LINK_LIMIT = (5, 15 * 60)  # per address: 5 requests per 15 minutes
-IP_LIMIT = (30, 15 * 60)
-
-
-class RateLimiter:
-    """Sliding-window counters per key (in this process)."""
-
-    def __init__(self) -> None:
-        self._hits: dict[str, deque[float]] = defaultdict(deque)
-        self._lock = threading.Lock()
-
-    def allow(self, key: str, limit: int, window_s: float, now: float | None = None) -> bool:
-        now = time.monotonic() if now is None else now
-        with self._lock:
-            q = self._hits[key]
-            while q and q[0] <= now - window_s:
-                q.popleft()
-            if len(q) >= limit:
-                return False
-            q.append(now)
-            return True
-
-
-def limiter(ctx: Backend) -> RateLimiter:
-    return ctx.extras.setdefault("portal_rate_limiter", RateLimiter())
 
 
 def digits(phone: str) -> str:
@@ -74,12 +46,10 @@ def request_magic_link(db: Session, ctx: Backend, body: MagicLinkIn, client_ip: 
     email = (body.email or "").strip().lower()
     phone = digits(body.phone or "")
     key = f"email:{email}" if email else f"phone:{phone}"
-    ts = ctx.clock.now().timestamp()
-    rl = limiter(ctx)
-    if not rl.allow(f"ip:{client_ip}", *IP_LIMIT, now=ts) or not rl.allow(key, *LINK_LIMIT, now=ts):
-        raise TooMany("Too many sign-in requests. Wait 15 minutes and try again, or call us.",
-                      headers={"Retry-After": "900"})
     now = ctx.clock.now()
+    by_recipient, by_address = throttle.LINK_RULES
+    throttle.charge(db, [(by_recipient, key), (by_address, client_ip)], now, address=client_ip,
+                    what="sign-in link requests")
     company = ctx.company(db)
     targets: list[tuple[Customer, JobContact | None, str]] = []
     q = select(Customer).order_by(Customer.id)
@@ -139,25 +109,23 @@ def change_request(db: Session, ctx: Backend, user: PortalUser, appt: Appointmen
     return cr
 
 
-def normalise_photo(data: bytes, content_type: str) -> tuple[bytes, str]:
+def normalise_photo(data: bytes, content_type: str, max_pixels: int = photos.MAX_PIXELS) -> tuple[bytes, str]:
     """Check an uploaded photo and re-encode it as JPEG (drops EXIF, e.g. the home's GPS position)."""
     if len(data) > MAX_PHOTO_BYTES:
         raise TooLarge(f"photo: the file is {len(data) // (1024 * 1024)} MB; send one under 10 MB.")
     from PIL import Image, ImageOps, UnidentifiedImageError
 
     try:
-        import pillow_heif
-
-        pillow_heif.register_heif_opener()
-    except ImportError:  # pragma: no cover - optional
-        pass
+        photos.check_pixels(data, "The photo", max_pixels)
+    except photos.PhotoError as exc:
+        raise TooLarge(f"photo: {exc}", [{"field": "photo", "message": str(exc)}]) from None
     try:
         img = Image.open(io.BytesIO(data))
         img = ImageOps.exif_transpose(img)
         img.thumbnail((2000, 2000))
         out = io.BytesIO()
         img.convert("RGB").save(out, "JPEG", quality=85)
-    except (UnidentifiedImageError, OSError, ValueError):
+    except (UnidentifiedImageError, OSError, ValueError, SyntaxError, Image.DecompressionBombError):
         raise Invalid.field("photo", f"this file ({content_type or 'unknown type'}) is not a photo we can read; "
                                      "send a JPEG, PNG, HEIC or WebP image") from None
     return out.getvalue(), "image/jpeg"
@@ -172,7 +140,7 @@ def add_note(db: Session, ctx: Backend, user: PortalUser, appt: Appointment, tex
         raise Invalid.field("text", "write a note or attach a photo")
     if len(text) > 2000:
         raise Invalid.field("text", "keep the note under 2000 characters")
-    data, ctype = normalise_photo(*photo) if photo is not None else (None, "")
+    data, ctype = normalise_photo(*photo, ctx.settings.max_image_pixels) if photo is not None else (None, "")
     now = ctx.clock.now()
     note = CustomerNote(appointment_id=appt.id, customer_id=user.customer.id, text=text, photo=data,
                         photo_content_type=ctype, created_at=now)

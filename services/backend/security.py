@@ -22,6 +22,19 @@ def verify_password(password_hash: str, password: str) -> bool:
         return False
 
 
+_dummy: tuple[PasswordHasher, str] | None = None
+
+
+def verify_nobody(password: str) -> bool:
+    """Spend the time of one real password check and fail: unknown and disabled accounts answer like wrong
+    passwords, at the same speed."""
+    global _dummy
+    if _dummy is None or _dummy[0] is not _hasher:
+        _dummy = (_hasher, _hasher.hash(secrets.token_urlsafe(16)))
+    verify_password(_dummy[1], password)
+    return False
+
+
 def new_token() -> str:
     """A URL-safe token with 256 random bits."""
     return secrets.token_urlsafe(32)

@@ -58,3 +58,10 @@ class Settings(BaseSettings):
     magic_link_ttl_min: int = 15
     portal_session_days: int = 30
     preview_ttl_min: int = 10
+    # Sign-in throttle: wrong passwords allowed per account / per client address before a lock; each later
+    # failure doubles the lock, from login_lock_s up to login_max_lock_s; a key quiet for an hour starts over.
+    login_account_attempts: int = 5
+    login_address_attempts: int = 20
+    login_lock_s: float = 30.0
+    login_max_lock_s: float = 900.0
+    max_image_pixels: int = 60_000_000  # an uploaded image declaring more pixels is refused before decoding

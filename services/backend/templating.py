@@ -29,6 +29,12 @@ SECURITY_HEADERS = {
 
 
 def render(request: Request, name: str, status_code: int = 200, **context: Any) -> HTMLResponse:
-    """Render a template with the security headers every portal and tracker page carries."""
+    """Render a template with the security headers every portal and tracker page carries. Pages get the
+    `csrf_token` of the portal session cookie (for their forms' hidden field and `<meta name="csrf-token">`)
+    unless the caller passes its own (pages of another cookie)."""
+    from services.backend import csrf
+    from services.backend.portal_auth import COOKIE
+
+    context.setdefault("csrf_token", csrf.token_for(request.cookies.get(COOKIE)))
     html = env.get_template(name).render(request=request, **context)
     return HTMLResponse(html, status_code=status_code, headers=dict(SECURITY_HEADERS))

@@ -5,14 +5,15 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from sqlalchemy import func, select
 
 from models.schemas import LoginIn
 from models.tables import ApiToken, User
+from services.backend import throttle
 from services.backend.deps import Ctx, CurrentUser, Db
 from services.backend.errors import Unauthorized
-from services.backend.security import new_token, token_hash, verify_password
+from services.backend.security import new_token, token_hash, verify_nobody, verify_password
 
 router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
 
@@ -24,14 +25,23 @@ def user_public(user: User) -> dict[str, Any]:
     }
 
 
-@router.post("/login")
-def login(body: LoginIn, ctx: Ctx, db: Db) -> dict[str, Any]:
-    """Exchange email and password for a bearer token."""
-    user = db.scalar(select(User).where(func.lower(User.email) == body.email.strip().lower()))
-    if user is None or not user.active or not verify_password(user.password_hash, body.password):
-        raise Unauthorized("Wrong email or password. Check both and try again.")
-    token = new_token()
+@router.post("/login", responses={429: {"description": "Too many sign-in attempts; wait `Retry-After` seconds"}})
+def login(body: LoginIn, request: Request, ctx: Ctx, db: Db) -> dict[str, Any]:
+    """Exchange email and password for a bearer token. Wrong passwords are throttled per account and per client
+    address (429 with `Retry-After`, growing waits), the same way whether or not the account exists."""
+    email = body.email.strip().lower()
+    address = request.client.host if request.client else ""
+    by_account, by_address = throttle.login_rules(ctx.settings)
     now = ctx.clock.now()
+    throttle.charge(db, [(by_account, email), (by_address, address)], now, address=address)
+    user = db.scalar(select(User).where(func.lower(User.email) == email))
+    db.commit()  # hold no lock while the password is checked (the attempt is already counted)
+    ok = verify_password(user.password_hash, body.password) if user is not None else verify_nobody(body.password)
+    if user is None or not user.active or not ok:
+        raise Unauthorized("Wrong email or password. Check both and try again.")
+    throttle.clear(db, by_account, email)
+    throttle.refund(db, by_address, address, now)
+    token = new_token()
     expires = now + timedelta(hours=ctx.settings.token_ttl_hours)
     db.add(ApiToken(token_hash=token_hash(token), user_id=user.id, created_at=now, expires_at=expires))
     db.commit()

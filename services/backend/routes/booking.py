@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 
@@ -14,13 +14,15 @@ from models.enums import BookingState
 from models.tables import BookingPhoto, BookingRequest
 from services.backend import booking_intake as intake
 from services.backend import booking_ops as ops
+from services.backend import csrf
 from services.backend.context import Backend
 from services.backend.deps import Ctx, Db, Dispatcher
 from services.backend.errors import NotFound
-from services.backend.portal_auth import PortalCustomer, PortalWriter
+from services.backend.portal_auth import COOKIE, PortalCustomer, PortalWriter
 
 dispatcher_router = APIRouter(prefix="/api/v1/booking-requests", tags=["dispatcher"])
-portal_router = APIRouter(prefix="/api/v1/portal/booking-requests", tags=["portal"])
+portal_router = APIRouter(prefix="/api/v1/portal/booking-requests", tags=["portal"],
+                          dependencies=[Depends(csrf.require(COOKIE))])
 
 # --- dispatcher ---
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import RedirectResponse
 from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
@@ -16,13 +16,14 @@ from models.timefmt import window_text
 from services.backend import booking_checks as checks
 from services.backend import booking_intake as intake
 from services.backend import booking_ops as ops
+from services.backend import csrf
 from services.backend.context import Backend
 from services.backend.deps import Ctx, Db
 from services.backend.errors import ApiError, NotFound
-from services.backend.portal_auth import OptionalPortalUser, PortalUser
+from services.backend.portal_auth import COOKIE, OptionalPortalUser, PortalUser
 from services.backend.templating import render
 
-router = APIRouter(tags=["portal pages"], include_in_schema=False)
+router = APIRouter(tags=["portal pages"], include_in_schema=False, dependencies=[Depends(csrf.require(COOKIE))])
 PREVIEW_MSG = "Preview — actions disabled. This is a read-only preview of the customer's portal."
 STEPS = [("Received", B.SUBMITTED), ("Reviewing", B.UNDER_REVIEW), ("Confirmed", B.CONFIRMED)]
 

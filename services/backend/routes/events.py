@@ -9,6 +9,7 @@ from fastapi import APIRouter, Header, Request
 from fastapi.responses import StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
+from models.schemas import MAX_INT
 from services.backend import events
 from services.backend.deps import Ctx, Dispatcher
 from services.backend.errors import Invalid
@@ -40,6 +41,8 @@ async def stream(
             start = int(last_event_id.strip())
         except ValueError:
             raise Invalid.field("Last-Event-ID", "must be the numeric id of the last event received") from None
+        if not -MAX_INT <= start <= MAX_INT:
+            raise Invalid.field("Last-Event-ID", "must be the numeric id of the last event received")
 
     def snapshot() -> tuple[int, int | None]:
         with ctx.sessions() as s:

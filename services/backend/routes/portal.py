@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 from sqlalchemy import select
@@ -12,16 +12,16 @@ from starlette.concurrency import run_in_threadpool
 
 from models.portal_schemas import ChangeRequestIn, MagicLinkIn, NoteTextIn, SurveyIn
 from models.tables import ChangeRequest, CustomerNote, VisitPhoto
+from services.backend import csrf, stripe_checkout
 from services.backend import portal_actions as actions
 from services.backend import portal_views as views
-from services.backend import stripe_checkout
 from services.backend.context import Backend
 from services.backend.deps import Ctx, Db
 from services.backend.errors import Conflict, Invalid, NotFound
 from services.backend.portal_auth import COOKIE, PortalCustomer, PortalUser, PortalWriter
 from services.backend.routes import portal_pages
 
-router = APIRouter(prefix="/api/v1/portal", tags=["portal"])
+router = APIRouter(prefix="/api/v1/portal", tags=["portal"], dependencies=[Depends(csrf.require(COOKIE))])
 
 ACCEPTED = {"message": "If we have an account with that address, a sign-in link is on its way. "
                        "It works once and expires in 15 minutes."}

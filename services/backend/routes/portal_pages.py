@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 from typing import Any
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import RedirectResponse
 from pydantic import ValidationError
 from sqlalchemy import delete
@@ -13,9 +13,9 @@ from starlette.concurrency import run_in_threadpool
 
 from models.portal_schemas import MagicLinkIn, SurveyIn
 from models.tables import PortalSession
+from services.backend import csrf, stripe_checkout
 from services.backend import portal_actions as actions
 from services.backend import portal_views as views
-from services.backend import stripe_checkout
 from services.backend.context import Backend
 from services.backend.deps import Ctx, Db
 from services.backend.errors import ApiError
@@ -23,7 +23,7 @@ from services.backend.portal_auth import COOKIE, OptionalPortalUser, PortalUser,
 from services.backend.security import token_hash
 from services.backend.templating import render
 
-router = APIRouter(tags=["portal pages"], include_in_schema=True)
+router = APIRouter(tags=["portal pages"], include_in_schema=True, dependencies=[Depends(csrf.require(COOKIE))])
 
 
 def end_session(db: Db, request: Request) -> None:

@@ -5,20 +5,21 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy import func, select
 
 from models.status_machine import FINAL
 from models.tables import Appointment, Customer, Job
+from services.backend import csrf
 from services.backend.audit import audit
 from services.backend.deps import Ctx, Db
 from services.backend.errors import Invalid
-from services.backend.portal_auth import OptionalPortalUser, PortalCustomer, PortalWriter
+from services.backend.portal_auth import COOKIE, OptionalPortalUser, PortalCustomer, PortalWriter
 from services.backend.templating import render
 
-router = APIRouter(tags=["customer portal"])
+router = APIRouter(tags=["customer portal"], dependencies=[Depends(csrf.require(COOKIE))])
 HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 
 

@@ -12,11 +12,11 @@ from sqlalchemy import select
 from models import settings_schema as S
 from models.events import EventName
 from models.tables import Company, Customer, Job, JobContact, Notification
-from services.backend import outbox
+from services.backend import outbox, photos
 from services.backend.audit import audit
 from services.backend.context import ETA_SETTINGS
 from services.backend.deps import Admin, Ctx, Db, Dispatcher
-from services.backend.errors import Invalid, NotFound
+from services.backend.errors import Invalid, NotFound, TooLarge
 from services.backend.events import publish
 
 router = APIRouter(prefix="/api/v1", tags=["settings"])
@@ -99,9 +99,12 @@ def put_logo(body: LogoIn, user: Admin, ctx: Ctx, db: Db) -> dict[str, Any]:
 
     try:
         raw = base64.b64decode(body.png_base64, validate=True)
+        photos.check_pixels(raw, "The logo", ctx.settings.max_image_pixels)
         img = Image.open(io.BytesIO(raw))
         img.load()
-    except (ValueError, UnidentifiedImageError, OSError):
+    except photos.PhotoError as exc:
+        raise TooLarge(f"png_base64: {exc}", [{"field": "png_base64", "message": str(exc)}]) from None
+    except (ValueError, UnidentifiedImageError, OSError, SyntaxError, Image.DecompressionBombError):
         raise Invalid.field("png_base64", "is not a PNG, JPEG or WebP image (base64)") from None
     img.thumbnail((256, 256))
     buf = io.BytesIO()
