@@ -250,3 +250,14 @@ def test_live_updates_carry_only_the_techs_own_jobs(world: World, api: Api, serv
     finally:
         sse.close()
         phone.close()
+
+
+def test_field_sign_in_is_throttled_like_every_password_sign_in(world: World, api: Api,
+                                                                server: EmbeddedServer) -> None:
+    phone = Phone(api.url)
+    tries = server.backend.settings.login_account_attempts
+    answers = [phone.sign_in("marcus@example.com", f"wrong-{i}").status_code for i in range(tries + 1)]
+    assert answers[:tries] == [401] * tries and answers[-1] == 429
+    locked = phone.sign_in("marcus@example.com", "techpass1")  # even the right password waits now
+    assert locked.status_code == 429 and "Too many sign-in attempts" in locked.text
+    phone.close()

@@ -23,11 +23,12 @@ from models.status_machine import CONSOLE_LABELS
 from models.status_palette import palette_for_web
 from models.tables import FieldDevice, User
 from resources.leaflet import leaflet_static_dir
-from services.backend import csrf, devices, pairing
+from services.backend import csrf, devices, pairing, throttle
 from services.backend.context import Backend
 from services.backend.deps import Ctx, Db
+from services.backend.errors import ApiError
 from services.backend.field_auth import COOKIE, PRE_COOKIE, optional_session, require_csrf, set_cookie, start_session
-from services.backend.security import new_token, verify_password
+from services.backend.security import new_token, verify_nobody, verify_password
 from services.backend.templating import STATIC, env
 
 router = APIRouter(tags=["field app pages"], include_in_schema=False)
@@ -148,11 +149,23 @@ async def login_form(request: Request, ctx: Ctx, db: Db) -> Response:
     if not csrf.valid(request.cookies.get(PRE_COOKIE), str(form.get(csrf.FIELD) or "")):
         return _form_page(request, ctx, db, "field/login.html", 403, email=email,
                           error="This sign-in form expired. Please sign in again.")
+    # Throttled like every password sign-in (per account and per address, the same for unknown accounts).
+    address = request.client.host if request.client else ""
+    by_account, by_address = throttle.login_rules(ctx.settings)
+    now = ctx.clock.now()
+    try:
+        throttle.charge(db, [(by_account, email.lower()), (by_address, address)], now, address=address)
+    except ApiError as exc:
+        return _form_page(request, ctx, db, "field/login.html", exc.status, email=email, error=exc.message)
     user = db.scalar(select(User).where(func.lower(User.email) == email.lower())) if email else None
+    db.commit()  # hold no lock while the password is checked (the attempt is already counted)
     password = str(form.get("password") or "")
-    if user is None or not user.active or not verify_password(user.password_hash, password):
+    ok = verify_password(user.password_hash, password) if user is not None else verify_nobody(password)
+    if user is None or not user.active or not ok:
         return _form_page(request, ctx, db, "field/login.html", 401, email=email,
                           error="Wrong email or password. Check both and try again.")
+    throttle.clear(db, by_account, email.lower())
+    throttle.refund(db, by_address, address, now)
     if user.role != Role.TECHNICIAN or user.technician_id is None:
         return _form_page(request, ctx, db, "field/login.html", 403, email=email,
                           error="This app is for technicians. Dispatchers use the Dispatch Console.")
