@@ -13,7 +13,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from services.backend import booking_ops, eta_refresh, param_guard, watchdog
+from services.backend import booking_ops, eta_refresh, param_guard, visit_facts, watchdog
 from services.backend.clock import Clock
 from services.backend.context import Backend
 from services.backend.db import make_engine, make_read_engine, make_sessionmaker, normalise_url, upgrade_schema
@@ -34,6 +34,7 @@ from services.backend.routes import (
     field_events,
     field_jobs,
     field_pages,
+    insights,
     osmand,
     portal,
     portal_pages,
@@ -56,8 +57,8 @@ ROUTERS: list[APIRouter] = [
     appointments.router, field.router, alerts.router, events.router, company.router,
     booking.dispatcher_router, booking.portal_router, booking_pages.router, portal.router, portal_pages.router,
     tracker.pages, tracker.api, preview.router, settings_api.router, portal_prefs.router, visit_photos.router,
-    crew.router, sign_in_locks.router, field_jobs.router, field_events.router, field_pages.router, osmand.router,
-    devices.router,
+    crew.router, sign_in_locks.router, insights.router, field_jobs.router, field_events.router, field_pages.router,
+    osmand.router, devices.router,
 ]
 
 #: What one watchdog pass checks, in order.
@@ -65,6 +66,7 @@ WATCHDOG_CHECKS: list[watchdog.Check] = [
     watchdog.check_late,  # LATE alerts and the customer's "we're checking" message
     booking_ops.check_stale,  # booking requests without a response for 48 hours
     eta_refresh.check_etas,  # en-route ETAs kept fresh when a phone goes quiet
+    visit_facts.background_check,  # Insights' per-visit facts of the last days kept current
 ]
 
 

@@ -1,7 +1,7 @@
 """field app and Traccar Client: paired devices, pairing links, team notes, fix sources, pending photo
 
-Revision ID: 0005_field_devices
-Revises: 0004_sign_in_throttle
+Revision ID: 0006_field_devices
+Revises: 0005_insights
 """
 
 import sqlalchemy as sa
@@ -9,8 +9,8 @@ from alembic import op
 
 import models.tables
 
-revision = "0005_field_devices"
-down_revision = "0004_sign_in_throttle"
+revision = "0006_field_devices"
+down_revision = "0005_insights"
 branch_labels = None
 depends_on = None
 
