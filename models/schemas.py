@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+import re
+from datetime import date, datetime
 from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
@@ -23,6 +24,17 @@ def _not_number(v: object) -> object:
 
 
 AwareDatetime = Annotated[datetime, BeforeValidator(_not_number), AfterValidator(_aware)]
+_ISO_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def _iso_day(v: object) -> object:
+    if isinstance(v, str) and not _ISO_DAY.match(v.strip()):
+        raise ValueError("must be a date as YYYY-MM-DD")  # not a number of seconds, not a date-time
+    return v
+
+
+#: A calendar day in a query string: exactly YYYY-MM-DD, as the schema says (format: date).
+Day = Annotated[date, BeforeValidator(_iso_day)]
 #: The range of a 64-bit database integer (event ids, counts): larger numbers fit no column.
 MAX_INT = 2**63 - 1
 #: Object ids are 32-bit integer columns on PostgreSQL: a larger id names nothing the backend stores.

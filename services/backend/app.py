@@ -13,7 +13,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from services.backend import booking_ops, eta_refresh, param_guard, watchdog
+from services.backend import booking_ops, contract, eta_refresh, param_guard, watchdog
 from services.backend.clock import Clock
 from services.backend.context import Backend
 from services.backend.db import make_engine, make_read_engine, make_sessionmaker, normalise_url, upgrade_schema
@@ -120,6 +120,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     app.state.backend = ctx
     app.add_middleware(UserContentHeaders)
     install_error_handlers(app)
+    contract.install(app)  # every operation's error statuses in the real error format (services/backend/contract.py)
 
     @app.get("/healthz", tags=["ops"])
     def healthz() -> JSONResponse:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date as Date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Query, Response
@@ -10,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from models.enums import Source
-from models.schemas import AppointmentIn, AppointmentPatch, StatusIn
+from models.schemas import AppointmentIn, AppointmentPatch, Day, StatusIn
 from models.tables import Appointment, Job
 from models.timefmt import day_bounds, today
 from services.backend import appointment_ops as ops
@@ -44,7 +43,7 @@ def list_appointments(
     user: Dispatcher,
     ctx: Ctx,
     db: Db,
-    date: Annotated[Date | None, Query(description="Local day, YYYY-MM-DD (company time zone); default today")] = None,
+    date: Annotated[Day | None, Query(description="Local day, YYYY-MM-DD (company time zone); default today")] = None,
     technician_id: int | None = None,
 ) -> list[dict[str, Any]]:
     """The appointments whose window starts on `date` in the company's time zone."""

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date as Date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header
@@ -12,7 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from models.enums import AppointmentStatus as S
 from models.enums import BioStatus, Source
 from models.events import EventName
-from models.schemas import BioIn, PauseIn, PositionsIn
+from models.schemas import BioIn, Day, PauseIn, PositionsIn
 from models.tables import Appointment, Technician
 from models.timefmt import day_bounds, today
 from services.backend import eta_refresh, ingest_writer
@@ -42,7 +41,7 @@ def _own(db: Db, user: Tech, appt_id: int) -> Appointment:
 
 
 @router.get("/appointments")
-def my_appointments(user: Tech, ctx: Ctx, db: Db, date: Date | None = None) -> list[dict[str, Any]]:
+def my_appointments(user: Tech, ctx: Ctx, db: Db, date: Day | None = None) -> list[dict[str, Any]]:
     """The signed-in technician's appointments on `date` (default today, company time zone)."""
     tz = ctx.company(db).time_zone
     start, end = day_bounds(date or today(ctx.clock.now(), tz), tz)

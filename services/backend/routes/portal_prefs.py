@@ -107,7 +107,7 @@ def _page(request: Request, ctx: Ctx, db: Db, user: Any, *, errors: dict[str, st
                   customer=c, prefs=prefs, errors=errors or {}, saved=saved)
 
 
-@router.get("/portal/preferences", response_class=HTMLResponse)
+@router.get("/portal/preferences", response_class=HTMLResponse, include_in_schema=False)
 def prefs_page(request: Request, user: OptionalPortalUser, ctx: Ctx, db: Db) -> Response:
     """The notification settings page."""
     if user is None:
@@ -115,7 +115,7 @@ def prefs_page(request: Request, user: OptionalPortalUser, ctx: Ctx, db: Db) -> 
     return _page(request, ctx, db, user, saved=request.query_params.get("saved") == "1")
 
 
-@router.post("/portal/preferences", response_class=HTMLResponse)
+@router.post("/portal/preferences", response_class=HTMLResponse, include_in_schema=False)
 def prefs_submit(
     request: Request, user: OptionalPortalUser, ctx: Ctx, db: Db,
     sms: Annotated[str | None, Form()] = None, push: Annotated[str | None, Form()] = None,
