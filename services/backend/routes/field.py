@@ -11,6 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from models.enums import AppointmentStatus as S
 from models.enums import BioStatus, Source
 from models.events import EventName
+from models.public.appointments import BioPublic, FieldAppointmentPublic, PositionsResultPublic
 from models.schemas import BioIn, Day, PauseIn, PositionsIn
 from models.tables import Appointment, Technician
 from models.timefmt import day_bounds, today
@@ -18,12 +19,14 @@ from services.backend import eta_refresh, ingest_writer
 from services.backend.appointment_ops import change_status
 from services.backend.appointment_views import to_public
 from services.backend.audit import who
+from services.backend.contract import errors
 from services.backend.deps import Ctx, Db, Tech
 from services.backend.errors import Conflict, Invalid, NotFound
 from services.backend.events import publish
 from services.backend.locking import lock
 
 router = APIRouter(prefix="/api/v1/field", tags=["field app"])
+REFUSED = errors(409, s409="The state machine refuses this step now; the message names the allowed ones.")
 
 
 def field_view(appt: Appointment) -> dict[str, Any]:
@@ -40,7 +43,7 @@ def _own(db: Db, user: Tech, appt_id: int) -> Appointment:
     return appt
 
 
-@router.get("/appointments")
+@router.get("/appointments", response_model=list[FieldAppointmentPublic])
 def my_appointments(user: Tech, ctx: Ctx, db: Db, date: Day | None = None) -> list[dict[str, Any]]:
     """The signed-in technician's appointments on `date` (default today, company time zone)."""
     tz = ctx.company(db).time_zone
@@ -62,37 +65,37 @@ def _move(db: Db, ctx: Ctx, user: Tech, appt_id: int, target: S, message: str = 
     return field_view(appt)
 
 
-@router.post("/appointments/{appt_id}/confirm")
+@router.post("/appointments/{appt_id}/confirm", response_model=FieldAppointmentPublic, responses=REFUSED)
 def confirm(appt_id: int, user: Tech, ctx: Ctx, db: Db) -> dict[str, Any]:
     """Confirm the job: scheduled → dispatched."""
     return _move(db, ctx, user, appt_id, S.DISPATCHED)
 
 
-@router.post("/appointments/{appt_id}/on-my-way")
+@router.post("/appointments/{appt_id}/on-my-way", response_model=FieldAppointmentPublic, responses=REFUSED)
 def on_my_way(appt_id: int, user: Tech, ctx: Ctx, db: Db) -> dict[str, Any]:
     """On My Way: dispatched → en_route (texts the customer with the ETA and tracker link)."""
     return _move(db, ctx, user, appt_id, S.EN_ROUTE)
 
 
-@router.post("/appointments/{appt_id}/start")
+@router.post("/appointments/{appt_id}/start", response_model=FieldAppointmentPublic, responses=REFUSED)
 def start(appt_id: int, user: Tech, ctx: Ctx, db: Db) -> dict[str, Any]:
     """Start: dispatched/en_route/arrived → in_progress (location is no longer shared)."""
     return _move(db, ctx, user, appt_id, S.IN_PROGRESS)
 
 
-@router.post("/appointments/{appt_id}/complete")
+@router.post("/appointments/{appt_id}/complete", response_model=FieldAppointmentPublic, responses=REFUSED)
 def complete(appt_id: int, user: Tech, ctx: Ctx, db: Db) -> dict[str, Any]:
     """Complete: in_progress → complete (the tracker link expires)."""
     return _move(db, ctx, user, appt_id, S.COMPLETE)
 
 
-@router.post("/appointments/{appt_id}/pause")
+@router.post("/appointments/{appt_id}/pause", response_model=FieldAppointmentPublic, responses=REFUSED)
 def pause(appt_id: int, body: PauseIn, user: Tech, ctx: Ctx, db: Db) -> dict[str, Any]:
     """Pause for a follow-up: in_progress → paused, with a message the customer sees."""
     return _move(db, ctx, user, appt_id, S.PAUSED, body.customer_message)
 
 
-@router.put("/bio")
+@router.put("/bio", response_model=BioPublic)
 def put_bio(body: BioIn, user: Tech, ctx: Ctx, db: Db) -> dict[str, Any]:
     """Submit a bio; customers see it only after a dispatcher approves it."""
     tech = db.get(Technician, user.technician_id)
@@ -105,7 +108,8 @@ def put_bio(body: BioIn, user: Tech, ctx: Ctx, db: Db) -> dict[str, Any]:
     return {"bio_status": tech.bio_status, "bio_pending": tech.bio_pending, "bio": tech.bio_approved}
 
 
-@router.post("/positions")
+@router.post("/positions", response_model=PositionsResultPublic, response_model_exclude_unset=True,
+             responses=errors(409, s409="A request with this Idempotency-Key is still being processed."))
 def post_positions(
     body: PositionsIn, user: Tech, ctx: Ctx, db: Db,
     idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key", max_length=200)] = None,

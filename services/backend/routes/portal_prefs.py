@@ -10,6 +10,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy import func, select
 
+from models.public.portal import PreferencesPublic
 from models.status_machine import FINAL
 from models.tables import Appointment, Customer, Job
 from services.backend import csrf
@@ -79,13 +80,13 @@ def _apply(db: Db, ctx: Ctx, c: Customer, prefs: PrefsIn) -> dict[str, str]:
     return {}
 
 
-@router.get("/api/v1/portal/preferences")
+@router.get("/api/v1/portal/preferences", response_model=PreferencesPublic)
 def get_prefs(user: PortalCustomer, db: Db) -> dict[str, Any]:
     """The signed-in customer's notification preferences."""
     return prefs_public(db, db.get(Customer, user.customer.id))  # type: ignore[arg-type]
 
 
-@router.put("/api/v1/portal/preferences")
+@router.put("/api/v1/portal/preferences", response_model=PreferencesPublic)
 def put_prefs(body: PrefsIn, user: PortalWriter, ctx: Ctx, db: Db) -> dict[str, Any]:
     """Change preferences. Quiet hours hold back non-urgent texts; the arrival ping is always sent."""
     c = db.get(Customer, user.customer.id)
