@@ -6,7 +6,8 @@ written:
 
 - a dependency marked with `answers(...)`: signed in (401), a role or a preview session refused (403), the
   portal's CSRF check on state-changing methods (403), the app-wide parameter guard (422);
-- a path parameter: 404 (nothing there, or not yours); a query parameter, header or body: 422;
+- a path parameter: 404 (nothing there, or not yours); a query parameter, header or body: 422; a body: 400
+  as well (one that cannot be decoded at all);
 - an `If-Match` header: 412 (someone else changed it first) and 428 (a change that needs it came without it);
 - statuses a route answers from its own logic (409 for a refused transition, 413 for an upload, …) are listed
   on the route with `responses=errors(409, ...)`.
@@ -102,6 +103,8 @@ def error_statuses(route: Any) -> set[int]:
             found.add(404)
         if dep.query_params or dep.header_params or dep.body_params:
             found.add(422)
+        if dep.body_params:
+            found.add(400)  # a body that cannot even be decoded (e.g. not UTF-8)
         headers = {p.alias.lower() for p in dep.header_params}
         if "if-match" in headers:
             found |= {412, 428}

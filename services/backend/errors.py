@@ -186,6 +186,8 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         code = _STATUS_CODES.get(exc.status_code, "error")
         message = exc.detail if isinstance(exc.detail, str) else "Request failed."
+        if exc.status_code == 400 and message == "There was an error parsing the body":
+            message = "The request body could not be read. Send a JSON object in UTF-8 (or the form this takes)."
         if exc.status_code == 404 and message == "Not Found":
             message = f"Nothing at {request.url.path}."
         headers = getattr(exc, "headers", None)
