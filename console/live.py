@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 
 from PySide6.QtCore import QObject, Signal
 
+from models.events import EventName
 from services.api_client import ApiClient, ApiError
 from services.event_stream import EventStream, LinkState
 from widgets.schedule_model import ScheduleModel
@@ -19,8 +20,8 @@ from widgets.schedule_model import ScheduleModel
 log = logging.getLogger(__name__)
 
 #: Events that may change an appointment block (the LATE flag rides on alerts).
-APPOINTMENT_EVENTS = {"appointment.updated"}
-ALERT_EVENTS = {"alert.created", "alert.updated"}
+APPOINTMENT_EVENTS = {EventName.APPOINTMENT_UPDATED}
+ALERT_EVENTS = {EventName.ALERT_CREATED, EventName.ALERT_UPDATED}
 MAX_REFETCH = 4  # appointment refetches in flight at once
 
 
@@ -183,9 +184,9 @@ class LiveSync(QObject):
             appt_id = int(data["appointment_id"])
             if self.model.appointment(appt_id) is not None:
                 self.queue_refresh(appt_id)
-        elif name == "technician.updated" and "id" in data:
+        elif name == EventName.TECHNICIAN_UPDATED and "id" in data:
             spawn(self._refresh_technician(int(data["id"])), self.tasks)
-        elif name == "settings.updated" and {"name", "phone", "time_zone"} & set(data.get("changed") or []):
+        elif name == EventName.SETTINGS_UPDATED and {"name", "phone", "time_zone"} & set(data.get("changed") or []):
             spawn(self._refresh_company(), self.tasks)
         self.eventReceived.emit(name, data)
 

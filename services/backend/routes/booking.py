@@ -158,8 +158,9 @@ _CREATE_BODY = {
 
 
 @portal_router.post("", status_code=201, openapi_extra=_CREATE_BODY, response_model=BookingRequestCustomerPublic,
-                    responses=errors(400, 403, 413, 415, 429, s403="Online booking is off for this account, onboarding is "
-                                                              "not finished, or the session is a read-only preview.",
+                    responses=errors(400, 403, 413, 415, 429,
+                                     s403="Online booking is off for this account, onboarding is not finished, or "
+                                          "the session is a read-only preview.",
                                      s429="Too many requests in the last hour."))
 async def create_request(request: Request, user: PortalWriter, ctx: Ctx, db: Db) -> dict[str, Any]:
     """Send a booking request (JSON, or multipart with up to 3 photos). 403 when online booking is off for
