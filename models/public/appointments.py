@@ -8,7 +8,7 @@ from typing import Any
 from pydantic import Field, create_model
 
 from models.enums import AppointmentStatus
-from models.public.common import Public
+from models.public.common import Public, rows_adapter
 
 
 class AppointmentPublic(Public):
@@ -41,6 +41,10 @@ class AppointmentPublic(Public):
     customer_message: str = Field(description="the technician's message to the customer when paused")
     updated_at: datetime
     updated_by: str
+
+
+#: The day list as served: 10,000 dicts checked and serialised as `AppointmentPublic` without 10,000 instances.
+day_rows = rows_adapter(AppointmentPublic)
 
 
 class StatusChangePublic(Public):

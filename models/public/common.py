@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any, NotRequired
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
+from typing_extensions import TypedDict
 
 
 def _open_ended(schema: dict[str, Any]) -> None:
@@ -46,3 +47,16 @@ class Accepted(Public):
 
 class Url(Public):
     url: str
+
+
+def rows_adapter(model: type[Public]) -> TypeAdapter[Any]:
+    """Checks and serialises a list of plain dicts exactly as a list of `model` would (same fields, types,
+    constraints and order; a missing or unknown key is an error) without building a model instance per row:
+    for long lists such as the day's appointments, where instances would double the cost."""
+    fields: dict[str, Any] = {}
+    for name, f in model.model_fields.items():
+        kind = Annotated[(f.annotation, *f.metadata)] if f.metadata else f.annotation
+        fields[name] = kind if f.is_required() else NotRequired[kind]
+    row = TypedDict(f"{model.__name__}Row", fields)  # type: ignore[operator]
+    row.__pydantic_config__ = ConfigDict(extra="forbid")  # type: ignore[attr-defined]
+    return TypeAdapter(list[row])
