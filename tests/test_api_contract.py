@@ -227,3 +227,13 @@ def _templates(spec: dict[str, Any]) -> list[tuple[str, str]]:
 
 def test_every_event_has_a_payload_model() -> None:
     assert set(PAYLOADS) == set(EventName)
+
+
+def test_the_contract_document_names_every_operation_and_event(spec: dict[str, Any]) -> None:
+    """docs/api.md stays true to the code: a new operation or event without a line there fails here."""
+    from pathlib import Path
+
+    doc = (Path(__file__).resolve().parent.parent / "docs" / "api.md").read_text(encoding="utf-8")
+    missing = [f"{m.upper()} {p}" for p, item in spec["paths"].items() for m in item if f"`{m.upper()} {p}`" not in doc]
+    missing += [f"event {e.value}" for e in EventName if f"`{e.value}`" not in doc]
+    assert not missing, "not in docs/api.md:\n" + "\n".join(missing)
