@@ -7,10 +7,10 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from pydantic import BaseModel, ConfigDict
 from sqlalchemy import func, select
 
 from models.public.portal import PreferencesPublic
+from models.schemas import Body
 from models.status_machine import FINAL
 from models.tables import Appointment, Customer, Job
 from services.backend import csrf
@@ -41,8 +41,7 @@ def prefs_public(db: Db, c: Customer) -> dict[str, Any]:
     }
 
 
-class PrefsIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class PrefsIn(Body):
     sms: bool | None = None
     push: bool | None = None
     email: bool | None = None

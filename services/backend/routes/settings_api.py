@@ -5,14 +5,16 @@ from __future__ import annotations
 import base64
 from typing import Any
 
-from fastapi import APIRouter, Body
-from pydantic import BaseModel, ConfigDict, Field
+from fastapi import APIRouter
+from fastapi import Body as JsonBody
+from pydantic import Field
 from sqlalchemy import select
 
 from models import settings_schema as S
 from models.events import EventName
 from models.public.settings import SettingsPublic
 from models.public.staff import ContactPublic, CustomerPublic, LogoPublic, TestSentPublic
+from models.schemas import Body
 from models.tables import Company, Customer, Job, JobContact, Notification
 from services.backend import outbox, photos
 from services.backend.audit import audit
@@ -44,7 +46,7 @@ def get_settings(user: Dispatcher, ctx: Ctx, db: Db) -> dict[str, Any]:
 
 
 @router.patch("/settings", response_model=SettingsPublic)
-def patch_settings(user: Admin, ctx: Ctx, db: Db, body: dict[str, Any] = Body(...)) -> dict[str, Any]:
+def patch_settings(user: Admin, ctx: Ctx, db: Db, body: dict[str, Any] = JsonBody(...)) -> dict[str, Any]:
     """Change some settings; each is validated, audited and pushed live to other consoles."""
     if not body:
         raise Invalid("Send at least one setting to change.", [])
@@ -88,8 +90,7 @@ def patch_settings(user: Admin, ctx: Ctx, db: Db, body: dict[str, Any] = Body(..
     return settings_public(ctx, company)
 
 
-class LogoIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class LogoIn(Body):
     png_base64: str = Field(min_length=4, max_length=3_000_000)
 
 
@@ -122,8 +123,7 @@ def put_logo(body: LogoIn, user: Admin, ctx: Ctx, db: Db) -> dict[str, Any]:
     return {"has_logo": True}
 
 
-class TestIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class TestIn(Body):
     channel: str = Field(pattern="^(sms|email)$")
     to: str = Field(min_length=3, max_length=200)
 
@@ -146,8 +146,7 @@ def send_test(body: TestIn, user: Admin, ctx: Ctx, db: Db) -> dict[str, Any]:
     return {"status": sent.status, "provider": sent.provider, "error": sent.last_error}
 
 
-class CustomerPatch(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class CustomerPatch(Body):
     booking_allowed: bool | None = None
     use_company_booking_default: bool = False
     notifications_enabled: bool | None = None
@@ -182,8 +181,7 @@ def patch_customer(customer_id: int, body: CustomerPatch, user: Dispatcher, ctx:
     return customer_public(c)
 
 
-class ContactIn(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+class ContactIn(Body):
     name: str = Field(min_length=1, max_length=200)
     email: str = Field(default="", max_length=200)
     phone: str = Field(default="", max_length=40)
