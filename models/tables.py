@@ -174,7 +174,8 @@ class JobContact(Base):
 
 class Appointment(Base):
     __tablename__ = "appointments"
-    __table_args__ = (Index("ix_appointments_window", "window_start"),)
+    __table_args__ = (Index("ix_appointments_window", "window_start"),
+                      Index("ix_appointments_window_version", "window_start", "id", "version"))
     id: Mapped[int] = mapped_column(primary_key=True)
     job_id: Mapped[int] = mapped_column(ForeignKey("jobs.id"), index=True)
     technician_id: Mapped[int | None] = mapped_column(ForeignKey("technicians.id"), index=True, default=None)
@@ -198,6 +199,46 @@ class Appointment(Base):
     # Every UPDATE is a compare-and-set on `version` (WHERE version = the value read); the application
     # chooses the new value (services/backend/appointment_ops.py `bump`).
     __mapper_args__ = {"version_id_col": version, "version_id_generator": False}
+
+
+class VisitFact(Base):
+    """One row per appointment for the Insights figures, derived in SQL from its audit trail (status changes,
+    clock-in, LATE alert) by services/backend/visit_facts.py; a row is current while `version` equals the
+    appointment's. Rows are kept in window order (primary key; on SQLite a clustered WITHOUT ROWID table), flags
+    are 0/1 integers, times are seconds since 1970-01-01 UTC and durations also come in whole tenths of a
+    minute, so that a year of visits aggregates with plain sums and sorts."""
+
+    __tablename__ = "visit_facts"
+    __table_args__ = (Index("ix_visit_facts_appointment", "appointment_id", "version"),
+                      Index("ix_visit_facts_technician", "technician_id", "window_start"),
+                      # histogram order for the drive-time and time-on-site percentiles (services/backend/insights_sql)
+                      Index("ix_visit_facts_drive", "drive_tenths", "window_start", "technician_id", "service_type",
+                            "drive_min"),
+                      Index("ix_visit_facts_on_site", "service_type", "on_site_tenths", "window_start", "technician_id",
+                            "on_site_min"),
+                      {"sqlite_with_rowid": False})
+    window_start: Mapped[datetime] = mapped_column(primary_key=True)
+    appointment_id: Mapped[int] = mapped_column(ForeignKey("appointments.id"), primary_key=True,
+                                                autoincrement=False)
+    version: Mapped[int]
+    technician_id: Mapped[int | None] = mapped_column(default=None)  # who the visit counts for
+    service_type: Mapped[str] = mapped_column(String(200))
+    window_start_s: Mapped[float] = mapped_column(Float)
+    window_end_s: Mapped[float] = mapped_column(Float)
+    awaiting: Mapped[int] = mapped_column(default=0)  # not arrived yet: scheduled, dispatched or en route
+    cancelled: Mapped[int] = mapped_column(default=0)
+    completed: Mapped[int] = mapped_column(default=0)
+    paused: Mapped[int] = mapped_column(default=0)
+    arrived: Mapped[int] = mapped_column(default=0)
+    on_time: Mapped[int] = mapped_column(default=0)
+    on_time_15: Mapped[int] = mapped_column(default=0)
+    no_arrival_record: Mapped[int] = mapped_column(default=0)
+    drive_min: Mapped[float | None] = mapped_column(Float, default=None)
+    drive_tenths: Mapped[int | None] = mapped_column(default=None)
+    on_site_min: Mapped[float | None] = mapped_column(Float, default=None)
+    on_site_tenths: Mapped[int | None] = mapped_column(default=None)
+    status_changes: Mapped[int] = mapped_column(default=0)
+    backup_changes: Mapped[int] = mapped_column(default=0)
 
 
 class StatusEvent(Base):
@@ -331,6 +372,8 @@ class CustomerNote(Base):
 
 class Alert(Base):
     __tablename__ = "alerts"
+    __table_args__ = (Index("ix_alerts_appointment_id", "appointment_id"),
+                      Index("ix_alerts_kind_created", "kind", "created_at"))
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[str] = mapped_column(String(30), index=True)
     dedupe_key: Mapped[str | None] = mapped_column(String(100), unique=True, default=None)
@@ -344,6 +387,13 @@ class Alert(Base):
     resolved_at: Mapped[datetime | None] = mapped_column(default=None)
     resolution_note: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime]
+    # How a LATE alert ended (models.insights.LateCause) and the facts the Insights figures need, recorded by
+    # services/backend/late_outcome.py: when the customer's wait ended, and the technician and window start
+    # the visit had when it ran late (a reassignment or reschedule changes the appointment afterwards).
+    cause: Mapped[str] = mapped_column(String(20), default="")
+    ended_at: Mapped[datetime | None] = mapped_column(default=None)
+    technician_id: Mapped[int | None] = mapped_column(ForeignKey("technicians.id"), default=None)
+    window_start: Mapped[datetime | None] = mapped_column(default=None)
 
 
 class Notification(Base):

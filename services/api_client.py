@@ -381,3 +381,12 @@ class ApiClient:
     async def unlock_account(self, user_id: int) -> JSON:
         """Let an account sign in again at once (administrators only)."""
         return await self.request("POST", f"/api/v1/users/{user_id}/unlock")
+
+    # --- insights --------------------------------------------------------------------------------------------
+    async def insights(self, first: date, last: date, *, group_by: str = "day", technician_id: int | None = None,
+                       service_type: str | None = None) -> JSON:
+        """How the team is doing over [first, last] (local days): totals plus one group per day, week or
+        technician (definitions: docs/insights.md)."""
+        return await self.request("GET", "/api/v1/insights", params={
+            "from": first.isoformat(), "to": last.isoformat(), "group_by": group_by,
+            "technician_id": technician_id, "service_type": service_type or None})

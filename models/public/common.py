@@ -30,7 +30,7 @@ class ErrorBody(Public):
                                   "conflict, invalid_transition, schedule_conflict, version_mismatch, "
                                   "precondition_required, payload_too_large, rate_limited, …")
     message: str = Field(description="a sentence a person can act on")
-    details: Any = Field(default=None, description="per-field problems (a list of {field, message}) for 400/422; "
+    details: Any = Field(description="per-field problems (a list of {field, message}) for 400/422; "
                                                    "for 409 transitions the current state and the allowed moves; "
                                                    "else null")
 

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from models.enums import AlertKind
 from models.events import EventName
 from models.tables import Alert, Appointment, BookingRequest, LatestPosition
+from services.backend import late_outcome
 from services.backend.context import Backend
 from services.backend.eta_refresh import current_eta
 from services.backend.events import publish
@@ -101,4 +102,7 @@ def resolve_late(session: Session, ctx: Backend, appointment_id: int, by: str, n
     alert = session.scalar(select(Alert).where(Alert.appointment_id == appointment_id,
                                                Alert.kind == AlertKind.LATE, Alert.is_open.is_(True)))
     if alert is not None:
+        appt = session.get(Appointment, appointment_id)
+        if appt is not None:
+            late_outcome.on_status(alert, appt, now)  # how it ended, for Insights
         resolve(session, ctx, alert, by, now, note)

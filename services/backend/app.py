@@ -15,7 +15,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from models.public.staff import HealthPublic
-from services.backend import booking_ops, contract, eta_refresh, param_guard, watchdog
+from services.backend import booking_ops, contract, eta_refresh, param_guard, visit_facts, watchdog
 from services.backend.clock import Clock
 from services.backend.context import Backend
 from services.backend.db import make_engine, make_read_engine, make_sessionmaker, normalise_url, upgrade_schema
@@ -32,6 +32,7 @@ from services.backend.routes import (
     crew,
     events,
     field,
+    insights,
     portal,
     portal_pages,
     portal_prefs,
@@ -53,7 +54,7 @@ ROUTERS: list[APIRouter] = [
     appointments.router, field.router, alerts.router, events.router, company.router,
     booking.dispatcher_router, booking.portal_router, booking_pages.router, portal.router, portal_pages.router,
     tracker.pages, tracker.api, preview.router, settings_api.router, portal_prefs.router, visit_photos.router,
-    crew.router, sign_in_locks.router,
+    crew.router, sign_in_locks.router, insights.router,
 ]
 
 #: What one watchdog pass checks, in order.
@@ -61,6 +62,7 @@ WATCHDOG_CHECKS: list[watchdog.Check] = [
     watchdog.check_late,  # LATE alerts and the customer's "we're checking" message
     booking_ops.check_stale,  # booking requests without a response for 48 hours
     eta_refresh.check_etas,  # en-route ETAs kept fresh when a phone goes quiet
+    visit_facts.background_check,  # Insights' per-visit facts of the last days kept current
 ]
 
 

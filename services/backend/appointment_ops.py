@@ -23,7 +23,7 @@ from models.status_machine import (
     check_transition,
 )
 from models.tables import Appointment, Job, StatusEvent, Technician, User
-from services.backend import notify_texts, side_effects
+from services.backend import late_outcome, notify_texts, side_effects
 from services.backend.alerts import resolve_late
 from services.backend.appointment_views import to_public
 from services.backend.audit import SYSTEM, Who, audit, who
@@ -105,6 +105,7 @@ def change_schedule(session: Session, ctx: Backend, appt: Appointment, by: User,
     if not changes:
         return changes
     now = ctx.clock.now()
+    late_outcome.on_appointment_changed(session, appt, changes, now)  # a LATE alert records why it ended
     if "technician_id" in changes:
         appt.technician_id = changes["technician_id"][1]
     appt.window_start, appt.window_end = start, end

@@ -14,7 +14,7 @@ from models.public.alerts import AlertPublic, NotificationPublic
 from models.public.appointments import MessageSentPublic
 from models.schemas import MessageTechIn, NoteIn
 from models.tables import Alert, Appointment, Notification
-from services.backend import outbox
+from services.backend import late_outcome, outbox
 from services.backend.alerts import alert_public, alerts_public
 from services.backend.alerts import resolve as resolve_alert
 from services.backend.audit import audit
@@ -69,6 +69,7 @@ def resolve(alert_id: int, user: Dispatcher, ctx: Ctx, db: Db, body: NoteIn | No
     now = ctx.clock.now()
     if not alert.acknowledged_at:
         alert.acknowledged_at, alert.acknowledged_by = now, user.name
+    late_outcome.on_dispatcher_resolve(db, alert, now)
     resolve_alert(db, ctx, alert, user.name, now, body.note if body else "")
     audit(db, now, "alert.resolved", "alert", alert.id, user, {"note": alert.resolution_note})
     db.commit()
