@@ -14,9 +14,9 @@ from typing import Any
 from sqlalchemy import and_, case, func, or_, select, true
 from sqlalchemy.orm import Session
 
+from models.booking_machine import REMINDER_AFTER
 from models.enums import AlertKind
 from models.enums import BookingState as B
-from models.booking_machine import REMINDER_AFTER
 from models.insights import (
     GRACE,
     LATE_CAUSE_LABELS,
