@@ -35,6 +35,7 @@ from widgets.tasks import TaskSet
 
 log = logging.getLogger(__name__)
 
+REFUSED = "moveRefused(int,bool,int,double,PyObject)"
 LINK_STYLE = {"live": "LinkLive", "connecting": "LinkWarn", "reconnecting": "LinkWarn", "offline": "LinkOffline",
               "signed_out": "LinkOffline"}
 
@@ -83,9 +84,7 @@ class MainWindow(QMainWindow):
     signInRequested = Signal(str)
     closing = Signal()
     cardOpened = Signal(object)  # a new AppointmentCard (feature modules add to it)
-    #: A move the server refused as a schedule conflict: (appointment id, lane changed?, technician id or -1,
-    #: new start epoch s or -1, [conflicts]) — the booking module shows them with "Book anyway".
-    moveRefused = Signal(int, bool, int, float, object)
+    moveRefused = Signal(int, bool, int, float, object)  # request_move's arguments + the 409's conflicts
 
     def __init__(self, live: LiveSync, *, settings: QSettings | None = None, user_name: str = "",
                  server_label: str = "", role: str = "dispatcher", parent: QWidget | None = None):
@@ -239,6 +238,7 @@ class MainWindow(QMainWindow):
         self.view.technicianSelected.connect(self.technicianSelected.emit)
         self.view.appointmentActivated.connect(self.open_card)
         self.view.moveRequested.connect(self.request_move)
+        self.view.pairPhoneRequested.connect(self.open_pair_phone)
         self.bar.set_day(lv.model.day, lv.today())
 
     # --- selection bus --------------------------------------------------------------------------------
@@ -380,10 +380,19 @@ class MainWindow(QMainWindow):
         card.activateWindow()
         return card
 
+    def open_pair_phone(self, tech_id: int) -> QWidget:
+        """Pair phone… for a technician (from the schedule's row header or the crew map)."""
+        from widgets.pair_phone import PairPhoneDialog
+
+        name = next((str(t.get("name")) for t in self.live.technicians if t.get("id") == tech_id), "")
+        dialog = PairPhoneDialog(self.api, tech_id, name, parent=self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.show()
+        return dialog
+
     def request_move(self, appt_id: int, lane_changed: bool, tech_id: int, start_ts: float, *,
                      allow_conflicts: bool = False) -> None:
-        """Drag-and-drop result: PATCH with the version on screen; a 412 explains and offers a retry; a 409
-        schedule conflict goes to `moveRefused`."""
+        """Drag-and-drop result: PATCH with the version on screen; a 412 offers a retry; a 409 → `moveRefused`."""
         appt = self.live.model.appointment(appt_id)
         if appt is None:
             return
@@ -399,10 +408,8 @@ class MainWindow(QMainWindow):
                     unassign=lane_changed and tech_id < 0, window_start=new_start,
                     window_end=new_start + duration if new_start else None, allow_conflicts=allow_conflicts)
             except ApiError as exc:
-                if exc.code == "schedule_conflict" and self.receivers(
-                        SIGNAL("moveRefused(int,bool,int,double,PyObject)")):
-                    self.moveRefused.emit(appt_id, lane_changed, tech_id, start_ts,
-                                          (exc.details or {}).get("conflicts") or [])
+                if exc.code == "schedule_conflict" and self.receivers(SIGNAL(REFUSED)):
+                    self.moveRefused.emit(appt_id, lane_changed, tech_id, start_ts, exc.details.get("conflicts"))
                 elif exc.status == 412:
                     fresh = await self.live.refresh_appointment(appt_id)
                     if fresh is None:

@@ -37,6 +37,7 @@ from services.api_client import ApiClient, ApiError
 from widgets.job_contacts import JobContacts
 from widgets.status_colors import LATE_COLOR, label_for, style_for
 from widgets.tasks import TaskSet
+from widgets.team_notes import TeamNotes
 from widgets.visit_photos import Widget as VisitPhotos
 
 if TYPE_CHECKING:
@@ -140,8 +141,7 @@ class AppointmentCard(QDialog):
     """Opens on click or Enter on a block. Every change goes through the API client with If-Match."""
 
     changed = Signal(dict)  # the appointment as the API returned it after a change or reload
-    scheduleRefused = Signal(object)  # [conflicts] the server answered for a reassign/reschedule (409)
-    shown = Signal(dict)  # the appointment the card now shows (after every load and change)
+    shown, scheduleRefused = Signal(dict), Signal(object)  # the appointment as shown; a 409's conflicts
 
     def __init__(self, api: ApiClient, appt_id: int, store: Store, parent: QWidget | None = None):
         super().__init__(parent)
@@ -242,6 +242,8 @@ class AppointmentCard(QDialog):
         self.body.addWidget(self._section("Job contacts — also get this job's notifications", self.contacts))
         self.photos = VisitPhotos(self.api)
         self.body.addWidget(self._section("Visit photos", self.photos))
+        self.team_notes = TeamNotes(self.api)
+        self.body.addWidget(self._section("Notes from the team — staff only", self.team_notes))
 
         msg = QGroupBox("Message the technician")
         ml = QHBoxLayout(msg)
@@ -346,6 +348,7 @@ class AppointmentCard(QDialog):
             self.contacts.set_job(int(data["job_id"]))
         if self.photos.appt_id != data["id"]:
             self.photos.set_appointment(int(data["id"]))
+        self.team_notes.set_appointment(int(data["id"]))
         self.shown.emit(data)
 
     def _build_actions(self, data: dict[str, Any]) -> None:
@@ -383,11 +386,9 @@ class AppointmentCard(QDialog):
         current = S(self.data["status"])
         reason, message = "", ""
         if target == S.CANCELLED:
-            got = self.prompts.cancel_reason(self.data["customer_name"])
-            if not got:
+            if not (reason := self.prompts.cancel_reason(self.data["customer_name"]) or ""):
                 self.show_notice("Not cancelled: say why the visit is cancelled.", error=False)
                 return
-            reason = got
         elif is_backward(current, S(target)):
             got = self.prompts.reason(current.value, target)
             if not got:
@@ -468,7 +469,7 @@ class AppointmentCard(QDialog):
                                      "not applied — the card now shows the latest version.", retry=True)
                     self.changed.emit(fresh)
             elif exc.code == "schedule_conflict" and self.receivers(SIGNAL("scheduleRefused(PyObject)")):
-                self.scheduleRefused.emit((exc.details or {}).get("conflicts") or [])
+                self.scheduleRefused.emit(exc.details.get("conflicts"))
             else:
                 self.show_notice(f"Couldn't {what}: {escape(exc.message)}")
         finally:
@@ -494,6 +495,7 @@ class AppointmentCard(QDialog):
         self.notice.show()
 
     def closeEvent(self, event: Any) -> None:
-        for tasks in (self.tasks, self.contacts.tasks, self.photos.tasks):
-            tasks.cancel()
+        self.tasks.cancel()
+        for part in (self.contacts, self.photos, self.team_notes):
+            part.tasks.cancel()
         super().closeEvent(event)
