@@ -61,7 +61,13 @@ def list_appointments(
     return Response(day_rows.dump_json(day_rows.validate_python(rows)), media_type="application/json")
 
 
-@router.post("", status_code=201, response_model=AppointmentDetailPublic, responses={201: WITH_ETAG[200]})
+CONFLICT_409 = errors(409, s409="`schedule_conflict`: the technician has another visit then, is off or outside their "
+                           "hours; `details.conflicts` lists them. Send `allow_conflicts: true` to book anyway "
+                           "(audited).")
+
+
+@router.post("", status_code=201, response_model=AppointmentDetailPublic,
+             responses={201: WITH_ETAG[200], **CONFLICT_409})
 def create_appointment(body: AppointmentIn, user: Dispatcher, ctx: Ctx, db: Db, response: Response) -> dict[str, Any]:
     """Schedule a visit for a job (status `scheduled`); the customer is told when notifications are on. A clash with
     the technician's other visits, hours or time off is a 409 `schedule_conflict` unless `allow_conflicts`."""
@@ -80,7 +86,7 @@ def get_appointment(appt_id: int, user: Dispatcher, ctx: Ctx, db: Db, response: 
     return answer(db, ctx, load(db, appt_id), response)
 
 
-@router.patch("/{appt_id}", response_model=AppointmentDetailPublic, responses=WITH_ETAG)
+@router.patch("/{appt_id}", response_model=AppointmentDetailPublic, responses={**WITH_ETAG, **CONFLICT_409})
 def patch_appointment(
     appt_id: int, body: AppointmentPatch, user: Dispatcher, ctx: Ctx, db: Db, response: Response,
     if_match: IfMatch = None,

@@ -8,11 +8,13 @@ from fastapi import APIRouter
 from pydantic import Field
 from sqlalchemy import select
 
+from models.public.staff import JobPublic
 from models.schemas import Body
 from models.status_machine import FINAL
 from models.tables import Appointment, Job
 from services.backend.appointment_ops import bump
 from services.backend.audit import audit, who
+from services.backend.contract import errors
 from services.backend.deps import Ctx, Db, Dispatcher
 from services.backend.errors import Invalid, NotFound
 from services.backend.events import publish_appointment
@@ -34,7 +36,7 @@ class JobPatch(Body):
     lng: float | None = Field(default=None, ge=-180, le=180)
 
 
-@router.get("/{job_id}")
+@router.get("/{job_id}", response_model=JobPublic, responses=errors(404))
 def get_job(job_id: int, user: Dispatcher, db: Db) -> dict[str, Any]:
     """One job: service, description, internal notes, job site and its coordinates."""
     job = db.get(Job, job_id)
@@ -43,7 +45,7 @@ def get_job(job_id: int, user: Dispatcher, db: Db) -> dict[str, Any]:
     return job_public(job)
 
 
-@router.patch("/{job_id}")
+@router.patch("/{job_id}", response_model=JobPublic, responses=errors(404))
 def patch_job(job_id: int, body: JobPatch, user: Dispatcher, ctx: Ctx, db: Db) -> dict[str, Any]:
     """Change a job's details. Its visits that are not over take the new job site and pin, get a new version
     (an open card reloads instead of saving over it) and are announced to every console. Audited."""
@@ -75,6 +77,6 @@ def patch_job(job_id: int, body: JobPatch, user: Dispatcher, ctx: Ctx, db: Db) -
         if "lat" in changes:
             appt.site_lat, appt.site_lng = job.lat, job.lng
         bump(appt, by, now)
-        publish_appointment(db, appt, now)
+        publish_appointment(db, appt, now, details=True)
     db.commit()
     return job_public(job)
