@@ -143,8 +143,8 @@ class BookingMenu(QObject):
             if slot is not None:
                 self.open_new(*slot)
                 return True
-        elif kind == QEvent.Type.ContextMenu and isinstance(event, QContextMenuEvent):
-            self.context_menu(event.pos()).popup(event.globalPos())
+        elif kind == QEvent.Type.ContextMenu and isinstance(event, QContextMenuEvent) and event.pos().x() >= GUTTER:
+            self.context_menu(event.pos()).popup(event.globalPos())  # the row headers have their own menu
             return True
         return False
 

@@ -99,6 +99,7 @@ def test_shading_capacity_and_the_editor(qtbot: Any, qloop: Any, api: Api, world
         assert menu is not None
         act = next(a for a in menu.actions() if a.objectName() == "hours_for_row")
         assert act.text() == "Show Marcus Reed's working hours and time off…"
+        assert [a.text() for a in menu.actions()][1:] == ["Pair phone…"]  # the row header's own entry stays
         act.trigger()
         ed = hours.editor
         assert ed is not None and ed.banner.isVisible()  # read-only for dispatchers
