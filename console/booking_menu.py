@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QEvent, QObject, QPoint, QSettings, Qt
-from PySide6.QtGui import QAction, QContextMenuEvent, QKeySequence, QMouseEvent
+from PySide6.QtGui import QAction, QContextMenuEvent, QKeySequence, QMouseEvent, QShortcut
 from PySide6.QtWidgets import QMenu, QToolBar, QVBoxLayout
 
 from console import theme
@@ -52,6 +52,8 @@ class BookingMenu(QObject):
         self.conflicts.setAccessibleName("Move conflicts")
         self.conflicts.bookAnyway.connect(self._move_anyway)
         self.conflicts.cancelled.connect(self._move_cancelled)
+        esc = QShortcut(QKeySequence("Esc"), self.conflicts, activated=self.conflicts.cancel_btn.click)
+        esc.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)  # Esc while the question has the focus
         central = window.centralWidget().layout()
         if isinstance(central, QVBoxLayout):
             central.insertWidget(central.indexOf(window.banner) + 1, self.conflicts)

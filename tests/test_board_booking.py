@@ -188,7 +188,8 @@ def test_drop_on_a_busy_tech_asks_then_books_anyway(qtbot: Any, qloop: Any, api:
         c.window.grab().save(str(artifacts / "board_drop_conflict_1280.png"))
         c.window.resize(1920, 1080)
         assert on_server(world, bob["id"])["technician_id"] == world.tech2["id"]  # nothing saved yet
-        panel.cancel_btn.click()
+        assert panel.anyway_btn.hasFocus()  # the question has the keyboard: Esc cancels, Space books anyway
+        qtbot.keyClick(panel.anyway_btn, Qt.Key.Key_Escape)
         assert not panel.isVisible() and "Not moved: Bob Diaz stays" in c.window.statusBar().currentMessage()
         assert on_server(world, bob["id"])["technician_id"] == world.tech2["id"]
         # Again, and this time book anyway: moved, and the override is in the audit log.
