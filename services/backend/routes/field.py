@@ -18,6 +18,7 @@ from models.enums import Actor, BioStatus, Source
 from models.enums import AppointmentStatus as S
 from models.events import EventName
 from models.public.appointments import BioPublic, FieldAppointmentPublic, PositionsResultPublic
+from models.public.field import PositionBatchesResultPublic
 from models.schemas import BioIn, Day, PauseIn, PositionBatchesIn, PositionsIn
 from models.status_machine import allowed_targets
 from models.tables import Appointment, Technician
@@ -192,7 +193,7 @@ def post_positions(
     return result
 
 
-@router.post("/positions/batches")
+@router.post("/positions/batches", response_model=PositionBatchesResultPublic, response_model_exclude_unset=True)
 def post_position_batches(body: PositionBatchesIn, request: Request, user: FieldTech, ctx: Ctx, db: Db
                           ) -> dict[str, Any]:
     """Several batches kept on the phone while offline, in their original order, each with its original
