@@ -282,6 +282,16 @@ def test_field_app_pairing_and_traccar_answers_match_the_served_schema(world: An
     for url in urls:
         assert field.get(url).status_code == 200, url
     assert world.field2.get(f"/api/v1/field/appointments/{a_id}").status_code == 404  # not theirs
+    # A booking request with a photo, accepted for this technician: the job shows what the customer sent.
+    day = (datetime.now(UTC) + timedelta(days=3)).date().isoformat()
+    r = portal.post("/api/v1/portal/booking-requests", files={"photos": ("sink.png", image(), "image/png")}, data={
+        "service_type": "Leak repair", "preferred_dates": day, "time_preference": "morning", "notes": "Under the sink"})
+    assert r.status_code == 201, r.text
+    r = d.post(f"/api/v1/booking-requests/{r.json()['id']}/accept", json={
+        "technician_id": tech, "window_start": f"{day}T15:00:00Z", "window_end": f"{day}T17:00:00Z"})
+    booked = field.get(f"/api/v1/field/appointments/{r.json()['appointment_id']}").json()
+    assert [len(n["photos"]) for n in booked["customer_notes"]] == [1], booked["customer_notes"]
+    assert field.get(booked["customer_notes"][0]["photos"][0]).status_code == 200
     assert field.get(f"/api/v1/field/appointments/{a_id}/photos/999999").status_code == 404
     assert field.get("/api/v1/field/profile/photo").status_code == 404  # none approved yet
     assert field.put("/api/v1/field/profile/photo", files={"photo": ("me.png", image(), "image/png")}
@@ -330,6 +340,7 @@ def test_field_app_pairing_and_traccar_answers_match_the_served_schema(world: An
             ("POST", "/api/v1/field/appointments/{appt_id}/photos"),
             ("GET", "/api/v1/field/appointments/{appt_id}/photos/{photo_id}"),
             ("GET", "/api/v1/field/appointments/{appt_id}/customer-notes/{note_id}/photo"),
+            ("GET", "/api/v1/field/appointments/{appt_id}/booking-photos/{photo_id}"),
             ("GET", "/api/v1/field/profile"), ("GET", "/api/v1/field/profile/photo"),
             ("PUT", "/api/v1/field/profile/photo"), ("POST", "/api/v1/field/positions/batches"),
             ("GET", "/osmand"), ("POST", "/osmand"), ("GET", "/api/v1/field-access"),
