@@ -308,8 +308,12 @@ def test_field_app_pairing_and_traccar_answers_match_the_served_schema(world: An
     sent = uuid.uuid4().hex
     post_fixes(field, far[:2], sent)
     r = field.post("/api/v1/field/positions/batches", json={"batches": [
-        {"key": sent, "positions": far[:2]}, {"key": uuid.uuid4().hex, "positions": far[2:]}]})
-    assert r.status_code == 200 and [b["status"] for b in r.json()["results"]] == [200, 200], r.text
+        {"key": sent, "positions": far[:2]}, {"key": uuid.uuid4().hex, "positions": far[2:4]},
+        {"key": key, "positions": far[4:]}]})  # the note's key: refused for this batch alone
+    assert r.status_code == 200 and [b["status"] for b in r.json()["results"]] == [200, 200, 422], r.text
+    assert r.json()["results"][0]["result"]["replayed"] is True
+    assert field.post("/api/v1/field/positions", json={"positions": far[4:]}, headers={"Idempotency-Key": key}
+                      ).status_code == 422
     assert field.post("/api/v1/field/positions/batches", json={"batches": []}).status_code == 422
 
     # Traccar Client: the query form, the form body, the JSON body of 9+, a heartbeat, then refusals.

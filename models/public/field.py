@@ -107,7 +107,8 @@ class FieldProfilePublic(Public):
 
 
 class BatchErrorPublic(Public):
-    code: str = Field(description="conflict: the same key is still being processed elsewhere")
+    code: str = Field(description="conflict: the same key is still being processed elsewhere; validation_error: "
+                                  "the key was already used for a different request")
     message: str
 
 
@@ -115,7 +116,8 @@ class BatchResultPublic(Public):
     """One batch's outcome, in the order sent: `result` on 200, `error` otherwise (the other key is absent)."""
 
     key: str = Field(description="the batch's Idempotency-Key")
-    status: int = Field(description="200, or 409 when the same key is still being processed; retry it later")
+    status: int = Field(description="200; 409 when the same key is still being processed (retry it later); 422 "
+                                    "when the key was already used for a different request")
     result: PositionsResultPublic | None = Field(default=None, description="what /positions would have answered")
     error: BatchErrorPublic | None = Field(default=None, description="why the batch was not taken")
 
