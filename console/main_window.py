@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
 from console import theme
 from console.live import LiveSync
 from console.schedule_bar import ScheduleBar
+from console.selection import job_for_technician
 from console.wiring import PANELS
 from models.enums import AlertKind
 from models.timefmt import clock_time
@@ -258,10 +259,9 @@ class MainWindow(QMainWindow):
         self.tasks.spawn(find(), f"show appointment #{appt_id}")
 
     def select_technician(self, tech_id: int) -> None:
-        row = self.live.model.lane_row_for_tech(tech_id)
-        if row is not None and self.live.model.lanes[row].ids:
-            first = min(self.live.model.lanes[row].ids, key=lambda i: self.live.model.appts[i].start)
-            self.view.select(first, emit=False)
+        pick = job_for_technician(self.live.model, tech_id, self.view.selected_id)
+        if pick is not None and pick != self.view.selected_id:
+            self.view.select(pick, emit=False)
         self.technicianSelected.emit(tech_id)
 
     def set_panel(self, name: str, widget: QWidget) -> None:

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from PySide6.QtWidgets import QWidget
 
+from console import alert_keys
 from console.store import Store
 from services.api_client import ApiClient
 from widgets.bio_approvals import BioApprovals
@@ -27,7 +28,8 @@ class Panel(Protocol):
     """A dock panel: built from the API client (for its actions) and the store (for everything it shows).
 
     Optional extras, joined when present: `countChanged(int)` (shown in the dock's tab),
-    `appointmentSelected(int)` / `technicianSelected(int)` (drive the grid), slots `select_appointment(int)` /
+    `appointmentSelected(int)` / `technicianSelected(int)` (drive the grid), `appointmentActivated(int)` (open the
+    card), slots `select_appointment(int)` /
     `show_appointment(int)` / `select_technician(int)` (follow the grid), `appointmentChanged(dict)` (an
     appointment the panel changed, applied to the store).
     """
@@ -69,6 +71,8 @@ def wire(window: MainWindow, live: LiveSync) -> dict[str, QWidget]:
         _join(spec.name, widget, window, live)
         widget.start()
         made[spec.name] = widget
+    if isinstance(alerts := made.get("Late alerts"), LateAlertPanel):
+        alert_keys.install(window, alerts)
     window.closing.connect(lambda: [w.shutdown() for w in made.values()])  # type: ignore[attr-defined]
     return made
 
@@ -84,6 +88,7 @@ def _join(name: str, widget: Any, window: MainWindow, live: LiveSync) -> None:
     if (changed := _signal(widget, "appointmentChanged")) is not None:
         changed.connect(live.apply)
     for sig, slot in (("appointmentSelected", window.select_appointment),
+                      ("appointmentActivated", window.open_card),
                       ("technicianSelected", window.select_technician)):
         if (signal := _signal(widget, sig)) is not None:
             signal.connect(slot)

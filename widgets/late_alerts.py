@@ -44,7 +44,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 SOUND_KEY = "alerts/sound"
-ROW_H = 86
+ROW_H = 66  # compact: three tight lines, so a short dock still lists four or five alerts
 KIND_COLORS = {"late": "#D55E00", "booking_stale": "#8A5A00", "customer_note": "#0072B2",
                "change_request": "#6A3D9A", "estimate_approved": "#007A5A"}
 
@@ -95,7 +95,7 @@ class AlertDelegate(QStyledItemDelegate):
         p.setFont(bold)
         fm = QFontMetrics(bold)
         bw = fm.horizontalAdvance(badge) + 14
-        brect = QRect(x, r.top() + 8, bw, fm.height() + 4)
+        brect = QRect(x, r.top() + 4, bw, fm.height() + 2)
         p.setPen(Qt.PenStyle.NoPen)
         p.setBrush(color if not acked else QColor(ink["acked_late_badge"] if it.kind == "late" else ink["acked_badge"]))
         p.drawRoundedRect(brect, 4, 4)
@@ -105,7 +105,7 @@ class AlertDelegate(QStyledItemDelegate):
         p.setFont(small)
         sfm = QFontMetrics(small)
         aw = sfm.horizontalAdvance(ack) + 12
-        arect = QRect(r.right() - aw - 8, r.top() + 9, aw, sfm.height() + 2)
+        arect = QRect(r.right() - aw - 8, r.top() + 4, aw, fm.height() + 2)
         p.setPen(QColor(ink["acked"] if acked else ink["new"]))
         p.drawText(arect, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, ack)
         p.setFont(bold)
@@ -116,14 +116,15 @@ class AlertDelegate(QStyledItemDelegate):
         # line 2: address; line 3: tech · window · last fix · ETA
         p.setFont(base)
         bfm = QFontMetrics(base)
-        y2 = brect.bottom() + 6
+        line_h = bfm.height() - 1
+        y2 = brect.bottom() + 2
         p.setPen(QColor(ink["text"]))
         w = r.right() - x - 8
-        p.drawText(QRect(x, y2, w, bfm.height()), Qt.AlignmentFlag.AlignVCenter,
+        p.drawText(QRect(x, y2, w, line_h), Qt.AlignmentFlag.AlignVCenter,
                    bfm.elidedText(model.address(it) or str(it.alert.get("message", "")), Qt.TextElideMode.ElideRight,
                                   w))
         p.setPen(QColor(ink["muted"]))
-        p.drawText(QRect(x, y2 + bfm.height() + 3, w, bfm.height()), Qt.AlignmentFlag.AlignVCenter,
+        p.drawText(QRect(x, y2 + line_h, w, line_h), Qt.AlignmentFlag.AlignVCenter,
                    bfm.elidedText(model.details(it), Qt.TextElideMode.ElideRight, w))
         p.restore()
 
@@ -134,6 +135,7 @@ class LateAlertPanel(QWidget):
     countChanged = Signal(int)
     notify = Signal(str, str)
     appointmentSelected = Signal(int)
+    appointmentActivated = Signal(int)  # double-click or Enter on an alert: open its appointment's card
     technicianSelected = Signal(int)
 
     def __init__(self, api: ApiClient, store: Store, parent: QWidget | None = None, tick_ms: int = 5000):
@@ -170,6 +172,9 @@ class LateAlertPanel(QWidget):
         self.view.setAccessibleName("Open alerts")
         self.view.setStyleSheet("QListView { background: palette(window); border: none; }")
         self.view.selectionModel().currentChanged.connect(self._on_current)
+        self.view.activated.connect(self._on_activated)
+        self.view.clicked.connect(self._show_on_grid)  # also when the clicked alert already was the current one
+        self._quiet = False  # the panel moving its own current row (a new first alert) doesn't steal the grid
         self.empty = QLabel("No open alerts.\nEvery technician is on time.")
         self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.empty.setStyleSheet("color: palette(placeholder-text); font-size: 11pt; background: palette(window);")
@@ -240,7 +245,7 @@ class LateAlertPanel(QWidget):
         self.loaded = True
         row = self.model.row_of(current.id) if current is not None else None
         if self.model.items:
-            self.view.setCurrentIndex(self.model.index(row or 0, 0))
+            self._set_current_quietly(row or 0)
         self._update_buttons()
 
     def _on_alert(self, alert: dict[str, Any]) -> None:
@@ -256,7 +261,7 @@ class LateAlertPanel(QWidget):
             where = self.model._field(it, "customer_name") or "a customer"
             self.notify.emit("Technician running late", f"{who} has not arrived at {where}. {alert.get('message', '')}")
         if first:
-            self.view.setCurrentIndex(self.model.index(0, 0))
+            self._set_current_quietly(0)
         self._update_buttons()
 
     def _on_appointment(self, appt_id: int) -> None:
@@ -284,8 +289,20 @@ class LateAlertPanel(QWidget):
         self.view.setCurrentIndex(self.model.index(row, 0))
         return True
 
+    def _set_current_quietly(self, row: int) -> None:
+        self._quiet = True
+        try:
+            self.view.setCurrentIndex(self.model.index(row, 0))
+        finally:
+            self._quiet = False
+
     def _on_current(self, cur: QModelIndex, _prev: QModelIndex) -> None:
         self._update_buttons()
+        if not self._quiet:
+            self._show_on_grid(cur)
+
+    def _show_on_grid(self, cur: QModelIndex) -> None:
+        """Select the alert's appointment on the grid (then its technician, who keeps that selection)."""
         it = self.model.item(cur.row()) if cur.isValid() else None
         if it is None:
             return
@@ -294,6 +311,22 @@ class LateAlertPanel(QWidget):
         tech_id = self.model.technician_id(it)
         if tech_id is not None:
             self.technicianSelected.emit(tech_id)
+
+    def _on_activated(self, index: QModelIndex) -> None:
+        it = self.model.item(index.row()) if index.isValid() else None
+        if it is not None and it.appointment_id is not None:
+            self.appointmentActivated.emit(it.appointment_id)
+
+    def next_alert(self) -> AlertItem | None:
+        """Move to the next open alert (wrapping round to the worst one) and return it."""
+        n = self.model.rowCount()
+        if not n:
+            return None
+        cur = self.view.currentIndex()
+        row = (cur.row() + 1) % n if cur.isValid() else 0
+        self.view.setCurrentIndex(self.model.index(row, 0))
+        self.view.setFocus()
+        return self.current()
 
     def _on_count(self, *_: Any) -> None:
         n = self.model.rowCount()
