@@ -79,3 +79,34 @@ def test_bio_in_dark_theme_readable_company_time_enter_rejects(world: Any, qloop
         w.close()
 
     run_on_qt(scenario(), 60)
+
+
+def test_reschedule_from_an_alert_defaults_to_the_technicians_eta(world: Any, qloop: Any) -> None:
+    from datetime import UTC, datetime, timedelta
+    from zoneinfo import ZoneInfo
+
+    from models.tables import Appointment
+    from widgets.alert_dialogs import RescheduleDialog
+
+    start = datetime.now(UTC).replace(second=0, microsecond=0) - timedelta(minutes=40)
+    late = world.schedule(world.cust1["id"], world.tech1["id"], start=start)
+    eta = start + timedelta(minutes=71, seconds=20)  # the tech's ETA: 1 h 11 min 20 s after the window start
+    with world.api.server.backend.sessions() as s:
+        row = s.get(Appointment, late["id"])
+        assert row is not None
+        row.eta_at = eta
+        s.commit()
+    appt = world.dispatcher.get(f"/api/v1/appointments/{late['id']}").json()
+    tz = "America/Chicago"
+    dlg = RescheduleDialog(appt, tz, lambda s, e: None)  # type: ignore[arg-type,return-value]
+    new_start, new_end = dlg.new_window()
+    expected = eta.replace(second=0) + timedelta(minutes=1)
+    expected += timedelta(minutes=-expected.minute % 5)
+    assert new_start == expected.astimezone(ZoneInfo(tz))
+    assert new_end - new_start == timedelta(hours=2)  # the window keeps its length
+    # Without an ETA the old start stays the default.
+    appt["eta_at"] = None
+    dlg2 = RescheduleDialog(appt, tz, lambda s, e: None)  # type: ignore[arg-type,return-value]
+    assert dlg2.new_window()[0] == start.astimezone(ZoneInfo(tz))
+    dlg.deleteLater()
+    dlg2.deleteLater()
