@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from PySide6.QtWidgets import QWidget
 
 from console import alert_keys
+from console.notices import BookingNotice
 from console.store import Store
 from services.api_client import ApiClient
 from widgets.bio_approvals import BioApprovals
@@ -73,6 +74,8 @@ def wire(window: MainWindow, live: LiveSync) -> dict[str, QWidget]:
         made[spec.name] = widget
     if isinstance(alerts := made.get("Late alerts"), LateAlertPanel):
         alert_keys.install(window, alerts)
+    if isinstance(inbox := made.get("Booking requests"), BookingInbox):
+        join_booking_notice(window, inbox, live.store)
     window.closing.connect(lambda: [w.shutdown() for w in made.values()])  # type: ignore[attr-defined]
     return made
 
@@ -98,3 +101,20 @@ def _join(name: str, widget: Any, window: MainWindow, live: LiveSync) -> None:
         slot = getattr(widget, slot_name, None)
         if callable(slot):
             signal.connect(slot)
+
+
+def join_booking_notice(window: MainWindow, inbox: BookingInbox, store: Store) -> BookingNotice:
+    """A new booking request shows in the status bar with "Open inbox" (raises the dock, selects the request)."""
+
+    def open_request(request_id: int) -> None:
+        dock = window.docks.get("Booking requests")
+        if dock is not None:
+            dock.show()
+            dock.raise_()
+        inbox.select(request_id)
+
+    notice = BookingNotice(open_request, window)
+    window.statusBar().addWidget(notice)
+    window.booking_notice = notice  # type: ignore[attr-defined]
+    inbox.arrived.connect(lambda r: notice.show_request(r, store.time_zone))
+    return notice

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QApplication
 
@@ -110,3 +111,46 @@ def test_reschedule_from_an_alert_defaults_to_the_technicians_eta(world: Any, ql
     assert dlg2.new_window()[0] == start.astimezone(ZoneInfo(tz))
     dlg.deleteLater()
     dlg2.deleteLater()
+
+
+def test_booking_notice_company_time_not_zero_padded_and_open_inbox(world: Any, qloop: Any, qtbot: Any,
+                                                                   tmp_path: Any) -> None:
+    import re
+    from datetime import timedelta
+    from zoneinfo import ZoneInfo
+
+    from console.wiring import join_booking_notice
+    from tests.booking_support import form, portal_client, set_company
+    from tests.console_support import Console, token_of
+    from widgets.booking_inbox import BookingInbox
+
+    # The backend's clock at 3:05 AM company time: the notice must say "3:05 AM", not "03:05 AM".
+    clock = world.api.server.backend.clock
+    tz = ZoneInfo("America/Chicago")
+    now = clock.now().astimezone(tz)
+    target = now.replace(hour=3, minute=5, second=0, microsecond=0)
+    if target <= now:
+        target += timedelta(days=1)
+    clock.advance(seconds=(target - now).total_seconds())
+    set_company(world, bookable_services=["Leak repair", "AC tune-up"])
+    portal = portal_client(world, world.cust1["id"])
+    c = Console(qtbot, world.api.url, token_of(world.dispatcher), tmp_path, size=(1280, 720))
+    inbox = BookingInbox(c.client, c.live.store, c.window)
+    c.window.set_panel("Booking requests", inbox)
+    inbox.start()
+    notice = join_booking_notice(c.window, inbox, c.live.store)
+    try:
+        c.window.docks["Late alerts"].raise_()
+        r = portal.post("/portal/request", data=form(world, service="AC tune-up"))
+        assert r.status_code == 303, r.text
+        rid = int(r.headers["location"].split("/")[-1].split("?")[0])
+        qtbot.waitUntil(notice.isVisible, timeout=10000)
+        text = notice.text.text()
+        assert re.fullmatch(r"New booking request 3:0[5-9] AM: Ann Lee — AC tune-up", text), text
+        qtbot.mouseClick(notice.open_btn, Qt.MouseButton.LeftButton)
+        assert not notice.isVisible()
+        assert inbox.detail.request is not None and int(inbox.detail.request["id"]) == rid
+        assert inbox.isVisible()  # the dock was raised over the late alerts
+    finally:
+        inbox.shutdown()
+        c.close()

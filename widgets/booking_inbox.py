@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from console.notices import booking_text
 from console.store import Store
 from models.booking_machine import CONSOLE_LABELS
 from services.api_client import ApiClient
@@ -42,6 +43,7 @@ class BookingInbox(QWidget):
 
     countChanged = Signal(int)
     notify = Signal(str, str)
+    arrived = Signal(object)  # a new request (dict): the window's notice offers "Open inbox"
     loaded = Signal()
 
     def __init__(self, api: ApiClient, store: Store, parent: QWidget | None = None):
@@ -151,8 +153,8 @@ class BookingInbox(QWidget):
     def _on_booking(self, r: dict[str, Any], new: bool) -> None:
         """A request arrived or changed (the store fetched it once for every panel)."""
         if new:
-            who = r.get("customer_name") or "A customer"
-            self.notify.emit("New booking request", f"{who} — {r.get('service_type') or 'service request'}")
+            self.notify.emit("New booking request", booking_text(r, self.store.time_zone))
+            self.arrived.emit(r)
         self.model.upsert(r, unread=new)
         rid = int(r["id"])
         if self.detail.request and int(self.detail.request["id"]) == rid:
