@@ -141,6 +141,7 @@ class MainWindow(QMainWindow):
         d["Late alerts"].raise_()
         d["Crew map"].raise_()
         self.resizeDocks([d["Late alerts"]], [440], Qt.Orientation.Horizontal)
+        self.resizeDocks([d["Late alerts"], d["Crew map"]], [62, 38], Qt.Orientation.Vertical)  # room to read
 
     def _action(self, text: str, shortcut: str | QKeySequence.StandardKey | None, slot: Any,
                 icon: str = "", tip: str = "") -> QAction:

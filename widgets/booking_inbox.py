@@ -182,6 +182,16 @@ class BookingInbox(QWidget):
         r = self.model.request(rid)
         if r is not None:
             self.detail.show_request(r, age_s=self.model.age_seconds(rid), stale=self.model.is_stale(rid))
+            self._room_for_detail()
+
+    def _room_for_detail(self) -> None:
+        """In a narrow dock (list above details) a chosen request gets the room: the list keeps ~4 rows."""
+        if self.split.orientation() != Qt.Orientation.Vertical:
+            return
+        total = sum(self.split.sizes())
+        rows = self.table.horizontalHeader().height() + 4 * self.table.verticalHeader().defaultSectionSize() + 4
+        if total > 0 and self.split.sizes()[1] < total - rows:
+            self.split.setSizes([rows, total - rows])
 
     def _changed(self, r: dict[str, Any]) -> None:
         self.store.upsert_booking(r)

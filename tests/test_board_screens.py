@@ -1,0 +1,74 @@
+"""The console with the demo company at 1920×1080 and 1280×720, light and dark: screenshots and layout checks
+(filter bar without overlaps, dock tabs not clipped, booking detail with room to read, window state remembered)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from PySide6.QtWidgets import QApplication, QTabBar
+
+from console import theme
+from console.local_auth import local_dispatcher_token
+from tests.console_support import Console
+
+pytestmark = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+
+
+def _no_overlaps(bar: Any) -> None:
+    widgets = [bar.prev_btn, bar.today_btn, bar.next_btn, bar.date_edit, bar.tech_combo, bar.status_btn, bar.search]
+    rects = [w.geometry() for w in widgets if w.isVisible()]
+    for i, a in enumerate(rects):
+        assert a.right() < bar.width(), f"{widgets[i]} runs off the bar"
+        for b in rects[i + 1:]:
+            assert not a.intersects(b), f"{a} overlaps {b}"
+    assert bar.search.width() >= 180, "the search field must stay usable"
+    assert bar.date_edit.width() >= bar.date_edit.sizeHint().width() - 2
+
+
+def _tabs_not_clipped(window: Any) -> None:
+    for bar in window.findChildren(QTabBar):
+        if not bar.isVisible():
+            continue
+        for i in range(bar.count()):
+            text = bar.tabText(i)
+            need = bar.fontMetrics().horizontalAdvance(text)
+            assert bar.tabRect(i).width() >= need + 8, f"tab {text!r} is clipped"
+
+
+def test_demo_screens_light_and_dark(qtbot: Any, qloop: Any, server: Any, tmp_path: Path, artifacts: Path) -> None:
+    from console.wiring import wire
+    from services.backend.demo import seed_if_empty
+
+    seed_if_empty(server.backend)
+    token = local_dispatcher_token(server.backend)
+    c = Console(qtbot, server.url, token, tmp_path, size=(1920, 1080))
+    app = QApplication.instance()
+    assert isinstance(app, QApplication)
+    style, pal, qss = app.style().name(), app.palette(), app.styleSheet()
+    try:
+        wire(c.window, c.live)
+        qtbot.waitUntil(lambda: len(c.model.appts) > 10, timeout=5000)
+        for dark in (False, True):
+            theme.apply(app, dark)
+            c.window.view.dark = dark
+            for w, h in ((1920, 1080), (1280, 720)):
+                c.window.resize(w, h)
+                qtbot.wait(300)
+                _no_overlaps(c.window.bar)
+                _tabs_not_clipped(c.window)
+                inbox = c.window.docks["Booking requests"].widget()
+                name = f"board_{w}x{h}_{'dark' if dark else 'light'}.png"
+                assert c.window.grab().save(str(artifacts / name))
+                c.window.docks["Booking requests"].raise_()
+                inbox.select(inbox.model.ids()[0])
+                qtbot.wait(100)
+                assert c.window.grab().save(str(artifacts / name.replace("board_", "board_inbox_")))
+                print("DETAIL", w, h, inbox.detail.size(), inbox.table.size())
+                c.window.docks["Late alerts"].raise_()
+    finally:
+        app.setStyle(style)
+        app.setPalette(pal)
+        app.setStyleSheet(qss)
+        c.close()
