@@ -24,6 +24,7 @@ def _no_overlaps(bar: Any) -> None:
         for b in rects[i + 1:]:
             assert not a.intersects(b), f"{a} overlaps {b}"
     assert bar.search.width() >= 180, "the search field must stay usable"
+    assert bar.status_btn.width() >= bar.status_btn.minimumWidth() > 60
     assert bar.date_edit.width() >= bar.date_edit.sizeHint().width() - 2
 
 
@@ -56,7 +57,9 @@ def test_demo_screens_light_and_dark(qtbot: Any, qloop: Any, server: Any, tmp_pa
             for w, h in ((1920, 1080), (1280, 720)):
                 c.window.resize(w, h)
                 qtbot.wait(300)
+                assert c.window.width() == w, "the window must fit the screen"
                 _no_overlaps(c.window.bar)
+                assert c.window.bar.two_rows == (w < 1500)  # next to the docks at 1280 px the filters wrap
                 _tabs_not_clipped(c.window)
                 inbox = c.window.docks["Booking requests"].widget()
                 name = f"board_{w}x{h}_{'dark' if dark else 'light'}.png"
@@ -65,7 +68,7 @@ def test_demo_screens_light_and_dark(qtbot: Any, qloop: Any, server: Any, tmp_pa
                 inbox.select(inbox.model.ids()[0])
                 qtbot.wait(100)
                 assert c.window.grab().save(str(artifacts / name.replace("board_", "board_inbox_")))
-                print("DETAIL", w, h, inbox.detail.size(), inbox.table.size())
+                assert inbox.detail.width() >= 300 and inbox.detail.height() >= 180, inbox.detail.size()
                 c.window.docks["Late alerts"].raise_()
     finally:
         app.setStyle(style)

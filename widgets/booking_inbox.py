@@ -12,6 +12,7 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QPushButton,
+    QSizePolicy,
     QSplitter,
     QTableView,
     QVBoxLayout,
@@ -68,6 +69,8 @@ class BookingInbox(QWidget):
         self.reload_btn.clicked.connect(self.reload)
         self.status = QLabel()
         self.status.setStyleSheet("color: #5b6776;")
+        self.status.setMinimumWidth(0)  # the count gives way in a narrow dock (the tab shows the new ones)
+        self.status.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.tasks = TaskSet(self.status.setText)
         self.table = QTableView()
         self.table.setObjectName("bookingTable")
