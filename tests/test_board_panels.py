@@ -151,6 +151,7 @@ def test_booking_notice_company_time_not_zero_padded_and_open_inbox(world: Any, 
         assert not notice.isVisible()
         assert inbox.detail.request is not None and int(inbox.detail.request["id"]) == rid
         assert inbox.isVisible()  # the dock was raised over the late alerts
+        assert inbox.detail.contact.text().startswith("(512) 555-0199")  # phones formatted for display
     finally:
         inbox.shutdown()
         c.close()

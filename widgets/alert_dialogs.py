@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from models.phones import display
 from models.timefmt import clock_time, parse_iso_or_none
 from services.api_client import ApiError
 from widgets.alert_model import age_text
@@ -125,7 +126,7 @@ class CallTechDialog(QDialog):
         super().__init__(parent)
         self.setWindowTitle(f"Call {name}")
         self.phone = phone
-        number = QLabel(f'<a href="tel:{phone}" style="font-size:20pt; text-decoration:none">{phone}</a>')
+        number = QLabel(f'<a href="tel:{phone}" style="font-size:20pt; text-decoration:none">{display(phone)}</a>')
         number.setTextInteractionFlags(Qt.TextInteractionFlag.TextBrowserInteraction)
         number.setOpenExternalLinks(True)
         number.setToolTip("Opens your phone or softphone app")

@@ -32,6 +32,7 @@ from PySide6.QtWidgets import (
 )
 
 from models.enums import AppointmentStatus as S
+from models.phones import display
 from models.status_machine import ORDER, is_backward
 from models.timefmt import clock_time, local, parse_iso
 from services.api_client import ApiClient, ApiError
@@ -323,7 +324,8 @@ class AppointmentCard(QDialog):
         contact = [f"<b>{escape(data['customer_name'])}</b>"]
         if data.get("customer_phone"):
             phone = escape(data["customer_phone"])
-            contact.append(f"Phone: <a href='tel:{phone}'>{phone}</a>")
+            shown = escape(display(data["customer_phone"], str(self.store.company.get("country") or "US")))
+            contact.append(f"Phone: <a href='tel:{phone}'>{shown}</a>")
         if data.get("customer_email"):
             contact.append(f"Email: {escape(data['customer_email'])}")
         if data.get("address"):
