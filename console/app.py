@@ -93,7 +93,7 @@ class Console:
         self.window.signInRequested.connect(self.reauthenticate)
         wire(self.window, self.live)
         install_insights(self.window, self.live.client)  # Reports → Insights…
-        self.window.show()
+        self.window.show_first_time()
         await self.live.start(day=self.window.saved_day())
         if getattr(self.args, "self_check", False):
             ok = await self._self_check()

@@ -436,13 +436,19 @@ class MainWindow(QMainWindow):
     def _restore(self) -> None:
         self._default_state: QByteArray | None = self.saveState()
         geo = self.settings.value("window/geometry")
-        if isinstance(geo, QByteArray) and not geo.isEmpty():
-            self.restoreGeometry(geo)
-        else:
-            self.resize(1600, 960)
+        self.restored = isinstance(geo, QByteArray) and not geo.isEmpty() and self.restoreGeometry(geo)
+        if not self.restored:
+            self.resize(1600, 960)  # the size when un-maximized; `show_first_time` opens maximized
         state = self.settings.value("window/state")
         if isinstance(state, QByteArray) and not state.isEmpty():
             self.restoreState(state)
+
+    def show_first_time(self) -> None:
+        """Maximized on the first start; afterwards the size, place and state the dispatcher left it in."""
+        if self.restored:
+            self.show()
+        else:
+            self.showMaximized()
 
     def saved_day(self) -> date | None:
         raw = self.settings.value("schedule/last_day")

@@ -75,3 +75,56 @@ def test_demo_screens_light_and_dark(qtbot: Any, qloop: Any, server: Any, tmp_pa
         app.setPalette(pal)
         app.setStyleSheet(qss)
         c.close()
+
+
+def test_first_start_maximized_then_geometry_and_dock_sizes_restored(qtbot: Any, qloop: Any, world: Any,
+                                                                      tmp_path: Path) -> None:
+    from PySide6.QtCore import QSettings, Qt
+
+    from console.live import LiveSync
+    from console.main_window import MainWindow
+    from console.wiring import wire
+    from services.api_client import ApiClient
+    from tests.console_support import run, token_of
+    from widgets.schedule_model import ScheduleModel
+
+    ini = str(tmp_path / "console.ini")
+
+    def window() -> tuple[MainWindow, LiveSync]:
+        client = ApiClient(world.api.url, token_of(world.dispatcher))
+        live = LiveSync(client, ScheduleModel())
+        assert run(qtbot, live.reload())
+        w = MainWindow(live, settings=QSettings(ini, QSettings.Format.IniFormat))
+        wire(w, live)
+        return w, live
+
+    first, live1 = window()
+    assert not first.restored
+    first.show_first_time()
+    qtbot.waitUntil(first.isVisible)
+    assert first.windowState() & Qt.WindowState.WindowMaximized
+    first.showNormal()
+    avail = first.screen().availableGeometry()
+    size = (avail.width() * 4 // 5, avail.height() * 4 // 5)
+    first.setGeometry(avail.left() + 20, avail.top() + 30, *size)
+    qtbot.wait(50)
+    first.resizeDocks([first.docks["Late alerts"]], [size[0] // 3], Qt.Orientation.Horizontal)
+    first.resizeDocks([first.docks["Late alerts"], first.docks["Crew map"]], [3, 4], Qt.Orientation.Vertical)
+    qtbot.wait(100)
+    widths = first.docks["Late alerts"].width(), first.docks["Crew map"].height()
+    size = first.width(), first.height()
+    first.close()  # saves geometry and dock layout
+    second, live2 = window()
+    try:
+        assert second.restored
+        second.show_first_time()
+        qtbot.waitUntil(second.isVisible)
+        qtbot.wait(100)
+        assert not second.windowState() & Qt.WindowState.WindowMaximized
+        assert (second.width(), second.height()) == size
+        assert abs(second.docks["Late alerts"].width() - widths[0]) <= 4
+        assert abs(second.docks["Crew map"].height() - widths[1]) <= 4
+    finally:
+        second.close()
+        for lv in (live1, live2):
+            run(qtbot, lv.client.aclose())
