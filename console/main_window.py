@@ -477,12 +477,18 @@ class MainWindow(QMainWindow):
     def _focus_date(self) -> None:
         self.bar.date_edit.setFocus()
 
-    def show_shortcuts(self) -> None:
+    def shortcut_rows(self) -> list[tuple[str, str]]:
         rows = [(a.text().replace("&", ""), a.shortcut().toString(QKeySequence.SequenceFormat.NativeText))
                 for a in self.actions_by_name.values() if not a.shortcut().isEmpty()]
         rows += [("Open the selected appointment", "Enter"), ("Move between appointments", "Arrow keys"),
                  ("Card: set a status", "Alt+D / R / A / I / P / C, Alt+H back, Alt+X cancel"),
-                 ("Card: save technician and window", "Ctrl+S"), ("Cancel a drag", "Esc")]
+                 ("Card: save technician and window", "Ctrl+S"), ("Cancel a drag", "Esc"),
+                 ("Clear the search", "Esc"), ("Submit a correction's reason", "Ctrl+Enter"),
+                 ("Reject a bio with the typed reason", "Enter")]
+        return rows
+
+    def show_shortcuts(self) -> None:
+        rows = self.shortcut_rows()
         html = "<table>" + "".join(f"<tr><td>{escape(n)}&nbsp;&nbsp;</td><td><b>{escape(k)}</b></td></tr>"
                                    for n, k in rows) + "</table>"
         QMessageBox.information(self, "Keyboard shortcuts", html)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import date
 
-from PySide6.QtCore import QDate, Signal
-from PySide6.QtGui import QAction, QResizeEvent
+from PySide6.QtCore import QDate, QEvent, QObject, Qt, Signal
+from PySide6.QtGui import QAction, QKeyEvent, QResizeEvent
 from PySide6.QtWidgets import (
     QComboBox,
     QDateEdit,
@@ -86,6 +86,7 @@ class ScheduleBar(QFrame):
         self.search.setClearButtonEnabled(True)
         self.search.setMinimumWidth(200)
         self.search.textChanged.connect(self._emit_filters)
+        self.search.installEventFilter(self)  # Esc clears the search
         lay.addWidget(self.search, 1)
         lay.addStretch(0)  # takes the slack only when the filters moved to the second row
         self.legend = self._legend()  # shown by the window (status bar), not in this bar
@@ -99,6 +100,13 @@ class ScheduleBar(QFrame):
         self.setMinimumWidth(24 + max(sum(self._min_w(w) + 6 for w in row) for row in rows))
         self.tech_combo.currentIndexChanged.connect(self._emit_filters)
         self._today = date.today()
+
+    def eventFilter(self, obj: QObject, event: QEvent) -> bool:
+        if (obj is self.search and event.type() == QEvent.Type.KeyPress and isinstance(event, QKeyEvent)
+                and event.key() == Qt.Key.Key_Escape and self.search.text()):
+            self.search.clear()
+            return True
+        return super().eventFilter(obj, event)
 
     @staticmethod
     def _min_w(w: QWidget) -> int:

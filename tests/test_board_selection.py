@@ -78,6 +78,9 @@ def test_late_alert_selects_and_opens_the_late_appointment(qtbot: Any, qloop: An
         acts = c.window.actions_by_name
         assert acts["next_alert"].shortcut() == QKeySequence("F8")
         assert acts["ack_alert"].shortcut() == QKeySequence("Ctrl+Shift+A")
+        listed = dict(c.window.shortcut_rows())
+        assert listed["Next alert"] == "F8" and listed["Acknowledge alert"] == "Ctrl+Shift+A"
+        assert listed["Clear the search"] == "Esc" and listed["Submit a correction's reason"] == "Ctrl+Enter"
         panel.view.setCurrentIndex(panel.model.index(-1, 0))
         acts["next_alert"].trigger()
         assert panel.current() is not None and panel.current().appointment_id == late["id"]

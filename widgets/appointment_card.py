@@ -37,6 +37,7 @@ from models.status_machine import ORDER, is_backward
 from models.timefmt import clock_time, local, parse_iso
 from services.api_client import ApiClient, ApiError
 from widgets.job_contacts import JobContacts
+from widgets.reason_dialog import ask_reason
 from widgets.status_colors import LATE_COLOR, label_for, style_for
 from widgets.tasks import TaskSet
 from widgets.visit_photos import Widget as VisitPhotos
@@ -69,11 +70,9 @@ class Prompts:
         self.parent = parent
 
     def reason(self, current: str, target: str) -> str | None:
-        text, ok = QInputDialog.getMultiLineText(
-            self.parent, "Reason for the correction",
-            f"Moving back from {label_for(current)} to {label_for(target)} is a correction.\n"
-            "Say why (kept in the audit):")
-        return text.strip() if ok and text.strip() else None
+        return ask_reason(self.parent, "Reason for the correction",
+                          f"Moving back from {label_for(current)} to {label_for(target)} is a correction. "
+                          "Say why (kept in the audit):")
 
     def customer_message(self) -> str | None:
         text, ok = QInputDialog.getMultiLineText(
