@@ -36,6 +36,7 @@ from models.phones import display
 from models.status_machine import ORDER, is_backward
 from models.timefmt import clock_time, local, parse_iso
 from services.api_client import ApiClient, ApiError
+from widgets import card_offline
 from widgets.job_contacts import JobContacts
 from widgets.reason_dialog import ask_reason
 from widgets.status_colors import LATE_COLOR, label_for, style_for
@@ -142,6 +143,7 @@ class AppointmentCard(QDialog):
     """Opens on click or Enter on a block. Every change goes through the API client with If-Match."""
 
     changed = Signal(dict)  # the appointment as the API returned it after a change or reload
+    offline = False  # True while it shows the store's copy because the server can't be reached
 
     def __init__(self, api: ApiClient, appt_id: int, store: Store, parent: QWidget | None = None):
         super().__init__(parent)
@@ -154,7 +156,7 @@ class AppointmentCard(QDialog):
         self.setObjectName("AppointmentCard")
         self.resize(640, 760)
         self._build()
-        self.reload()
+        card_offline.start(self)  # loads it, or shows what the console holds while offline
 
     # --- layout ---------------------------------------------------------------------------------------
     def _build(self) -> None:
@@ -202,7 +204,7 @@ class AppointmentCard(QDialog):
         self.title = QLabel(objectName="CardTitle", wordWrap=True)
         self.body.addWidget(self.title)
 
-        when = QGroupBox("When and who")
+        self.when_box = when = QGroupBox("When and who")
         form = QFormLayout(when)
         self.tech_combo = QComboBox()
         self.date_edit = QDateEdit(calendarPopup=True)
@@ -284,7 +286,7 @@ class AppointmentCard(QDialog):
         try:
             data = await self.api.appointment(self.appt_id)
         except ApiError as exc:
-            self.show_notice(f"Couldn't load appointment #{self.appt_id}: {exc.message}")
+            card_offline.load_failed(self, exc)
             return None
         self.show_data(data)
         return data
@@ -322,9 +324,8 @@ class AppointmentCard(QDialog):
             w.setEnabled(not final)
         contact = [f"<b>{escape(data['customer_name'])}</b>"]
         if data.get("customer_phone"):
-            phone = escape(data["customer_phone"])
-            shown = escape(display(data["customer_phone"], str(self.store.company.get("country") or "US")))
-            contact.append(f"Phone: <a href='tel:{phone}'>{shown}</a>")
+            phone, country = escape(data["customer_phone"]), str(self.store.company.get("country") or "US")
+            contact.append(f"Phone: <a href='tel:{phone}'>{escape(display(data['customer_phone'], country))}</a>")
         if data.get("customer_email"):
             contact.append(f"Email: {escape(data['customer_email'])}")
         if data.get("address"):
@@ -468,10 +469,10 @@ class AppointmentCard(QDialog):
                                      "not applied — the card now shows the latest version.", retry=True)
                     self.changed.emit(fresh)
             else:
-                self.show_notice(f"Couldn't {what}: {escape(exc.message)}")
+                card_offline.action_failed(self, exc, what)
         finally:
-            self.banner.setEnabled(True)
-            self.save_btn.setEnabled(self.data.get("status") not in FINAL)
+            self.banner.setEnabled(not self.offline)
+            self.save_btn.setEnabled(not self.offline and self.data.get("status") not in FINAL)
 
     def _do_retry(self) -> None:
         attempt, self._retry = self._retry, None
