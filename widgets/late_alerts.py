@@ -286,7 +286,11 @@ class LateAlertPanel(QWidget):
         row = self.model.row_of(alert_id)
         if row is None:
             return False
-        self.view.setCurrentIndex(self.model.index(row, 0))
+        index = self.model.index(row, 0)
+        if self.view.currentIndex() == index:
+            self._show_on_grid(index)  # already current (a first alert is chosen quietly): show it anyway
+        else:
+            self.view.setCurrentIndex(index)
         return True
 
     def _set_current_quietly(self, row: int) -> None:
