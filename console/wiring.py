@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from PySide6.QtWidgets import QWidget
 
-from console import alert_keys
+from console import alert_keys, board_views
 from console.notices import BookingNotice
 from console.store import Store
 from services.api_client import ApiClient
@@ -76,6 +76,7 @@ def wire(window: MainWindow, live: LiveSync) -> dict[str, QWidget]:
         alert_keys.install(window, alerts)
     if isinstance(inbox := made.get("Booking requests"), BookingInbox):
         join_booking_notice(window, inbox, live.store)
+    board_views.install(window, live)
     window.closing.connect(lambda: [w.shutdown() for w in made.values()])  # type: ignore[attr-defined]
     return made
 

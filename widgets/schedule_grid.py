@@ -46,6 +46,7 @@ class ScheduleView(SchedulePainting, QAbstractScrollArea):
         self.selected_id: int | None = None
         self.start_hour, self.end_hour = 7, 19
         self.pph = MIN_PX_PER_HOUR
+        self.fit_day = False  # "Fit the whole day": every hour of the day in view, no horizontal scrolling
         self._origin = 0.0
         self._vis: list[int] = []
         #: Shown on a day without appointments (the window sets it; empty: nothing is drawn).
@@ -99,7 +100,7 @@ class ScheduleView(SchedulePainting, QAbstractScrollArea):
     def _relayout(self) -> None:
         hours = max(1, self.end_hour - self.start_hour)
         avail = max(100, self.viewport().width() - GUTTER - 8)
-        self.pph = max(MIN_PX_PER_HOUR, avail / hours)
+        self.pph = avail / hours if self.fit_day else max(MIN_PX_PER_HOUR, avail / hours)
         total_w = GUTTER + int(hours * self.pph) + 8
         self.horizontalScrollBar().setRange(0, max(0, total_w - self.viewport().width()))
         self.horizontalScrollBar().setPageStep(self.viewport().width())

@@ -1,0 +1,209 @@
+"""The week view: technicians × days, each cell a load bar with the number of visits; click a cell to open that day."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import TYPE_CHECKING, Any
+
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QRect, QSize, Qt, QTimer, Signal
+from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPalette, QPen
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QPushButton,
+    QStyle,
+    QStyledItemDelegate,
+    QStyleOptionViewItem,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from services.api_client import ApiClient, ApiError
+from widgets.status_colors import LATE_COLOR
+from widgets.tasks import TaskSet
+from widgets.week_model import Cell, WeekModel
+
+if TYPE_CHECKING:
+    from console.store import Store
+
+ROW_H = 40
+BAR_OK, BAR_FULL = "#0072B2", "#E69F00"  # Okabe–Ito blue; orange when the day is (nearly) full
+
+
+def monday(day: date) -> date:
+    return day - timedelta(days=day.weekday())
+
+
+class LoadDelegate(QStyledItemDelegate):
+    """A cell: visit count and load in words over a bar (booked ÷ capacity; orange ≥ 90 %, red over 100 %)."""
+
+    def sizeHint(self, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex) -> QSize:
+        return QSize(150, ROW_H)
+
+    def paint(self, p: QPainter, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex) -> None:
+        cell: Cell | None = index.data(WeekModel.CellRole)
+        if cell is None:
+            return
+        pal = option.palette
+        r = option.rect
+        p.save()
+        selected = bool(option.state & QStyle.StateFlag.State_Selected)
+        text = pal.color(QPalette.ColorRole.Text)
+        muted = QColor(text)
+        muted.setAlpha(140)
+        if cell.off:
+            shade = QColor(text)
+            shade.setAlpha(18)
+            p.fillRect(r, shade)
+        if selected:
+            hl = QColor(pal.color(QPalette.ColorRole.Highlight))
+            hl.setAlpha(60)
+            p.fillRect(r, hl)
+        inner = r.adjusted(8, 4, -8, -4)
+        font = QFont(option.font)
+        font.setPointSizeF(max(7.5, font.pointSizeF() - 0.5))
+        fm = QFontMetrics(font)
+        p.setFont(font)
+        p.setPen(text if cell.visits else muted)
+        count = "Off" if cell.off else f"{cell.visits} visit{'s' if cell.visits != 1 else ''}" if cell.visits else "—"
+        p.drawText(QRect(inner.left(), inner.top(), inner.width(), fm.height()),
+                   Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, count)
+        if cell.text and not cell.off and (cell.booked_minutes or cell.capacity_minutes):
+            p.setPen(muted)
+            p.drawText(QRect(inner.left(), inner.top(), inner.width(), fm.height()),
+                       Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, cell.text)
+        bar = QRect(inner.left(), inner.bottom() - 7, inner.width(), 7)
+        track = QColor(text)
+        track.setAlpha(30)
+        p.setPen(Qt.PenStyle.NoPen)
+        p.setBrush(track)
+        p.drawRoundedRect(bar, 3, 3)
+        share = cell.share
+        if share is None and cell.booked_minutes:  # hours not set: the bar against an 8-hour day
+            share = cell.booked_minutes / 480
+        if share:
+            color = QColor(LATE_COLOR if share > 1.0 else BAR_FULL if share >= 0.9 else BAR_OK)
+            p.setBrush(color)
+            p.drawRoundedRect(QRect(bar.left(), bar.top(), max(4, int(bar.width() * min(1.0, share))), bar.height()),
+                              3, 3)
+        grid = QColor(text)
+        grid.setAlpha(28)
+        p.setPen(QPen(grid, 1))
+        p.drawLine(r.bottomLeft(), r.bottomRight())
+        p.drawLine(r.topRight(), r.bottomRight())
+        p.restore()
+
+
+class WeekView(QWidget):
+    """Loads `GET /schedule/week` for the week shown; `dayRequested(date, tech id or -1)` when a cell is clicked."""
+
+    dayRequested = Signal(object, int)
+    closeRequested = Signal()
+
+    def __init__(self, api: ApiClient, store: Store, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.api, self.store = api, store
+        self.start = monday(store.today())
+        self.model = WeekModel(self)
+        self.loads = 0
+        self.prev_btn = QPushButton("◀")
+        self.prev_btn.setToolTip("Previous week")
+        self.this_btn = QPushButton("This week")
+        self.next_btn = QPushButton("▶")
+        self.next_btn.setToolTip("Next week")
+        for b in (self.prev_btn, self.next_btn):
+            b.setFixedWidth(40)
+        self.title = QLabel()
+        f = self.title.font()
+        f.setBold(True)
+        f.setPointSizeF(f.pointSizeF() + 1)
+        self.title.setFont(f)
+        self.status = QLabel(objectName="Muted")
+        self.day_btn = QPushButton("Day view")
+        self.day_btn.setToolTip("Back to the day's schedule (Ctrl+Shift+W)")
+        top = QHBoxLayout()
+        top.setContentsMargins(12, 6, 12, 6)
+        for w in (self.prev_btn, self.this_btn, self.next_btn, self.title):
+            top.addWidget(w)
+        top.addStretch(1)
+        top.addWidget(self.status)
+        top.addSpacing(12)
+        top.addWidget(self.day_btn)
+        self.table = QTableView()
+        self.table.setModel(self.model)
+        self.table.setItemDelegate(LoadDelegate(self.table))
+        self.table.setShowGrid(False)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
+        self.table.setAccessibleName("Week: technicians by day")
+        vh = self.table.verticalHeader()
+        vh.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
+        vh.setDefaultSectionSize(ROW_H)
+        vh.setFixedWidth(200)
+        vh.setDefaultAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
+        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        self.table.clicked.connect(self._open)
+        self.table.activated.connect(self._open)
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(0, 0, 0, 0)
+        lay.setSpacing(0)
+        lay.addLayout(top)
+        lay.addWidget(self.table, 1)
+        self.tasks = TaskSet(self.status.setText)
+        self.prev_btn.clicked.connect(lambda: self.show_week(self.start - timedelta(days=7)))
+        self.next_btn.clicked.connect(lambda: self.show_week(self.start + timedelta(days=7)))
+        self.this_btn.clicked.connect(lambda: self.show_week(monday(self.store.today())))
+        self.day_btn.clicked.connect(self.closeRequested.emit)
+        # Changes arriving while the week shows refresh it once they settle (one request, not one per event).
+        self.refresh_timer = QTimer(self, singleShot=True, interval=2000)
+        self.refresh_timer.timeout.connect(self.reload)
+        store.appointmentChanged.connect(self._changed)
+        store.appointmentRemoved.connect(self._changed)
+        self._title()
+
+    def _changed(self, *_: Any) -> None:
+        if self.isVisible() and not self.refresh_timer.isActive():
+            self.refresh_timer.start()
+
+    def _title(self) -> None:
+        end = self.start + timedelta(days=6)
+        self.title.setText(f"Week of {self.start:%b} {self.start.day} – {end:%b} {end.day}, {end.year}")
+        self.this_btn.setEnabled(self.start != monday(self.store.today()))
+
+    def show_week(self, start: date) -> None:
+        self.start = monday(start)
+        self._title()
+        self.reload()
+
+    def reload(self) -> None:
+        self.tasks.spawn(self.load(), "load the week")
+
+    async def load(self) -> None:
+        start = self.start
+        self.status.setText("Loading…")
+        try:
+            data = await self.api.week(start)
+        except ApiError as exc:
+            self.status.setText(f"Couldn't load the week: {exc.message}")
+            return
+        if start != self.start:
+            return  # another week was asked for meanwhile
+        self.model.set_week(data)
+        self.loads += 1
+        visits, minutes = self.model.totals()
+        techs = len(self.model.rows) - 1
+        self.status.setText(f"{techs} technicians · {visits} visits · {minutes / 60:.0f} h booked")
+
+    def _open(self, index: QModelIndex) -> None:
+        day = index.data(WeekModel.DayRole)
+        if isinstance(day, date):
+            tech = index.data(WeekModel.TechIdRole)
+            self.dayRequested.emit(day, -1 if tech is None else int(tech))
+
+    def shutdown(self) -> None:
+        self.refresh_timer.stop()
+        self.tasks.cancel()
