@@ -88,6 +88,10 @@ class ScheduleBar(QFrame):
         self.search.textChanged.connect(self._emit_filters)
         self.search.installEventFilter(self)  # Esc clears the search
         lay.addWidget(self.search, 1)
+        self.matches = QLabel(objectName="Muted")  # "3 of 12 matches" once Enter searched every date
+        self.matches.setAccessibleName("Search matches")
+        self.matches.hide()
+        lay.addWidget(self.matches)
         lay.addStretch(0)  # takes the slack only when the filters moved to the second row
         self.legend = self._legend()  # shown by the window (status bar), not in this bar
         self.prev_btn.clicked.connect(lambda: self.step(-1))
@@ -125,7 +129,7 @@ class ScheduleBar(QFrame):
         if two == self.two_rows:
             return
         self.two_rows = two
-        for w in (self.tech_combo, self.status_btn, self.search):
+        for w in (self.tech_combo, self.status_btn, self.search, self.matches):
             (self.row1 if two else self.row2).removeWidget(w)
             stretch = 1 if w is self.search else 0
             if two:

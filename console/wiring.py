@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from PySide6.QtWidgets import QWidget
 
-from console import alert_keys, board_views
+from console import alert_keys, board_views, search_bar
 from console.notices import BookingNotice
 from console.store import Store
 from services.api_client import ApiClient
@@ -77,6 +77,7 @@ def wire(window: MainWindow, live: LiveSync) -> dict[str, QWidget]:
     if isinstance(inbox := made.get("Booking requests"), BookingInbox):
         join_booking_notice(window, inbox, live.store)
     board_views.install(window, live)
+    search_bar.install(window)
     window.closing.connect(lambda: [w.shutdown() for w in made.values()])  # type: ignore[attr-defined]
     return made
 
