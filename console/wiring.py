@@ -6,9 +6,11 @@ import logging
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
+from PySide6.QtCore import QByteArray
 from PySide6.QtWidgets import QWidget
 
 from console import alert_keys, board_views, search_bar
+from console.grid_drop import GridDrop
 from console.notices import BookingNotice
 from console.store import Store
 from services.api_client import ApiClient
@@ -17,6 +19,7 @@ from widgets.booking_inbox import BookingInbox
 from widgets.crew_map import CrewMap
 from widgets.late_alerts import LateAlertPanel
 from widgets.portal_preview import PortalPreview
+from widgets.unassigned_dock import UnassignedDock
 
 if TYPE_CHECKING:
     from console.live import LiveSync
@@ -78,6 +81,8 @@ def wire(window: MainWindow, live: LiveSync) -> dict[str, QWidget]:
         join_booking_notice(window, inbox, live.store)
     board_views.install(window, live)
     search_bar.install(window)
+    unassigned = install_unassigned(window, live)
+    window.closing.connect(unassigned.shutdown)
     window.closing.connect(lambda: [w.shutdown() for w in made.values()])  # type: ignore[attr-defined]
     return made
 
@@ -120,3 +125,18 @@ def join_booking_notice(window: MainWindow, inbox: BookingInbox, store: Store) -
     window.booking_notice = notice  # type: ignore[attr-defined]
     inbox.arrived.connect(lambda r: notice.show_request(r, store.time_zone))
     return notice
+
+
+def install_unassigned(window: MainWindow, live: LiveSync) -> UnassignedDock:
+    """The Unassigned dock (tabbed with the alerts) and dropping its rows onto the grid."""
+    dock_widget = UnassignedDock(live.client, live.store, window)
+    window.set_panel("Unassigned", dock_widget)
+    window.tabifyDockWidget(window.docks["Late alerts"], window.docks["Unassigned"])
+    window.docks["Late alerts"].raise_()
+    _join("Unassigned", dock_widget, window, live)
+    dock_widget.start()
+    window.grid_drop = GridDrop(window.view)  # type: ignore[attr-defined]
+    state = window.settings.value("window/state")  # the new dock's place and size as the dispatcher left them
+    if isinstance(state, QByteArray) and not state.isEmpty():
+        window.restoreState(state)
+    return dock_widget
