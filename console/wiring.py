@@ -6,8 +6,8 @@ import logging
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
-from PySide6.QtCore import QByteArray
-from PySide6.QtWidgets import QWidget
+from PySide6.QtCore import QByteArray, Qt
+from PySide6.QtWidgets import QTabBar, QWidget
 
 from console import alert_keys, board_views, search_bar
 from console.grid_drop import GridDrop
@@ -131,12 +131,15 @@ def install_unassigned(window: MainWindow, live: LiveSync) -> UnassignedDock:
     """The Unassigned dock (tabbed with the alerts) and dropping its rows onto the grid."""
     dock_widget = UnassignedDock(live.client, live.store, window)
     window.set_panel("Unassigned", dock_widget)
-    window.tabifyDockWidget(window.docks["Late alerts"], window.docks["Unassigned"])
-    window.docks["Late alerts"].raise_()
+    window.tabifyDockWidget(window.docks["Portal preview"], window.docks["Unassigned"])
+    window.docks["Crew map"].raise_()
     _join("Unassigned", dock_widget, window, live)
     dock_widget.start()
     window.grid_drop = GridDrop(window.view)  # type: ignore[attr-defined]
     state = window.settings.value("window/state")  # the new dock's place and size as the dispatcher left them
     if isinstance(state, QByteArray) and not state.isEmpty():
         window.restoreState(state)
+    for bar in window.findChildren(QTabBar):  # dock tabs keep their whole title ("Late alerts (8)")
+        bar.setElideMode(Qt.TextElideMode.ElideNone)
+        bar.setUsesScrollButtons(True)
     return dock_widget
