@@ -237,6 +237,7 @@ class MainWindow(QMainWindow):
         self.view.technicianSelected.connect(self.technicianSelected.emit)
         self.view.appointmentActivated.connect(self.open_card)
         self.view.moveRequested.connect(self.request_move)
+        self.view.pairPhoneRequested.connect(self.open_pair_phone)
         self.bar.set_day(lv.model.day, lv.today())
 
     # --- selection bus --------------------------------------------------------------------------------
@@ -375,6 +376,16 @@ class MainWindow(QMainWindow):
         card.raise_()
         card.activateWindow()
         return card
+
+    def open_pair_phone(self, tech_id: int) -> QWidget:
+        """Pair phone… for a technician (from the schedule's row header or the crew map)."""
+        from widgets.pair_phone import PairPhoneDialog
+
+        name = next((str(t.get("name")) for t in self.live.technicians if t.get("id") == tech_id), "")
+        dialog = PairPhoneDialog(self.api, tech_id, name, parent=self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.show()
+        return dialog
 
     def request_move(self, appt_id: int, lane_changed: bool, tech_id: int, start_ts: float) -> None:
         """Drag-and-drop result: PATCH with the version on screen; a 412 explains and offers a retry."""

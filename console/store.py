@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 
 from PySide6.QtCore import QObject, Signal
 
-from models.enums import AlertKind
+from models.enums import FIX_SOURCE_LABELS, AlertKind
 from models.timefmt import DEFAULT_TIME_ZONE, parse_iso, parse_iso_or_none
 from widgets.schedule_model import ScheduleModel, patched
 
@@ -32,6 +32,7 @@ class Fix:
     lat: float
     lng: float
     recorded_at: datetime
+    source: str = ""  # where the fix came from, in words ("Field app", "Traccar Client")
 
     @property
     def ms(self) -> float:
@@ -173,7 +174,8 @@ class Store(QObject):
             rec = parse_iso_or_none(p.get("recorded_at"))
             if rec is None:
                 continue
-            self.positions[int(p["technician_id"])] = Fix(float(p["lat"]), float(p["lng"]), rec)
+            self.positions[int(p["technician_id"])] = Fix(float(p["lat"]), float(p["lng"]), rec,
+                                                     str(p.get("source_label") or ""))
             if p.get("age_s") is not None:
                 skews.append((now - rec).total_seconds() - float(p["age_s"]))
         skew = statistics.median(skews) if skews else self.skew_s
@@ -224,7 +226,8 @@ class Store(QObject):
         prev = self.positions.get(tid)
         if prev is not None and prev.recorded_at > rec:
             return False
-        self.positions[tid] = Fix(float(data["lat"]), float(data["lng"]), rec)
+        source = FIX_SOURCE_LABELS.get(str(data.get("source") or ""), "")
+        self.positions[tid] = Fix(float(data["lat"]), float(data["lng"]), rec, source)
         self.positionChanged.emit(tid)
         return True
 

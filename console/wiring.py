@@ -99,7 +99,8 @@ def _join(name: str, widget: Any, window: MainWindow, live: LiveSync) -> None:
         changed.connect(live.apply)
     for sig, slot in (("appointmentSelected", window.select_appointment),
                       ("appointmentActivated", window.open_card),
-                      ("technicianSelected", window.select_technician)):
+                      ("technicianSelected", window.select_technician),
+                      ("pairPhoneRequested", window.open_pair_phone)):
         if (signal := _signal(widget, sig)) is not None:
             signal.connect(slot)
     for slot_name, signal in (("select_appointment", window.appointmentSelected),

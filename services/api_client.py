@@ -16,7 +16,7 @@ DEFAULT_TIMEOUT = httpx.Timeout(10.0, connect=5.0)
 
 
 class ApiError(Exception):
-    """An API answer other than success, carrying the API's own message (API.md §4).
+    """An API answer other than success, carrying the API's own message (docs/api.md, Errors).
 
     `status` 0 means the server could not be reached (network error or timeout).
     """
@@ -182,8 +182,9 @@ class ApiClient:
     async def create_technician(self, **fields: Any) -> JSON:
         return await self.request("POST", "/api/v1/technicians", json=fields)
 
-    async def technician_photo(self, tech_id: int) -> bytes:
-        return await self.get_bytes(f"/api/v1/technicians/{tech_id}/photo")
+    async def technician_photo(self, tech_id: int, *, pending: bool = False) -> bytes:
+        """The photo customers see, or (`pending`) the one sent from the field app for approval."""
+        return await self.get_bytes(f"/api/v1/technicians/{tech_id}/photo" + ("?pending=true" if pending else ""))
 
     async def approve_bio(self, tech_id: int) -> JSON:
         return await self.request("POST", f"/api/v1/technicians/{tech_id}/bio/approve")
@@ -248,7 +249,7 @@ class ApiClient:
     async def decline_booking(self, request_id: int, message: str) -> JSON:
         return await self.request("POST", f"/api/v1/booking-requests/{request_id}/decline", json={"message": message})
 
-    # --- booking inbox --------------------------------------------------
+    # --- booking inbox (widgets/booking_inbox.py) -------------------------------------------------------
     async def booking_request(self, request_id: int) -> JSON:
         """One booking request with contact, preferences, notes and photo links."""
         return await self.request("GET", f"/api/v1/booking-requests/{request_id}")
@@ -264,7 +265,7 @@ class ApiClient:
         body = {"customer_id": customer_id} if customer_id is not None else {"appointment_id": appointment_id}
         return await self.request("POST", "/api/v1/portal-preview", json=body)
 
-    # --- settings, customers' switches, job contacts ------------------------------------------
+    # --- settings, customers' switches, job contacts ----------------------------------------------------
     async def get_settings(self) -> JSON:
         return await self.request("GET", "/api/v1/settings")
 
@@ -290,7 +291,7 @@ class ApiClient:
     async def remove_job_contact(self, job_id: int, contact_id: int) -> None:
         await self.request("DELETE", f"/api/v1/jobs/{job_id}/contacts/{contact_id}")
 
-    # --- crew map and late-alert panel --------------------------------------------------------
+    # --- crew map and late-alert panel ------------------------------------------------------------------
     async def reassign_candidates(self, appt_id: int) -> list[JSON]:
         """Other active technicians, fastest to the job site first, with their current status."""
         return await self.request("GET", f"/api/v1/appointments/{appt_id}/reassign-candidates")
@@ -299,7 +300,7 @@ class ApiClient:
         """A technician's recorded fixes over the last `minutes`, oldest first."""
         return await self.request("GET", f"/api/v1/crew/{tech_id}/breadcrumbs", params={"minutes": minutes})
 
-    # --- visit photos on the appointment card -------------------------------
+    # --- visit photos on the appointment card -----------------------------------------------------------
     async def visit_photos(self, appt_id: int) -> list[JSON]:
         """The visit's photos with `shared_with_customer` (only shared ones reach the customer portal)."""
         return await self.request("GET", f"/api/v1/appointments/{appt_id}/photos")
@@ -310,6 +311,34 @@ class ApiClient:
 
     async def visit_photo_image(self, appt_id: int, photo_id: int) -> bytes:
         return await self.get_bytes(f"/api/v1/appointments/{appt_id}/photos/{photo_id}/image")
+
+    # --- pairing phones, Traccar Client devices, team notes (widgets/pair_phone.py, widgets/team_notes.py) -------
+    async def field_access(self) -> JSON:
+        """Whether phones can reach this backend (`reachable`, `secure`, `problem`, `advice`) and the field-app and
+        Traccar Client URLs."""
+        return await self.request("GET", "/api/v1/field-access")
+
+    async def create_pairing_link(self, tech_id: int) -> JSON:
+        """A one-time link (10 minutes) that signs a phone in as this technician: {url, expires_at, access}."""
+        return await self.request("POST", f"/api/v1/technicians/{tech_id}/pairing-links")
+
+    async def technician_devices(self, tech_id: int) -> list[JSON]:
+        """The technician's paired phones and Traccar Client ids with last fix time and source."""
+        return await self.request("GET", f"/api/v1/technicians/{tech_id}/devices")
+
+    async def add_traccar_device(self, tech_id: int, label: str = "") -> JSON:
+        """A new Traccar Client device id (shown once): {device, device_id, server_url, config_url, settings}."""
+        return await self.request("POST", f"/api/v1/technicians/{tech_id}/devices", json={"label": label})
+
+    async def revoke_device(self, tech_id: int, device_id: int) -> JSON:
+        return await self.request("POST", f"/api/v1/technicians/{tech_id}/devices/{device_id}/revoke")
+
+    async def team_notes(self, appt_id: int) -> list[JSON]:
+        """Staff notes on the appointment's job (technicians' and dispatchers'), oldest first."""
+        return await self.request("GET", f"/api/v1/appointments/{appt_id}/team-notes")
+
+    async def add_team_note(self, appt_id: int, text: str) -> JSON:
+        return await self.request("POST", f"/api/v1/appointments/{appt_id}/team-notes", json={"text": text})
 
     # --- dispatch board: availability, conflicts, week, search, geocoding ---------------------------------
     async def check_appointment(self, technician_id: int | None, window_start: datetime, window_end: datetime, *,

@@ -282,7 +282,9 @@ class ReassignDialog(_ActionDialog):
             job = f"{nxt['customer_name']} {clock_time(when, self.tz)}" if nxt and when else "—"
             eta = f"{c['eta_minutes']} min" if c.get("eta_minutes") is not None else "no position"
             dist = f"{c['distance_m'] / 1609.344:.1f} mi" if c.get("distance_m") is not None else "—"
-            vals = [c["name"], c["status_label"], eta, dist, job, age_text(c.get("last_fix_age_s"))]
+            fix = age_text(c.get("last_fix_age_s")) + (f" · {c['last_fix_source_label']}"
+                                                       if c.get("last_fix_source_label") else "")
+            vals = [c["name"], c["status_label"], eta, dist, job, fix]
             for col, v in enumerate(vals):
                 item = QTableWidgetItem(str(v))
                 if col in (2, 3):

@@ -41,6 +41,7 @@ from widgets.job_contacts import JobContacts
 from widgets.reason_dialog import ask_reason
 from widgets.status_colors import LATE_COLOR, label_for, style_for
 from widgets.tasks import TaskSet
+from widgets.team_notes import TeamNotes
 from widgets.visit_photos import Widget as VisitPhotos
 
 if TYPE_CHECKING:
@@ -244,6 +245,8 @@ class AppointmentCard(QDialog):
         self.body.addWidget(self._section("Job contacts — also get this job's notifications", self.contacts))
         self.photos = VisitPhotos(self.api)
         self.body.addWidget(self._section("Visit photos", self.photos))
+        self.team_notes = TeamNotes(self.api)
+        self.body.addWidget(self._section("Notes from the team — staff only", self.team_notes))
 
         msg = QGroupBox("Message the technician")
         ml = QHBoxLayout(msg)
@@ -350,6 +353,7 @@ class AppointmentCard(QDialog):
             self.contacts.set_job(int(data["job_id"]))
         if self.photos.appt_id != data["id"]:
             self.photos.set_appointment(int(data["id"]))
+        self.team_notes.set_appointment(int(data["id"]))
 
     def _build_actions(self, data: dict[str, Any]) -> None:
         while self.actions_row.count():
@@ -494,6 +498,6 @@ class AppointmentCard(QDialog):
 
     def closeEvent(self, event: Any) -> None:
         self.tasks.cancel()
-        self.contacts.tasks.cancel()
-        self.photos.tasks.cancel()
+        for part in (self.contacts, self.photos, self.team_notes):
+            part.tasks.cancel()
         super().closeEvent(event)

@@ -141,8 +141,7 @@ class BioApprovals(QWidget):
             self.list.setCurrentIndex(self.model.index(row, 0))
         self._show(self.pending.get(keep) if keep else (pending[0] if pending else None))
         for t in pending:
-            if t.get("has_photo") and t["id"] not in self.photos:
-                self.tasks.spawn(self._load_photo(t["id"]), "load a technician's photo")
+            self._want_photo(t)
 
     def _on_technician(self, tech: dict[str, Any]) -> None:
         """One technician changed: only their row moves in, out or is updated."""
@@ -174,16 +173,21 @@ class BioApprovals(QWidget):
         item.setToolTip((tech.get("bio_pending") or "")[:200])
         if self.current == tid:
             self._show(tech)
-        if tech.get("has_photo") and tid not in self.photos:
-            self.tasks.spawn(self._load_photo(tid), "load a technician's photo")
+        self._want_photo(tech)
+
+    def _want_photo(self, tech: dict[str, Any]) -> None:
+        """Load the headshot shown beside the bio: a new one from the field app is decided with the bio."""
+        pending = bool(tech.get("photo_pending_url"))
+        if (pending or tech.get("has_photo")) and tech["id"] not in self.photos:
+            self.tasks.spawn(self._load_photo(int(tech["id"]), pending=pending), "load a technician's photo")
 
     def _key(self, item: QStandardItem) -> tuple[bool, str]:
         t = self.pending.get(int(item.data(TECH_ID_ROLE)), {})
         return (not t.get("active", True), str(t.get("name", item.text())))
 
-    async def _load_photo(self, tech_id: int) -> None:
+    async def _load_photo(self, tech_id: int, pending: bool = False) -> None:
         try:
-            data = await self.api.technician_photo(tech_id)
+            data = await self.api.technician_photo(tech_id, pending=pending)
         except ApiError:
             return
         pix = QPixmap()
@@ -208,7 +212,7 @@ class BioApprovals(QWidget):
         if tech is None:
             return
         first = tech["name"].split()[0]
-        self.heading.setText(f"{tech['name']} — new bio")
+        self.heading.setText(f"{tech['name']} — new bio" + (" and photo" if tech.get("photo_pending_url") else ""))
         when = parse_iso_or_none(tech.get("bio_submitted_at"))
         self.submitted.setText(f"Submitted {day_time(when, self.store.time_zone)}" if when
                                else "Submitted from the field app")

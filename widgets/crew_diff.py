@@ -70,7 +70,7 @@ class CrewDiff:
         if fix is None:
             return
         if tech_id in self.techs:
-            self._moves[tech_id] = [tech_id, fix.lat, fix.lng, fix.ms]
+            self._moves[tech_id] = [tech_id, fix.lat, fix.lng, fix.ms, fix.source]
         else:
             self._techs.add(tech_id)  # a first fix: the marker is created
 
@@ -116,7 +116,7 @@ class CrewDiff:
         for tech_id, move in self._moves.items():
             rec = self.techs.get(tech_id)
             if rec is not None and tech_id not in self._techs:
-                rec["lat"], rec["lng"], rec["fix_ms"] = move[1], move[2], move[3]
+                rec["lat"], rec["lng"], rec["fix_ms"], rec["source"] = move[1], move[2], move[3], move[4]
                 moves.append(move)
         sites, drop = [], []
         todays = self.store.todays_lookup()
@@ -158,7 +158,7 @@ class CrewDiff:
         return {
             "id": tech_id, "name": tech["name"], "initials": initials(str(tech["name"])),
             "status": standing["status"], "label": CREW_LABELS[standing["status"]], "lat": fix.lat, "lng": fix.lng,
-            "fix_ms": fix.ms, "late": f"{late} min overdue" if late is not None else "",
+            "fix_ms": fix.ms, "source": fix.source, "late": f"{late} min overdue" if late is not None else "",
             "current": f"{cur['customer_name']} ({cur['status_label']})" if cur and cur is not nxt else "",
             "next": None if nxt is None else {
                 "label": f"{nxt['customer_name']} · {self._time(nxt['window_start'])}",

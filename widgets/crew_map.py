@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import logging
-import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -18,6 +16,7 @@ from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QPushButton, QVBox
 
 from models.crew import CREW_LABELS, STALE_FIX_S
 from models.enums import AlertKind
+from resources.leaflet import leaflet_static_dir
 from services.api_client import ApiClient, ApiError
 from widgets.crew_diff import CrewDiff, initials
 from widgets.status_colors import CREW_COLORS, LATE_COLOR, SITE_COLORS
@@ -36,22 +35,6 @@ STATUS_MS = 15_000  # the count line follows ageing fixes at the page's own pace
 DEFAULT_CENTER = (30.2672, -97.7431)
 RESOURCES = Path(__file__).resolve().parent.parent / "resources" / "map"
 __all__ = ["CrewMap", "build_page", "initials", "leaflet_static_dir"]
-
-
-def leaflet_static_dir() -> Path:
-    """Where the installed django-js-lib-leaflet package keeps leaflet.js/css (also inside a PyInstaller bundle)."""
-    candidates: list[Path] = []
-    spec = importlib.util.find_spec("js_lib_leaflet")
-    if spec is not None and spec.submodule_search_locations:
-        candidates += [Path(p) / "static" / "js_lib_leaflet" for p in spec.submodule_search_locations]
-    bundle = getattr(sys, "_MEIPASS", None)
-    if bundle:
-        candidates.append(Path(bundle) / "js_lib_leaflet" / "static" / "js_lib_leaflet")
-    for c in candidates:
-        if (c / "leaflet.js").is_file() and (c / "leaflet.css").is_file():
-            return c
-    raise FileNotFoundError("Leaflet is missing: install the 'django-js-lib-leaflet' package (pip install "
-                            "django-js-lib-leaflet) so the crew map can work offline.")
 
 
 def _qt_resource(path: str) -> str:
@@ -111,6 +94,7 @@ class CrewMap(QWidget):
     """
 
     technicianSelected = Signal(int)
+    pairPhoneRequested = Signal(int)
     loaded = Signal()
     failed = Signal(str)
 
@@ -150,10 +134,14 @@ class CrewMap(QWidget):
         self.trail_box = QCheckBox("Breadcrumbs")
         self.trail_box.setToolTip("Show where technicians have driven (last two hours for the selected one)")
         self.trail_box.toggled.connect(self.set_breadcrumbs)
+        self.pair_btn = QPushButton("Pair phone…")
+        self.pair_btn.setToolTip("Pair the selected technician's phone: field app QR code, Traccar Client, devices")
+        self.pair_btn.setEnabled(False)
+        self.pair_btn.clicked.connect(lambda: self.selected is not None and self.pairPhoneRequested.emit(self.selected))
         self.status = QLabel("Loading the crew…")
         self.status.setStyleSheet("color: palette(placeholder-text);")
         self.tasks = TaskSet(self.status.setText)
-        for w in (self.fit_btn, self.follow_box, self.trail_box):
+        for w in (self.fit_btn, self.follow_box, self.trail_box, self.pair_btn):
             bar.addWidget(w)
         bar.addStretch(1)
         bar.addWidget(self.status)
@@ -314,6 +302,7 @@ class CrewMap(QWidget):
     # --- selection and view controls --------------------------------------------------------------------
     def _on_marker_clicked(self, tech_id: int) -> None:
         self.selected = tech_id
+        self.pair_btn.setEnabled(True)
         self.technicianSelected.emit(tech_id)
         if self.trail_box.isChecked():
             self.tasks.spawn(self._load_trail(tech_id))
@@ -322,6 +311,7 @@ class CrewMap(QWidget):
     def select_technician(self, tech_id: int) -> None:
         """Highlight a tech (from the grid or the alert panel) and draw their line to their next job."""
         self.selected = tech_id
+        self.pair_btn.setEnabled(True)
         follow = "true" if self.follow_box.isChecked() else "false"
         self.run_js(f"CrewPage.select({int(tech_id)}, {follow})")
         if self.trail_box.isChecked():

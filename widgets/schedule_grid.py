@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 from PySide6.QtCore import QEvent, QModelIndex, QPoint, QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import (
+    QContextMenuEvent,
     QFont,
     QHelpEvent,
     QKeyEvent,
@@ -16,7 +17,7 @@ from PySide6.QtGui import (
     QResizeEvent,
     QWheelEvent,
 )
-from PySide6.QtWidgets import QAbstractScrollArea, QApplication, QToolTip, QWidget
+from PySide6.QtWidgets import QAbstractScrollArea, QApplication, QMenu, QToolTip, QWidget
 
 from models.timefmt import clock_time
 from widgets.pinned_lane import PinnedLane
@@ -37,6 +38,8 @@ class ScheduleView(SchedulePainting, QAbstractScrollArea):
     technicianSelected = Signal(int)
     #: (appointment id, lane changed?, target technician id or -1 for Unassigned, new start epoch s or -1)
     moveRequested = Signal(int, bool, int, float)
+    #: "Pair phone…" from a technician's row header (context menu)
+    pairPhoneRequested = Signal(int)
 
     def __init__(self, model: ScheduleModel, parent: QWidget | None = None):
         super().__init__(parent)
@@ -325,6 +328,17 @@ class ScheduleView(SchedulePainting, QAbstractScrollArea):
             if row is not None and self.model.lanes[row].tech_id is not None:
                 self.technicianSelected.emit(int(self.model.lanes[row].tech_id))
         super().mousePressEvent(event)
+
+    def contextMenuEvent(self, event: QContextMenuEvent) -> None:
+        """A technician's row header: Pair phone… (field app QR code, Traccar Client, paired devices)."""
+        row = self.lane_at(event.pos().y()) if event.pos().x() < GUTTER else None
+        tech_id = self.model.lanes[row].tech_id if row is not None else None
+        if tech_id is None:
+            super().contextMenuEvent(event)
+            return
+        menu = QMenu(self)
+        menu.addAction("Pair phone…", lambda t=int(tech_id): self.pairPhoneRequested.emit(t))
+        menu.popup(event.globalPos())
 
     def mouseMoveEvent(self, event: QMouseEvent) -> None:
         pos = event.position().toPoint()

@@ -217,6 +217,7 @@
     if (t.current) html += '<br><span class="muted">Now:</span> ' + esc(t.current);
     html += '<br><span class="muted">Next job:</span> ' + esc(t.next ? t.next.label : "none today");
     html += '<br><span class="muted">Last fix:</span> ' + (stale ? '<span class="stale">' + age(t.fix_ms ? now - t.fix_ms : null) + " (stale)</span>" : age(now - t.fix_ms));
+    if (t.fix_ms && t.source) html += ' <span class="muted">· ' + esc(t.source) + "</span>";
     return html;
   };
 
@@ -246,11 +247,12 @@
     if (P.trails[id]) { P.trailLayer.removeLayer(P.trails[id]); delete P.trails[id]; }
   };
 
-  P._move = function (id, lat, lng, fixMs) {
+  P._move = function (id, lat, lng, fixMs, source) {
     var e = P.techs[id];
     if (!e) return false;
     var t = e.data, wasStale = P._isStale(t, P.now());
     t.lat = lat; t.lng = lng; t.fix_ms = fixMs;
+    if (source) t.source = source;
     e.marker.setLatLng([lat, lng]);
     if (wasStale) e.marker.setStyle(P._style(t, P.now()));
     if (P.showTrails) P._trailPush(id, lat, lng);
@@ -371,7 +373,7 @@
     (b.removeSites || []).forEach(function (id) { P._removeSite(id); n++; });
     (b.sites || []).forEach(function (s) { P._upsertSite(s); n++; });
     var moves = b.positions || [];
-    for (var i = 0; i < moves.length; i++) { P._move(moves[i][0], moves[i][1], moves[i][2], moves[i][3]); n++; }
+    for (var i = 0; i < moves.length; i++) { P._move(moves[i][0], moves[i][1], moves[i][2], moves[i][3], moves[i][4]); n++; }
     if (P.selected != null && (b.techs || moves.length)) {
       P._updateLine();
       if (P.follow && P.techs[P.selected]) P.map.panTo(P.techs[P.selected].marker.getLatLng(), { animate: false });
