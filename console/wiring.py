@@ -12,6 +12,7 @@ from PySide6.QtWidgets import QTabBar, QWidget
 from console import alert_keys, board_views, search_bar
 from console.grid_drop import GridDrop
 from console.notices import BookingNotice
+from console.offline_guard import guard_panels
 from console.store import Store
 from services.api_client import ApiClient
 from widgets.bio_approvals import BioApprovals
@@ -82,6 +83,7 @@ def wire(window: MainWindow, live: LiveSync) -> dict[str, QWidget]:
     board_views.install(window, live)
     search_bar.install(window)
     unassigned = install_unassigned(window, live)
+    window.offline_guard = guard_panels(live.store, made, window)  # type: ignore[attr-defined]
     window.closing.connect(unassigned.shutdown)
     window.closing.connect(lambda: [w.shutdown() for w in made.values()])  # type: ignore[attr-defined]
     return made

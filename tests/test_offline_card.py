@@ -12,9 +12,8 @@ from services.backend.embedded import EmbeddedServer
 from tests.console_support import Console, local_day, run, token_of
 from widgets import card_offline
 
-pytestmark = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 
-
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 def test_card_offline_from_store_then_live_again(qtbot: Any, qloop: Any, world: Any, server: Any,
                                                   tmp_path: Path, artifacts: Path) -> None:
     c = Console(qtbot, world.api.url, token_of(world.dispatcher), tmp_path, day=local_day(world.appt1["window_start"]))
@@ -57,3 +56,30 @@ def test_card_offline_from_store_then_live_again(qtbot: Any, qloop: Any, world: 
         c.close()
         if again is not None:
             again.stop()
+
+
+def test_panel_actions_disabled_offline_with_the_reason(qtbot: Any) -> None:
+    from PySide6.QtWidgets import QPushButton
+
+    from console.offline_guard import REASON, OfflineGuard
+    from console.store import Store
+    from widgets.schedule_model import ScheduleModel
+
+    store = Store(ScheduleModel("America/Chicago"))
+    ack, call = QPushButton("Acknowledge"), QPushButton("Call tech")
+    ack.setToolTip("Tell the other dispatchers you are handling this")
+    restored: list[int] = []
+    guard = OfflineGuard(store)
+    guard.add([ack, call], lambda: restored.append(1))
+    store.set_link("live", None, None)
+    assert ack.isEnabled() and not restored
+    store.set_link("offline", None, None)
+    assert not ack.isEnabled() and not call.isEnabled() and ack.toolTip() == REASON
+    ack.setEnabled(True)  # the panel refreshes its buttons (a selection changed) while offline
+    assert not ack.isEnabled()
+    store.set_link("reconnecting", None, None)
+    assert not ack.isEnabled()
+    store.set_link("live", None, None)
+    assert restored == [1] and ack.toolTip() == "Tell the other dispatchers you are handling this"
+    ack.setEnabled(True)
+    assert ack.isEnabled()
