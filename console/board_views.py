@@ -9,6 +9,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QMenu, QToolBar
 
+from console import theme
 from widgets.week_view import WeekView
 
 if TYPE_CHECKING:
@@ -19,8 +20,8 @@ WEEK_KEY = "Ctrl+Shift+W"
 FIT_KEY = "Ctrl+0"
 
 
-def _action(window: MainWindow, name: str, text: str, key: str, tip: str) -> QAction:
-    act = QAction(text, window, checkable=True)
+def _action(window: MainWindow, name: str, text: str, key: str, tip: str, icon: str) -> QAction:
+    act = QAction(theme.icon(icon), text, window, checkable=True)
     act.setShortcut(QKeySequence(key))
     act.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
     act.setToolTip(f"{tip} ({key})")
@@ -40,8 +41,10 @@ def install(window: MainWindow, live: LiveSync) -> WeekView:
     layout = window.centralWidget().layout()
     assert layout is not None
     layout.addWidget(week)
-    week_act = _action(window, "week", "&Week view", WEEK_KEY, "Technicians × days: each day's load and visits")
-    fit_act = _action(window, "fit_day", "&Fit the whole day", FIT_KEY, "Show every hour of the day without scrolling")
+    week_act = _action(window, "week", "&Week view", WEEK_KEY, "Technicians × days: each day's load and visits",
+                       "week")
+    fit_act = _action(window, "fit_day", "&Fit the whole day", FIT_KEY, "Show every hour of the day without scrolling",
+                      "fit")
     pending: dict[str, int] = {}
 
     def show_week(on: bool) -> None:

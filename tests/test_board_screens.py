@@ -71,6 +71,13 @@ def test_demo_screens_light_and_dark(qtbot: Any, qloop: Any, server: Any, tmp_pa
                 assert c.window.grab().save(str(artifacts / name.replace("board_", "board_inbox_")))
                 assert inbox.detail.width() >= 300 and inbox.detail.height() >= 180, inbox.detail.size()
                 c.window.docks["Late alerts"].raise_()
+                week = c.window.week_view
+                loads = week.loads
+                c.window.actions_by_name["week"].trigger()
+                qtbot.waitUntil(lambda: week.loads > loads, timeout=5000)  # noqa: B023
+                assert len(week.model.rows) == 15  # Unassigned + the demo's 14 technicians
+                assert c.window.grab().save(str(artifacts / name.replace("board_", "week_")))
+                c.window.actions_by_name["week"].trigger()
     finally:
         app.setStyle(style)
         app.setPalette(pal)

@@ -38,7 +38,8 @@ def monday(day: date) -> date:
 
 
 class LoadDelegate(QStyledItemDelegate):
-    """A cell: visit count and load in words over a bar (booked ÷ capacity; orange ≥ 90 %, red over 100 %).
+    """A cell: visit count and load in words over a bar (booked ÷ capacity; orange ≥ 90 %, red over 100 %; blue
+    against an 8-hour day when the technician's hours are not set).
 
     Fonts and colours are worked out once per palette, so 500 rows × 7 days paint in well under a second."""
 
@@ -94,10 +95,11 @@ class LoadDelegate(QStyledItemDelegate):
         bar = QRect(inner.left(), inner.bottom() - 6, inner.width(), 6)
         p.fillRect(bar, ink["track"])
         share = cell.share
-        if share is None and cell.booked_minutes:  # hours not set: the bar against an 8-hour day
-            share = cell.booked_minutes / 480
-        if share:
+        if share is None and cell.booked_minutes:  # hours not set: the bar against an 8-hour day, never "full"
+            share, color = cell.booked_minutes / 480, ink["ok"]
+        elif share:
             color = ink["over"] if share > 1.0 else ink["full"] if share >= 0.9 else ink["ok"]
+        if share:
             p.fillRect(QRect(bar.left(), bar.top(), max(4, int(bar.width() * min(1.0, share))), bar.height()), color)
         p.setPen(ink["grid"])
         p.drawLine(r.left(), r.bottom(), r.right(), r.bottom())
