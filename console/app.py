@@ -93,7 +93,7 @@ class Console:
         self.window.signInRequested.connect(self.reauthenticate)
         wire(self.window, self.live)
         install_insights(self.window, self.live.client)  # Reports → Insights…
-        self.window.show_first_time()
+        show_window(self.window)
         await self.live.start(day=self.window.saved_day())
         if getattr(self.args, "self_check", False):
             ok = await self._self_check()
@@ -255,3 +255,11 @@ class Console:
                 log.exception("simulator stop failed")
         if self.server is not None:
             await asyncio.to_thread(self.server.stop)
+
+
+def show_window(window: Any) -> None:
+    """Maximized on the first start; afterwards the size, place and state the dispatcher left it in."""
+    if window.restored:
+        window.show()
+    else:
+        window.showMaximized()

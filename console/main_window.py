@@ -392,6 +392,9 @@ class MainWindow(QMainWindow):
         appt = self.live.model.appointment(appt_id)
         if appt is None:
             return
+        if self.live.store.offline:  # nothing is sent (or queued) while the server can't be reached
+            return self.banner.show_message("Not moved: the server can't be reached. Moving works again as soon "
+                                            "as the console reconnects.", kind="info")
         new_start = datetime.fromtimestamp(start_ts, UTC) if start_ts >= 0 else None
         duration = timedelta(seconds=appt.end - appt.start)
         target = "Unassigned" if tech_id < 0 else next(
@@ -449,17 +452,10 @@ class MainWindow(QMainWindow):
         geo = self.settings.value("window/geometry")
         self.restored = isinstance(geo, QByteArray) and not geo.isEmpty() and self.restoreGeometry(geo)
         if not self.restored:
-            self.resize(1600, 960)  # the size when un-maximized; `show_first_time` opens maximized
+            self.resize(1600, 960)  # the size when un-maximized; the app opens it maximized (console/app.py)
         state = self.settings.value("window/state")
         if isinstance(state, QByteArray) and not state.isEmpty():
             self.restoreState(state)
-
-    def show_first_time(self) -> None:
-        """Maximized on the first start; afterwards the size, place and state the dispatcher left it in."""
-        if self.restored:
-            self.show()
-        else:
-            self.showMaximized()
 
     def saved_day(self) -> date | None:
         raw = self.settings.value("schedule/last_day")
@@ -488,7 +484,7 @@ class MainWindow(QMainWindow):
     def _focus_date(self) -> None:
         self.bar.date_edit.setFocus()
 
-    def shortcut_rows(self) -> list[tuple[str, str]]:
+    def show_shortcuts(self) -> None:
         rows = [(a.text().replace("&", ""), a.shortcut().toString(QKeySequence.SequenceFormat.NativeText))
                 for a in self.actions_by_name.values() if not a.shortcut().isEmpty()]
         rows += [("Open the selected appointment", "Enter"), ("Move between appointments", "Arrow keys"),
@@ -496,10 +492,6 @@ class MainWindow(QMainWindow):
                  ("Card: save technician and window", "Ctrl+S"), ("Cancel a drag", "Esc"),
                  ("Clear the search", "Esc"), ("Submit a correction's reason", "Ctrl+Enter"),
                  ("Reject a bio with the typed reason", "Enter")]
-        return rows
-
-    def show_shortcuts(self) -> None:
-        rows = self.shortcut_rows()
         html = "<table>" + "".join(f"<tr><td>{escape(n)}&nbsp;&nbsp;</td><td><b>{escape(k)}</b></td></tr>"
                                    for n, k in rows) + "</table>"
         QMessageBox.information(self, "Keyboard shortcuts", html)

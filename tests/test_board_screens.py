@@ -89,6 +89,7 @@ def test_first_start_maximized_then_geometry_and_dock_sizes_restored(qtbot: Any,
                                                                       tmp_path: Path) -> None:
     from PySide6.QtCore import QSettings, Qt
 
+    from console.app import show_window
     from console.live import LiveSync
     from console.main_window import MainWindow
     from console.wiring import wire
@@ -108,7 +109,7 @@ def test_first_start_maximized_then_geometry_and_dock_sizes_restored(qtbot: Any,
 
     first, live1 = window()
     assert not first.restored
-    first.show_first_time()
+    show_window(first)
     qtbot.waitUntil(first.isVisible)
     assert first.windowState() & Qt.WindowState.WindowMaximized
     first.showNormal()
@@ -125,7 +126,7 @@ def test_first_start_maximized_then_geometry_and_dock_sizes_restored(qtbot: Any,
     second, live2 = window()
     try:
         assert second.restored
-        second.show_first_time()
+        show_window(second)
         qtbot.waitUntil(second.isVisible)
         qtbot.wait(100)
         assert not second.windowState() & Qt.WindowState.WindowMaximized

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QKeySequence
+from PySide6.QtWidgets import QMessageBox
 
 from console import alert_keys
 from console.wiring import _join
@@ -48,8 +49,8 @@ def test_marker_click_selects_the_technicians_current_job(qtbot: Any, qloop: Any
         c.close()
 
 
-def test_late_alert_selects_and_opens_the_late_appointment(qtbot: Any, qloop: Any, world: Any,
-                                                          tmp_path: Path) -> None:
+def test_late_alert_selects_and_opens_the_late_appointment(qtbot: Any, qloop: Any, world: Any, tmp_path: Path,
+                                                          monkeypatch: Any) -> None:
     jobs = _marcus_day(world)
     late = world.schedule(world.cust2["id"], world.tech1["id"], start=datetime.now(UTC) - timedelta(minutes=31))
     c = Console(qtbot, world.api.url, token_of(world.dispatcher), tmp_path, day=local_day(late["window_start"]))
@@ -78,9 +79,12 @@ def test_late_alert_selects_and_opens_the_late_appointment(qtbot: Any, qloop: An
         acts = c.window.actions_by_name
         assert acts["next_alert"].shortcut() == QKeySequence("F8")
         assert acts["ack_alert"].shortcut() == QKeySequence("Ctrl+Shift+A")
-        listed = dict(c.window.shortcut_rows())
-        assert listed["Next alert"] == "F8" and listed["Acknowledge alert"] == "Ctrl+Shift+A"
-        assert listed["Clear the search"] == "Esc" and listed["Submit a correction's reason"] == "Ctrl+Enter"
+        shown: list[str] = []
+        monkeypatch.setattr(QMessageBox, "information", lambda _parent, _title, html: shown.append(html))
+        c.window.show_shortcuts()  # Help → Keyboard shortcuts
+        for name, keys in (("Next alert", "F8"), ("Acknowledge alert", "Ctrl+Shift+A"), ("Clear the search", "Esc"),
+                           ("Submit a correction&#x27;s reason", "Ctrl+Enter")):
+            assert f"<td>{name}&nbsp;&nbsp;</td><td><b>{keys}</b></td>" in shown[0], name
         panel.view.setCurrentIndex(panel.model.index(-1, 0))
         acts["next_alert"].trigger()
         assert panel.current() is not None and panel.current().appointment_id == late["id"]

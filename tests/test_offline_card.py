@@ -42,6 +42,10 @@ def test_card_offline_from_store_then_live_again(qtbot: Any, qloop: Any, world: 
         assert "isn’t among what this console holds" in other.title.text()
         assert not other.when_box.isVisibleTo(other) and not other.save_btn.isEnabled()
         other.close()
+        # Moving a block while offline sends nothing and says why.
+        c.window.request_move(aid, True, world.tech2["id"], -1.0)
+        assert "server can't be reached" in c.window.banner.text.text()
+        assert c.model.appointment(aid).technician_id == world.tech1["id"]  # type: ignore[union-attr]
         # The server returns: the card loads the real appointment and its actions come back.
         again = EmbeddedServer(server.settings, clock=server.backend.clock, port=server.port).start()
         qtbot.waitUntil(lambda: c.window.link_state == "live", timeout=8000)
