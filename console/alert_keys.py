@@ -26,7 +26,7 @@ def install(window: MainWindow, panel: LateAlertPanel) -> dict[str, QAction]:
 
     def next_alert() -> None:
         show_dock()
-        if panel.next_alert() is None:
+        if panel.selection.next() is None:
             window.statusBar().showMessage("No open alerts.", 4000)
 
     def acknowledge() -> None:

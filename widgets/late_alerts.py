@@ -36,6 +36,7 @@ from widgets.alert_dialogs import (
     describe_error,
 )
 from widgets.alert_model import AlertItem, AlertModel
+from widgets.alert_selection import AlertSelection
 from widgets.desktop_notify import notify_desktop
 from widgets.tasks import TaskSet, next_turn
 
@@ -171,10 +172,7 @@ class LateAlertPanel(QWidget):
         self.view.setSelectionMode(QListView.SelectionMode.SingleSelection)
         self.view.setAccessibleName("Open alerts")
         self.view.setStyleSheet("QListView { background: palette(window); border: none; }")
-        self.view.selectionModel().currentChanged.connect(self._on_current)
-        self.view.activated.connect(self._on_activated)
-        self.view.clicked.connect(self._show_on_grid)  # also when the clicked alert already was the current one
-        self._quiet = False  # the panel moving its own current row (a new first alert) doesn't steal the grid
+        self.selection = AlertSelection(self)  # the list drives the grid and opens cards
         self.empty = QLabel("No open alerts.\nEvery technician is on time.")
         self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.empty.setStyleSheet("color: palette(placeholder-text); font-size: 11pt; background: palette(window);")
@@ -245,7 +243,7 @@ class LateAlertPanel(QWidget):
         self.loaded = True
         row = self.model.row_of(current.id) if current is not None else None
         if self.model.items:
-            self._set_current_quietly(row or 0)
+            self.selection.set_quietly(row or 0)
         self._update_buttons()
 
     def _on_alert(self, alert: dict[str, Any]) -> None:
@@ -261,7 +259,7 @@ class LateAlertPanel(QWidget):
             where = self.model._field(it, "customer_name") or "a customer"
             self.notify.emit("Technician running late", f"{who} has not arrived at {where}. {alert.get('message', '')}")
         if first:
-            self._set_current_quietly(0)
+            self.selection.set_quietly(0)
         self._update_buttons()
 
     def _on_appointment(self, appt_id: int) -> None:
@@ -283,54 +281,10 @@ class LateAlertPanel(QWidget):
         return self.model.item(idx.row()) if idx.isValid() else None
 
     def select_alert(self, alert_id: int) -> bool:
-        row = self.model.row_of(alert_id)
-        if row is None:
-            return False
-        index = self.model.index(row, 0)
-        if self.view.currentIndex() == index:
-            self._show_on_grid(index)  # already current (a first alert is chosen quietly): show it anyway
-        else:
-            self.view.setCurrentIndex(index)
-        return True
+        return self.selection.select(alert_id)
 
-    def _set_current_quietly(self, row: int) -> None:
-        self._quiet = True
-        try:
-            self.view.setCurrentIndex(self.model.index(row, 0))
-        finally:
-            self._quiet = False
-
-    def _on_current(self, cur: QModelIndex, _prev: QModelIndex) -> None:
-        self._update_buttons()
-        if not self._quiet:
-            self._show_on_grid(cur)
-
-    def _show_on_grid(self, cur: QModelIndex) -> None:
-        """Select the alert's appointment on the grid (then its technician, who keeps that selection)."""
-        it = self.model.item(cur.row()) if cur.isValid() else None
-        if it is None:
-            return
-        if it.appointment_id is not None:
-            self.appointmentSelected.emit(it.appointment_id)
-        tech_id = self.model.technician_id(it)
-        if tech_id is not None:
-            self.technicianSelected.emit(tech_id)
-
-    def _on_activated(self, index: QModelIndex) -> None:
-        it = self.model.item(index.row()) if index.isValid() else None
-        if it is not None and it.appointment_id is not None:
-            self.appointmentActivated.emit(it.appointment_id)
-
-    def next_alert(self) -> AlertItem | None:
-        """Move to the next open alert (wrapping round to the worst one) and return it."""
-        n = self.model.rowCount()
-        if not n:
-            return None
-        cur = self.view.currentIndex()
-        row = (cur.row() + 1) % n if cur.isValid() else 0
-        self.view.setCurrentIndex(self.model.index(row, 0))
-        self.view.setFocus()
-        return self.current()
+    def _on_current(self, cur: QModelIndex, prev: QModelIndex) -> None:
+        self.selection.current_changed(cur, prev)
 
     def _on_count(self, *_: Any) -> None:
         n = self.model.rowCount()
