@@ -76,6 +76,8 @@ def test_demo_screens_light_and_dark(qtbot: Any, qloop: Any, server: Any, tmp_pa
                 c.window.actions_by_name["week"].trigger()
                 qtbot.waitUntil(lambda: week.loads > loads, timeout=5000)  # noqa: B023
                 assert len(week.model.rows) == 15  # Unassigned + the demo's 14 technicians
+                qtbot.wait(100)
+                assert c.window.width() == w, "the week view must fit the screen too"
                 assert c.window.grab().save(str(artifacts / name.replace("board_", "week_")))
                 c.window.actions_by_name["week"].trigger()
     finally:

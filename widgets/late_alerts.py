@@ -169,6 +169,7 @@ class LateAlertPanel(QWidget):
         self.view.setItemDelegate(AlertDelegate(self.view))
         self.view.setUniformItemSizes(True)
         self.view.setVerticalScrollMode(QListView.ScrollMode.ScrollPerPixel)
+        self.view.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)  # cards elide, never scroll
         self.view.setSelectionMode(QListView.SelectionMode.SingleSelection)
         self.view.setAccessibleName("Open alerts")
         self.view.setStyleSheet("QListView { background: palette(window); border: none; }")

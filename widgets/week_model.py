@@ -99,7 +99,7 @@ class WeekModel(QAbstractTableModel):
         if orientation == Qt.Orientation.Horizontal:
             if 0 <= section < len(self.days):
                 d = self.days[section]
-                return f"{d:%a, %b} {d.day}"
+                return f"{d:%a} {d.month}/{d.day}"  # "Mon 11/30": fits a column at 1280 px
             return None
         return self.rows[section].name if 0 <= section < len(self.rows) else None
 

@@ -13,6 +13,7 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QPushButton,
+    QSizePolicy,
     QStyle,
     QStyledItemDelegate,
     QStyleOptionViewItem,
@@ -49,6 +50,7 @@ class LoadDelegate(QStyledItemDelegate):
         self._ink: dict[str, QColor] = {}
         self._font = QFont()
         self._fh = 0
+        self._fm = QFontMetrics(self._font)
 
     def sizeHint(self, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex) -> QSize:
         return QSize(150, ROW_H)
@@ -70,7 +72,8 @@ class LoadDelegate(QStyledItemDelegate):
                      "ok": QColor(BAR_OK), "full": QColor(BAR_FULL), "over": QColor(LATE_COLOR)}
         self._font = QFont(option.font)
         self._font.setPointSizeF(max(7.5, self._font.pointSizeF() - 0.5))
-        self._fh = QFontMetrics(self._font).height()
+        self._fm = QFontMetrics(self._font)
+        self._fh = self._fm.height()
 
     def paint(self, p: QPainter, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex) -> None:
         cell: Cell | None = index.data(WeekModel.CellRole)
@@ -89,7 +92,9 @@ class LoadDelegate(QStyledItemDelegate):
         p.setPen(ink["text"] if cell.visits else ink["muted"])
         count = "Off" if cell.off else f"{cell.visits} visit{'s' if cell.visits != 1 else ''}" if cell.visits else "—"
         p.drawText(line, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, count)
-        if cell.text and not cell.off and (cell.booked_minutes or cell.capacity_minutes):
+        room = line.width() - self._fm.horizontalAdvance(count) - 8  # the load in words only where it fits
+        if (cell.text and not cell.off and (cell.booked_minutes or cell.capacity_minutes)
+                and self._fm.horizontalAdvance(cell.text) <= room):
             p.setPen(ink["muted"])
             p.drawText(line, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, cell.text)
         bar = QRect(inner.left(), inner.bottom() - 6, inner.width(), 6)
@@ -131,14 +136,16 @@ class WeekView(QWidget):
         f.setPointSizeF(f.pointSizeF() + 1)
         self.title.setFont(f)
         self.status = QLabel(objectName="Muted")
+        self.status.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)  # gives way when narrow
+        self.status.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
         self.day_btn = QPushButton("Day view")
         self.day_btn.setToolTip("Back to the day's schedule (Ctrl+Shift+W)")
         top = QHBoxLayout()
         top.setContentsMargins(12, 6, 12, 6)
         for w in (self.prev_btn, self.this_btn, self.next_btn, self.title):
             top.addWidget(w)
-        top.addStretch(1)
-        top.addWidget(self.status)
+        top.addSpacing(16)
+        top.addWidget(self.status, 1)
         top.addSpacing(12)
         top.addWidget(self.day_btn)
         self.table = QTableView()
@@ -152,7 +159,8 @@ class WeekView(QWidget):
         vh = self.table.verticalHeader()
         vh.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
         vh.setDefaultSectionSize(ROW_H)
-        vh.setFixedWidth(200)
+        vh.setFixedWidth(170)
+        self.table.horizontalHeader().setMinimumSectionSize(64)
         vh.setDefaultAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
         self.table.clicked.connect(self._open)
@@ -206,6 +214,7 @@ class WeekView(QWidget):
         visits, minutes = self.model.totals()
         techs = len(self.model.rows) - 1
         self.status.setText(f"{techs} technicians · {visits} visits · {minutes / 60:.0f} h booked")
+        self.status.setToolTip(self.status.text())
 
     def _open(self, index: QModelIndex) -> None:
         day = index.data(WeekModel.DayRole)
