@@ -7,14 +7,11 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
-import pytest
 from sqlalchemy import select
 
 from console.local_auth import user_token
 from models.tables import Appointment, StatusEvent, User
 from services.backend.demo import ADMIN_EMAIL, seed_if_empty
-
-pytestmark = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 
 
 def test_demo_changes_name_real_accounts(server: Any) -> None:
