@@ -491,7 +491,8 @@ class MainWindow(QMainWindow):
                  ("Card: set a status", "Alt+D / R / A / I / P / C, Alt+H back, Alt+X cancel"),
                  ("Card: save technician and window", "Ctrl+S"), ("Cancel a drag", "Esc"),
                  ("Clear the search", "Esc"), ("Submit a correction's reason", "Ctrl+Enter"),
-                 ("Reject a bio with the typed reason", "Enter")]
+                 ("Reject a bio with the typed reason", "Enter"),
+                 ("Search every date / next match / previous", "Enter / Enter / Shift+Enter in the search")]
         html = "<table>" + "".join(f"<tr><td>{escape(n)}&nbsp;&nbsp;</td><td><b>{escape(k)}</b></td></tr>"
                                    for n, k in rows) + "</table>"
         QMessageBox.information(self, "Keyboard shortcuts", html)
