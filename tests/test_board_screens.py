@@ -12,6 +12,7 @@ from PySide6.QtWidgets import QApplication, QTabBar
 from console import theme
 from console.local_auth import local_dispatcher_token
 from tests.console_support import Console
+from widgets.late_alerts import ROW_H
 
 pytestmark = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 
@@ -61,6 +62,8 @@ def test_demo_screens_light_and_dark(qtbot: Any, qloop: Any, server: Any, tmp_pa
                 _no_overlaps(c.window.bar)
                 assert c.window.bar.two_rows == (w < 1500)  # next to the docks at 1280 px the filters wrap
                 _tabs_not_clipped(c.window)
+                late = c.window.docks["Late alerts"].widget()
+                assert late.view.viewport().height() // ROW_H >= 3, "compact alert cards: three or more in view"
                 inbox = c.window.docks["Booking requests"].widget()
                 name = f"board_{w}x{h}_{'dark' if dark else 'light'}.png"
                 assert c.window.grab().save(str(artifacts / name))

@@ -26,6 +26,7 @@ def test_card_offline_from_store_then_live_again(qtbot: Any, qloop: Any, world: 
         card = c.window.open_card(aid)
         qtbot.waitUntil(lambda: card.offline and bool(card.data), timeout=3000)
         assert "Ann Lee" in card.title.text() and "Leak repair" in card.title.text()
+        assert "(512) 555-0199" in card.customer_box.text()  # phones formatted for display (tel: link stays E.164)
         assert card.date_edit.date().year() != 2000 and card.tech_combo.currentText() == "Marcus Reed"
         assert "Offline since" in card.notice_text.text() and "may be out of date" in card.notice_text.text()
         assert "last update arrived" in card.notice_text.text()
