@@ -218,7 +218,7 @@ class WeekView(QWidget):
 
     def _open(self, index: QModelIndex) -> None:
         day = index.data(WeekModel.DayRole)
-        if isinstance(day, date):
+        if isinstance(day, date) and self.isVisible():  # a double-click's second half finds the day already open
             tech = index.data(WeekModel.TechIdRole)
             self.dayRequested.emit(day, -1 if tech is None else int(tech))
 
