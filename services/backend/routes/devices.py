@@ -12,13 +12,12 @@ from models.field_access import TRACCAR_SETTINGS, assess, traccar_config_url
 from models.field_schemas import DeviceIn, TeamNoteIn
 from models.public.devices import DevicePublic, FieldAccessPublic, PairingLinkPublic, TraccarDevicePublic
 from models.public.field import TeamNotePublic
-from models.tables import FieldDevice, TeamNote, Technician
+from models.tables import FieldDevice, Technician
 from services.backend import devices, field_views, pairing
 from services.backend.audit import audit
 from services.backend.context import Backend
 from services.backend.deps import Ctx, Db, Dispatcher
 from services.backend.errors import NotFound
-from services.backend.events import publish_appointment
 
 router = APIRouter(prefix="/api/v1", tags=["dispatcher"])
 
@@ -111,12 +110,6 @@ def add_team_note(appt_id: int, body: TeamNoteIn, user: Dispatcher, ctx: Ctx, db
     appt = db.get(field_views.Appointment, appt_id)
     if appt is None:
         raise NotFound(f"No appointment {appt_id}.")
-    now = ctx.clock.now()
-    note = TeamNote(job_id=appt.job_id, appointment_id=appt.id, author_user_id=user.id, author_name=user.name,
-                    author_role=user.role, text=body.text, created_at=now)
-    db.add(note)
-    db.flush()
-    publish_appointment(db, appt, now, notes=True)
+    out = field_views.add_team_note(db, appt, user, body.text, ctx.clock.now(), ctx.company(db).time_zone)
     db.commit()
-    notes = field_views.team_notes(db, appt.job_id, ctx.company(db).time_zone, user.id)
-    return next(n for n in notes if n["id"] == note.id)
+    return out

@@ -14,7 +14,7 @@ from models.enums import BioStatus
 from models.events import EventName
 from models.field_schemas import TeamNoteIn
 from models.public.field import FieldAppointmentDetailPublic, FieldPhotoPublic, FieldProfilePublic, TeamNotePublic
-from models.tables import BookingPhoto, BookingRequest, CustomerNote, TeamNote, Technician, VisitPhoto
+from models.tables import BookingPhoto, BookingRequest, CustomerNote, Technician, VisitPhoto
 from services.backend import field_views, idempotent, photos
 from services.backend.contract import errors
 from services.backend.deps import Ctx, Db
@@ -92,13 +92,7 @@ def add_note(appt_id: int, body: TeamNoteIn, request: Request, user: FieldTech, 
         return prior
     appt = field_views.owned(db, _tech_id(user), appt_id)
     now = ctx.clock.now()
-    note = TeamNote(job_id=appt.job_id, appointment_id=appt.id, author_user_id=user.id, author_name=user.name,
-                    author_role=user.role, text=body.text, created_at=now)
-    db.add(note)
-    db.flush()
-    publish_appointment(db, appt, now, notes=True)
-    tz = ctx.company(db).time_zone
-    out = next(n for n in field_views.team_notes(db, appt.job_id, tz, user.id) if n["id"] == note.id)
+    out = field_views.add_team_note(db, appt, user, body.text, now, ctx.company(db).time_zone)
     return _commit(db, user.id, key, what, out, now)
 
 
