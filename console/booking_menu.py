@@ -205,7 +205,7 @@ class BookingMenu(QObject):
     def _move_anyway(self) -> None:
         move, self.pending = self.pending, None
         if move is not None:
-            self.window.request_move(*move, allow_conflicts=True)
+            self.window.request_move(*move, anyway=True)
 
     def _move_cancelled(self) -> None:
         move, self.pending = self.pending, None
@@ -225,8 +225,11 @@ class BookingMenu(QObject):
             self.pending = None
             self.conflicts.clear()
 
-    def _refused(self, appt_id: int, lane_changed: bool, tech_id: int, start_ts: float, found: Any) -> None:
-        self.ask((appt_id, lane_changed, tech_id, start_ts), list(found or []), raced=True)
+    def _refused(self, refused: tuple[Move, list[dict[str, Any]]]) -> None:
+        """The server refused a move the check had allowed (another console booked meanwhile): ask again."""
+        move, found = refused
+        appt_id = move[0]
+        self.ask(move, list(found or []), raced=True)
         self.live.queue_refresh(appt_id)
 
 

@@ -36,7 +36,6 @@ from widgets.tasks import TaskSet
 
 log = logging.getLogger(__name__)
 
-REFUSED = "moveRefused(int,bool,int,double,PyObject)"
 LINK_STYLE = {"live": "LinkLive", "connecting": "LinkWarn", "reconnecting": "LinkWarn", "offline": "LinkOffline",
               "signed_out": "LinkOffline"}
 
@@ -84,8 +83,7 @@ class MainWindow(QMainWindow):
     technicianSelected = Signal(int)
     signInRequested = Signal(str)
     closing = Signal()
-    cardOpened = Signal(object)  # a new AppointmentCard (feature modules add to it)
-    moveRefused = Signal(int, bool, int, float, object)  # request_move's arguments + the 409's conflicts
+    cardOpened, moveRefused = Signal(object), Signal(object)  # a new card; (request_move's arguments, conflicts)
 
     def __init__(self, live: LiveSync, *, settings: QSettings | None = None, user_name: str = "",
                  server_label: str = "", role: str = "dispatcher", parent: QWidget | None = None):
@@ -391,8 +389,8 @@ class MainWindow(QMainWindow):
         dialog.show()
         return dialog
 
-    def request_move(self, appt_id: int, lane_changed: bool, tech_id: int, start_ts: float, *,
-                     allow_conflicts: bool = False) -> None:
+    def request_move(self, appt_id: int, lane_changed: bool, tech_id: int, start_ts: float,
+                     anyway: bool = False) -> None:
         """Drag-and-drop result: PATCH with the version on screen; a 412 offers a retry; a 409 → `moveRefused`."""
         appt = self.live.model.appointment(appt_id)
         if appt is None:
@@ -410,14 +408,12 @@ class MainWindow(QMainWindow):
                 data = await self.api.patch_appointment(
                     appt_id, version, technician_id=tech_id if lane_changed and tech_id >= 0 else None,
                     unassign=lane_changed and tech_id < 0, window_start=new_start,
-                    window_end=new_start + duration if new_start else None, allow_conflicts=allow_conflicts)
+                    window_end=new_start + duration if new_start else None, allow_conflicts=anyway)
             except ApiError as exc:
-                if exc.code == "schedule_conflict" and self.receivers(SIGNAL(REFUSED)):
-                    self.moveRefused.emit(appt_id, lane_changed, tech_id, start_ts, exc.details.get("conflicts"))
+                if exc.code == "schedule_conflict" and self.receivers(SIGNAL("moveRefused(PyObject)")):
+                    self.moveRefused.emit(((appt_id, lane_changed, tech_id, start_ts), exc.details.get("conflicts")))
                 elif exc.status == 412:
-                    fresh = await self.live.refresh_appointment(appt_id)
-                    if fresh is None:
-                        fresh = (exc.details or {}).get("current") or before
+                    fresh = await self.live.refresh_appointment(appt_id) or (exc.details or {}).get("current") or before
                     who = fresh.get("updated_by") or "Someone else"
                     changes = "; ".join(describe_changes(before, fresh, self.live.tz))
                     self.banner.show_message(
@@ -428,9 +424,7 @@ class MainWindow(QMainWindow):
                     self.banner.show_message(escape(f"Couldn't move {before.get('customer_name')}: {exc.message}"))
                 return
             self.live.apply(data)
-            what = []
-            if lane_changed:
-                what.append(f"to {target}")
+            what = [f"to {target}"] if lane_changed else []
             if new_start is not None:
                 what.append(f"at {clock_time(new_start, self.live.tz)}")
             self.statusBar().showMessage(f"Moved {data.get('customer_name')} {' '.join(what)}.", 6000)
