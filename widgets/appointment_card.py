@@ -36,6 +36,7 @@ from models.status_machine import ORDER, is_backward
 from models.timefmt import clock_time, local, parse_iso
 from services.api_client import ApiClient, ApiError
 from widgets.job_contacts import JobContacts
+from widgets.notify_choice import NotifyPrompt, preview_change
 from widgets.status_colors import LATE_COLOR, label_for, style_for
 from widgets.tasks import TaskSet
 from widgets.team_notes import TeamNotes
@@ -143,12 +144,14 @@ class AppointmentCard(QDialog):
     """Opens on click or Enter on a block. Every change goes through the API client with If-Match."""
 
     changed = Signal(dict)  # the appointment as the API returned it after a change or reload
+    performed = Signal(dict, dict, object)  # before, after, customer texted (None: not asked) — for undo
 
     def __init__(self, api: ApiClient, appt_id: int, store: Store, parent: QWidget | None = None):
         super().__init__(parent)
         self.api, self.appt_id, self.store = api, appt_id, store
         self.data: dict[str, Any] = {}
         self.prompts = Prompts(self)
+        self.notify = NotifyPrompt(self)  # "Text the customer about this change?"
         self.tasks = TaskSet(lambda text: self.show_notice(escape(text)))
         self._retry: Callable[[], Awaitable[None]] | None = None
         self.setWindowTitle(f"Appointment #{appt_id}")
@@ -427,14 +430,19 @@ class AppointmentCard(QDialog):
         if not tech_changed and not time_changed:
             self.show_notice("Nothing to save: technician and window are unchanged.", error=False)
             return
+        moved = {"tech_id": tech if tech_changed else None, "unassign": tech_changed and tech is None,
+                 "start": start if time_changed else None, "end": end if time_changed else None}
+        notify = self.notify.ask(preview_change(self.data, self.store.company, self.store.technicians, tz=self.tz,
+                                                **moved))
+        if notify is None:
+            return
 
         async def attempt() -> None:
             data = await self.api.patch_appointment(
-                self.appt_id, int(self.data["version"]), technician_id=tech if tech_changed else None,
-                unassign=tech_changed and tech is None, window_start=start if time_changed else None,
-                window_end=end if time_changed else None)
+                self.appt_id, int(self.data["version"]), technician_id=moved["tech_id"], unassign=moved["unassign"],
+                window_start=moved["start"], window_end=moved["end"], notify_customer=notify)
             self.notice.hide()
-            self._applied(data)
+            self._applied(data, notify)
 
         self.tasks.spawn(self._guarded(attempt, "save the new technician and window"))
 
@@ -482,9 +490,11 @@ class AppointmentCard(QDialog):
             self.notice.hide()
             self.tasks.spawn(self._guarded(attempt, "retry"))
 
-    def _applied(self, data: dict[str, Any]) -> None:
+    def _applied(self, data: dict[str, Any], notified: bool | None = None) -> None:
+        before = self.data
         self.show_data(data)
         self.changed.emit(data)
+        self.performed.emit(before, data, notified)
 
     def show_notice(self, html: str, *, retry: bool = False, error: bool = True) -> None:
         self.notice.setProperty("kind", "error" if error else "info")

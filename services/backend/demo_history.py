@@ -3,8 +3,9 @@
 Rows are shaped the way live days leave them — status changes with their actor and source (field app,
 geofence, console), the side effects they fired (never fired again), clock-ins, LATE alerts with how they ended,
 the outbox messages customers got, tracker links, surveys, booking responses and 48-hour reminders — and are
-written with bulk inserts (the console seeds this on first start). The company has habits to find: Jamal and Tyler often run late, dispatch statuses most of
-Derek's and Lucas's visits, and a slow week leaves booking requests waiting past the 48-hour reminder.
+written with bulk inserts (the console seeds this on first start). The company has habits to find: Jamal and
+Tyler often run late, dispatch statuses most of Derek's and Lucas's visits, and a slow week leaves booking
+requests waiting past the 48-hour reminder.
 """
 
 from __future__ import annotations

@@ -1,0 +1,217 @@
+"""The console asks before texting a customer about a move, honours the answer, and undoes its last change."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from PySide6.QtCore import Qt
+from sqlalchemy import select
+
+from models.timefmt import parse_iso
+from tests.console_support import Console, local_day, token_of
+from widgets.notify_choice import ChangePreview, NotifyChoiceDialog
+
+SQLITE = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+
+
+class Scripted:
+    """Answers "Text the customer?" as a test says, and keeps what was shown."""
+
+    def __init__(self, *answers: bool | None):
+        self.answers = list(answers)
+        self.asked: list[ChangePreview] = []
+
+    def ask(self, preview: ChangePreview) -> bool | None:
+        self.asked.append(preview)
+        return self.answers.pop(0)
+
+
+def _kinds(world: Any, appt_id: int) -> list[str]:
+    return sorted(n["kind"] for n in world.dispatcher.get("/api/v1/notifications",
+                                                          params={"appointment_id": appt_id}).json())
+
+
+def _console(qtbot: Any, world: Any, tmp_path: Path) -> Console:
+    return Console(qtbot, world.api.url, token_of(world.dispatcher), tmp_path,
+                   day=local_day(world.appt1["window_start"]))
+
+
+def _tech_of(c: Console, appt_id: int) -> Any:
+    a = c.model.appointment(appt_id)
+    return a.data.get("technician_id") if a is not None else "missing"
+
+
+@SQLITE
+def test_move_asks_honours_the_choice_and_ctrl_z_undoes_it(qtbot: Any, qloop: Any, world: Any, tmp_path: Path,
+                                                           artifacts: Path) -> None:
+    c = _console(qtbot, world, tmp_path)
+    try:
+        aid, t1, t2 = world.appt1["id"], world.tech1["id"], world.tech2["id"]
+        prompt = Scripted(False, True)
+        c.window.changes.prompt = prompt
+        start = parse_iso(world.appt1["window_start"]) + timedelta(minutes=30)
+        c.window.request_move(aid, True, t2, start.timestamp())
+        qtbot.waitUntil(lambda: _tech_of(c, aid) == t2, timeout=5000)
+        shown = prompt.asked[0]
+        assert shown.kinds == ["reschedule", "reassign"] and len(shown.customer_texts) == 2
+        assert "has moved to" in shown.customer_texts[0] and "Elena will now handle" in shown.customer_texts[1]
+        assert "Marcus Reed (loses the job)" in shown.techs_told
+        kinds = _kinds(world, aid)
+        assert "technician_changed" not in kinds and "appointment_rescheduled" not in kinds  # "Don't text"
+        assert {"tech_assigned", "tech_unassigned"} <= set(kinds)
+        notice = c.window.changes.notice
+        qtbot.waitUntil(notice.isVisible, timeout=2000)
+        assert "Undo" in notice.text() and "Elena Torres" in notice.text()
+        c.window.statusBar().grab().save(str(artifacts / "undo_status_bar.png"))
+        c.window.activateWindow()
+        c.window.setFocus()
+        qtbot.keyClick(c.window, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+        qtbot.waitUntil(lambda: _tech_of(c, aid) == t1, timeout=5000)
+        back = c.model.appointment(aid).data
+        assert parse_iso(back["window_start"]) == parse_iso(world.appt1["window_start"])
+        undo_preview = prompt.asked[1]
+        assert undo_preview.default is False  # the undo suggests what was chosen for the move
+        assert "Marcus will now handle" in undo_preview.customer_texts[-1]
+        assert "technician_changed" in _kinds(world, aid)  # this time the dispatcher chose to text
+        assert not notice.isVisible() and not c.window.changes.action.isEnabled()
+        from models.tables import AuditLog
+
+        with world.api.server.backend.sessions() as s:
+            rows = s.scalars(select(AuditLog.details).where(AuditLog.action == "appointment.changed",
+                                                            AuditLog.target_id == aid).order_by(AuditLog.id)).all()
+        assert [r["customer_texted"] for r in rows] == [False, True]  # the undo is an audited change of its own
+    finally:
+        c.close()
+
+
+@SQLITE
+def test_cancelled_choice_changes_nothing_and_undo_refuses_to_overwrite(qtbot: Any, qloop: Any, world: Any,
+                                                                        tmp_path: Path) -> None:
+    c = _console(qtbot, world, tmp_path)
+    try:
+        aid, t2 = world.appt1["id"], world.tech2["id"]
+        c.window.changes.prompt = Scripted(None, True)
+        c.window.request_move(aid, True, t2, -1.0)
+        qtbot.wait(300)
+        fresh = world.dispatcher.get(f"/api/v1/appointments/{aid}").json()
+        assert fresh["version"] == world.appt1["version"] and fresh["technician_id"] == world.tech1["id"]
+        c.window.request_move(aid, True, t2, -1.0)
+        qtbot.waitUntil(lambda: _tech_of(c, aid) == t2, timeout=5000)
+        # Someone else changes it before the undo: the undo is refused (412), not forced.
+        etag = world.dispatcher.get(f"/api/v1/appointments/{aid}").headers["ETag"]
+        r = world.dispatcher.post(f"/api/v1/appointments/{aid}/status", json={"status": "dispatched"},
+                                  headers={"If-Match": etag})
+        assert r.status_code == 200
+        c.window.changes.prompt = Scripted(False)
+        c.window.changes.undo()
+        qtbot.waitUntil(lambda: c.window.banner.isVisible(), timeout=5000)
+        assert "after you" in c.window.banner.text.text() and "not undone" in c.window.banner.text.text()
+        assert world.dispatcher.get(f"/api/v1/appointments/{aid}").json()["technician_id"] == t2
+        # Undo lasts a while, not for ever.
+        c.window.changes.seconds = 0.2
+        c.window.changes.record({"id": aid, "technician_id": t2}, {"id": aid, "technician_id": world.tech1["id"]})
+        qtbot.waitUntil(lambda: not c.window.changes.notice.isVisible(), timeout=3000)
+        assert not c.window.changes.action.isEnabled()
+    finally:
+        c.close()
+
+
+@SQLITE
+def test_status_undo_and_no_resent_arrival_on_correction(qtbot: Any, qloop: Any, world: Any, tmp_path: Path) -> None:
+    d, aid = world.dispatcher, world.appt1["id"]
+    for st in ("dispatched", "en_route", "arrived", "in_progress"):
+        etag = d.get(f"/api/v1/appointments/{aid}").headers["ETag"]
+        assert d.post(f"/api/v1/appointments/{aid}/status", json={"status": st},
+                      headers={"If-Match": etag}).status_code == 200
+    sent = _kinds(world, aid)
+    assert sent.count("arrived") == 1
+    c = _console(qtbot, world, tmp_path)
+    try:
+        card = c.window.open_card(aid)
+        qtbot.waitUntil(lambda: card.data.get("status") == "in_progress", timeout=5000)
+        card.prompts.reason = lambda current, target: "Pressed Start before the tech was inside"
+        card.request_status("arrived")
+        qtbot.waitUntil(lambda: card.data.get("status") == "arrived", timeout=5000)
+        assert _kinds(world, aid) == sent  # the correction texted nobody
+        notice = c.window.changes.notice
+        qtbot.waitUntil(notice.isVisible, timeout=2000)
+        assert "In Progress → Arrived" in notice.text()
+        notice.linkActivated.emit("undo")  # the status bar's Undo link
+        qtbot.waitUntil(lambda: c.model.appointment(aid).status == "in_progress", timeout=5000)
+        assert _kinds(world, aid) == sent
+        hist = d.get(f"/api/v1/appointments/{aid}").json()["history"]
+        assert [h["to_status"] for h in hist][-2:] == ["arrived", "in_progress"]
+    finally:
+        c.close()
+
+
+@SQLITE
+def test_forward_status_undo_is_a_silent_correction(qtbot: Any, qloop: Any, world: Any, tmp_path: Path) -> None:
+    d, aid = world.dispatcher, world.appt1["id"]
+    c = _console(qtbot, world, tmp_path)
+    try:
+        card = c.window.open_card(aid)
+        qtbot.waitUntil(lambda: card.data.get("status") == "scheduled", timeout=5000)
+        card.request_status("dispatched")
+        qtbot.waitUntil(lambda: card.data.get("status") == "dispatched", timeout=5000)
+        qtbot.waitUntil(lambda: c.window.changes.action.isEnabled(), timeout=2000)
+        before = _kinds(world, aid)
+        c.window.changes.action.trigger()  # Schedule → Undo
+        qtbot.waitUntil(lambda: c.model.appointment(aid).status == "scheduled", timeout=5000)
+        last = d.get(f"/api/v1/appointments/{aid}").json()["history"][-1]
+        assert (last["from_status"], last["to_status"], last["reason"]) == ("dispatched", "scheduled",
+                                                                             "Undo in the console")
+        assert _kinds(world, aid) == before
+        # Complete can't be undone: no Undo link, and Ctrl+Z explains.
+        card.show_data(d.get(f"/api/v1/appointments/{aid}").json())
+        card.request_status("in_progress")
+        qtbot.waitUntil(lambda: card.data.get("status") == "in_progress", timeout=5000)
+        card.request_status("complete")
+        qtbot.waitUntil(lambda: card.data.get("status") == "complete", timeout=5000)
+        assert "Undo" not in c.window.changes.notice.text() and not c.window.changes.action.isEnabled()
+    finally:
+        c.close()
+
+
+@SQLITE
+def test_card_save_asks_first_and_settings_hold_the_defaults(qtbot: Any, qloop: Any, world: Any, api: Any,
+                                                             tmp_path: Path, artifacts: Path) -> None:
+    from tests.conftest import add_user
+
+    add_user(api.server, "boss@example.com", "boss12345", "admin", "Boss")
+    admin = api.login("boss@example.com", "boss12345")
+    assert admin.patch("/api/v1/settings", json={"text_customer_on_reschedule": False}).status_code == 200
+    c = _console(qtbot, world, tmp_path)
+    try:
+        aid = world.appt1["id"]
+        qtbot.waitUntil(lambda: c.live.store.company.get("text_customer_on_reschedule") is False, timeout=5000)
+        card = c.window.open_card(aid)
+        qtbot.waitUntil(lambda: bool(card.data), timeout=5000)
+        prompt = Scripted(None, True)
+        card.notify = prompt
+        card.time_edit.setTime(card.time_edit.time().addSecs(3600))
+        card.save_schedule()
+        assert prompt.asked[0].default is False and prompt.asked[0].kinds == ["reschedule"]
+        qtbot.wait(200)
+        assert world.dispatcher.get(f"/api/v1/appointments/{aid}").json()["version"] == world.appt1["version"]
+        card.save_schedule()
+        qtbot.waitUntil(lambda: "appointment_rescheduled" in _kinds(world, aid), timeout=5000)
+        dlg = NotifyChoiceDialog(prompt.asked[0], c.window)
+        dlg.show()
+        qtbot.waitExposed(dlg)
+        dlg.grab().save(str(artifacts / "notify_choice_dialog.png"))
+        assert dlg.quiet_btn.isDefault() and not dlg.text_btn.isDefault()
+        dlg.quiet_btn.click()
+        assert dlg.choice is False
+        settings = c.window.open_settings()
+        qtbot.waitUntil(lambda: bool(settings.loaded), timeout=5000)
+        assert settings.fields["text_customer_on_reschedule"].isChecked() is False
+        assert settings.fields["text_customer_on_reassign"].isChecked() is True
+        settings.tabs.setCurrentIndex(2)
+        settings.grab().save(str(artifacts / "settings_notifications.png"))
+        settings.close()
+    finally:
+        c.close()
