@@ -372,6 +372,7 @@ class MainWindow(QMainWindow):
             card.changed.connect(self.live.apply)
             card.performed.connect(self.changes.record)
             card.notify = self.changes.prompt
+            self.live.eventReceived.connect(card.sent.on_event)  # new messages show on the card as they queue
             card.destroyed.connect(lambda *_: self.cards.pop(appt_id, None))
             self.cards[appt_id] = card
         card.show()

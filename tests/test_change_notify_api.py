@@ -160,3 +160,15 @@ def test_demo_history_has_the_records_of_a_live_day(server: Any, api: Any) -> No
     _status(d, target, "arrived", reason="Pressed Start too early")
     _status(d, target, "in_progress")
     assert _notes(d, target) == sent
+
+
+def test_what_was_sent_for_an_appointment_is_staff_only(world: World) -> None:
+    """The card's history reads the outbox per appointment: technicians (and anyone signed out) can't."""
+    d, a = world.dispatcher, world.appt1
+    notes = _notes(d, a["id"])
+    assert notes and all(n["appointment_id"] == a["id"] for n in notes)
+    first = notes[-1]
+    assert {"channel", "kind", "to", "body", "status", "last_error", "created_at", "sent_at", "customer_id",
+            "technician_id"} <= set(first)
+    assert world.field1.get("/api/v1/notifications", params={"appointment_id": a["id"]}).status_code == 403
+    assert world.api.anon.get("/api/v1/notifications", params={"appointment_id": a["id"]}).status_code == 401

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QScrollArea
 from sqlalchemy import select
 
 from models.timefmt import parse_iso
@@ -213,5 +214,50 @@ def test_card_save_asks_first_and_settings_hold_the_defaults(qtbot: Any, qloop: 
         settings.tabs.setCurrentIndex(2)
         settings.grab().save(str(artifacts / "settings_notifications.png"))
         settings.close()
+    finally:
+        c.close()
+
+
+@SQLITE
+def test_card_shows_what_was_sent_delivered_or_failed(qtbot: Any, qloop: Any, world: Any, tmp_path: Path,
+                                                      artifacts: Path) -> None:
+    from models.tables import Notification
+    from services.backend import outbox
+
+    d, aid = world.dispatcher, world.appt1["id"]
+    for st in ("dispatched", "en_route"):
+        etag = d.get(f"/api/v1/appointments/{aid}").headers["ETag"]
+        assert d.post(f"/api/v1/appointments/{aid}/status", json={"status": st},
+                      headers={"If-Match": etag}).status_code == 200
+    backend = world.api.server.backend
+    with backend.sessions() as s:  # the outbox has run: the scheduled text went, the "on the way" text failed
+        outbox.deliver_due(s, backend.clock.now() + timedelta(seconds=1), {})
+        note = s.scalars(select(Notification).where(Notification.appointment_id == aid,
+                                                    Notification.kind == "en_route")).one()
+        note.status, note.last_error = "failed", "Twilio: the number is unreachable (21614)"
+        s.commit()
+    c = _console(qtbot, world, tmp_path)
+    try:
+        card = c.window.open_card(aid)
+        qtbot.waitUntil(lambda: len(card.sent.items) >= 2, timeout=5000)
+        text = card.sent.label.text()
+        assert "Ann Lee (customer)" in text and "On the way" in text
+        assert "✗ Failed: Twilio: the number is unreachable (21614)" in text
+        assert "✓ Delivered" in text and "Appointment scheduled" in text
+        # Another console moves the visit: the card's history shows the technician's text as it is queued.
+        etag = d.get(f"/api/v1/appointments/{aid}").headers["ETag"]
+        start = parse_iso(world.appt1["window_start"]) + timedelta(hours=1)
+        r = d.patch(f"/api/v1/appointments/{aid}", json={"window_start": start.isoformat(), "notify_customer": False},
+                    headers={"If-Match": etag})
+        assert r.status_code == 200
+        qtbot.waitUntil(lambda: "Marcus Reed (technician)" in card.sent.label.text(), timeout=8000)
+        assert "Job moved" in card.sent.label.text()
+        qtbot.wait(100)  # the layout takes the new text's height
+        card.sent.parentWidget().grab().save(str(artifacts / "card_messages_sent.png"))
+        card.resize(660, 1000)
+        bar = card.findChild(QScrollArea).verticalScrollBar()
+        bar.setValue(bar.maximum())
+        qtbot.wait(100)
+        card.grab().save(str(artifacts / "card_with_messages.png"))
     finally:
         c.close()

@@ -36,6 +36,7 @@ from models.status_machine import ORDER, is_backward
 from models.timefmt import clock_time, local, parse_iso
 from services.api_client import ApiClient, ApiError
 from widgets.job_contacts import JobContacts
+from widgets.notification_history import NotificationHistory
 from widgets.notify_choice import NotifyPrompt, preview_change
 from widgets.status_colors import LATE_COLOR, label_for, style_for
 from widgets.tasks import TaskSet
@@ -248,6 +249,8 @@ class AppointmentCard(QDialog):
         self.body.addWidget(self._section("Visit photos", self.photos))
         self.team_notes = TeamNotes(self.api)
         self.body.addWidget(self._section("Notes from the team — staff only", self.team_notes))
+        self.sent = NotificationHistory(self.api, self.store)
+        self.body.addWidget(self._section("Messages sent — to the customer, job contacts and technician", self.sent))
 
         msg = QGroupBox("Message the technician")
         ml = QHBoxLayout(msg)
@@ -355,6 +358,7 @@ class AppointmentCard(QDialog):
         if self.photos.appt_id != data["id"]:
             self.photos.set_appointment(int(data["id"]))
         self.team_notes.set_appointment(int(data["id"]))
+        self.sent.set_appointment(data)
 
     def _build_actions(self, data: dict[str, Any]) -> None:
         while self.actions_row.count():
@@ -506,6 +510,6 @@ class AppointmentCard(QDialog):
 
     def closeEvent(self, event: Any) -> None:
         self.tasks.cancel()
-        for part in (self.contacts, self.photos, self.team_notes):
+        for part in (self.contacts, self.photos, self.team_notes, self.sent):
             part.tasks.cancel()
         super().closeEvent(event)
