@@ -100,6 +100,7 @@ class ChangeDesk(QObject):
         window.statusBar().addWidget(self.notice, 1)
         self.expiry = QTimer(self, singleShot=True)
         self.expiry.timeout.connect(self.expire)
+        self.api = AskingApi(window.api, self)  # what the dock panels change appointments through
 
     # --- asking -----------------------------------------------------------------------------------------------
     def preview(self, data: dict[str, Any], *, tech_id: int | None, unassign: bool, start: datetime | None,
@@ -107,6 +108,9 @@ class ChangeDesk(QObject):
         store = self.window.live.store
         return preview_change(data, store.company, store.technicians, tech_id=tech_id, unassign=unassign,
                               start=start, end=end, tz=store.time_zone)
+
+    async def ask_async(self, data: dict[str, Any], **change: Any) -> bool | None:
+        return await self.prompt.ask_async(self.preview(data, **change))
 
     def ask(self, data: dict[str, Any], *, tech_id: int | None, unassign: bool, start: datetime | None,
             end: datetime | None, default: bool | None = None) -> bool | None:
@@ -215,3 +219,39 @@ class ChangeDesk(QObject):
             self.window.live.queue_refresh(change.appt_id)
             return
         self.window.banner.show_message(escape(f"Couldn't undo ({change.text}): {exc.message}"))
+
+
+class AskingApi:
+    """The API client as the dock panels get it (LATE alert reassign / reschedule, …): a reschedule or
+    reassignment asks "Text the customer?" first, and every move or status change is remembered for undo.
+    Everything else goes straight to the client."""
+
+    def __init__(self, client: Any, desk: ChangeDesk):
+        self._client, self._desk = client, desk
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._client, name)
+
+    async def _before(self, appt_id: int) -> dict[str, Any]:
+        known = self._desk.window.live.model.appointment(appt_id)
+        return dict(known.data) if known is not None else await self._client.appointment(appt_id)
+
+    async def patch_appointment(self, appt_id: int, version: int, *, notify_customer: bool | None = None,
+                                **change: Any) -> Any:
+        before = await self._before(appt_id)
+        if notify_customer is None:
+            notify_customer = await self._desk.ask_async(
+                before, tech_id=change.get("technician_id"), unassign=bool(change.get("unassign")),
+                start=change.get("window_start"), end=change.get("window_end"))
+            if notify_customer is None:
+                raise ApiError(-1, "cancelled", "you chose Cancel — nothing was changed and nobody was texted.")
+        out = await self._client.patch_appointment(appt_id, version, notify_customer=notify_customer, **change)
+        self._desk.record(before, out, notify_customer)
+        return out
+
+    async def set_status(self, appt_id: int, version: int, status: str, **kw: Any) -> Any:
+        known = self._desk.window.live.model.appointment(appt_id)
+        out = await self._client.set_status(appt_id, version, status, **kw)
+        if known is not None:
+            self._desk.record(dict(known.data), out)
+        return out

@@ -262,3 +262,40 @@ def test_card_shows_what_was_sent_delivered_or_failed(qtbot: Any, qloop: Any, wo
         card.grab().save(str(artifacts / "card_with_messages.png"))
     finally:
         c.close()
+
+
+@SQLITE
+def test_panels_changes_ask_through_the_real_dialog_and_are_undoable(qtbot: Any, qloop: Any, world: Any,
+                                                                     tmp_path: Path) -> None:
+    """Dock panels (LATE alert reassign / reschedule) change appointments through the asking client: the
+    dialog opens without blocking, its answer is honoured, Cancel changes nothing, and the change can be undone."""
+    from services.api_client import ApiError
+    from tests.console_support import run
+
+    c = _console(qtbot, world, tmp_path)
+    try:
+        aid, t2 = world.appt1["id"], world.tech2["id"]
+        api = c.window.changes.api
+        task = qloop.create_task(api.patch_appointment(aid, world.appt1["version"], technician_id=t2))
+        qtbot.waitUntil(lambda: c.window.changes.prompt.last is not None and c.window.changes.prompt.last.isVisible(),
+                        timeout=5000)
+        dlg = c.window.changes.prompt.last
+        assert "Elena will now handle" in dlg.preview.customer_texts[0] and dlg.text_btn.isDefault()
+        qtbot.mouseClick(dlg.quiet_btn, Qt.MouseButton.LeftButton)
+        qtbot.waitUntil(task.done, timeout=5000)
+        assert task.result()["technician_id"] == t2
+        assert "technician_changed" not in _kinds(world, aid) and "tech_unassigned" in _kinds(world, aid)
+        assert c.window.changes.last is not None and "Elena Torres" in c.window.changes.notice.text()
+        # Cancel: nothing is sent to the server.
+        version = task.result()["version"]
+        task = qloop.create_task(api.patch_appointment(aid, version, technician_id=world.tech1["id"]))
+        qtbot.waitUntil(lambda: c.window.changes.prompt.last is not dlg and c.window.changes.prompt.last is not None
+                        and c.window.changes.prompt.last.isVisible(), timeout=5000)
+        qtbot.mouseClick(c.window.changes.prompt.last.cancel_btn, Qt.MouseButton.LeftButton)
+        qtbot.waitUntil(task.done, timeout=5000)
+        assert isinstance(task.exception(), ApiError) and "nothing was changed" in str(task.exception())
+        assert world.dispatcher.get(f"/api/v1/appointments/{aid}").json()["version"] == version
+        # Other calls go straight through.
+        assert run(qtbot, api.appointment(aid))["technician_id"] == t2
+    finally:
+        c.close()

@@ -8,6 +8,7 @@ the company's default answer. `NotifyPrompt.ask` shows `NotifyChoiceDialog` and 
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field
 from datetime import datetime
 from html import escape
@@ -155,3 +156,23 @@ class NotifyPrompt:
         self.last = dlg
         ok = dlg.exec() == QDialog.DialogCode.Accepted
         return dlg.choice if ok else None
+
+    async def ask_async(self, preview: ChangePreview) -> bool | None:
+        """The same question from a coroutine: the dialog opens window-modal and the coroutine awaits the
+        answer (no nested event loop)."""
+        if not preview.asks:
+            return False
+        dlg = NotifyChoiceDialog(preview, self.parent)
+        self.last = dlg
+        answer: asyncio.Future[bool | None] = asyncio.get_event_loop().create_future()
+
+        def finished(result: int) -> None:
+            if not answer.done():
+                answer.set_result(dlg.choice if result == QDialog.DialogCode.Accepted.value else None)
+
+        dlg.finished.connect(finished)
+        dlg.open()
+        try:
+            return await answer
+        finally:
+            dlg.deleteLater()
