@@ -260,6 +260,26 @@ def test_card_shows_what_was_sent_delivered_or_failed(qtbot: Any, qloop: Any, wo
         bar.setValue(bar.maximum())
         qtbot.wait(100)
         card.grab().save(str(artifacts / "card_with_messages.png"))
+        from PySide6.QtWidgets import QApplication
+
+        from console import theme
+        from widgets.notify_choice import preview_change
+
+        app = QApplication.instance()
+        theme.apply(app, True)
+        try:
+            qtbot.wait(50)
+            card.grab().save(str(artifacts / "card_with_messages_dark.png"))
+            data = c.model.appointment(aid).data
+            dlg = NotifyChoiceDialog(preview_change(data, c.live.store.company, c.live.store.technicians,
+                                                    tech_id=world.tech2["id"], unassign=False, start=None, end=None,
+                                                    tz=c.live.store.time_zone), c.window)
+            dlg.show()
+            qtbot.waitExposed(dlg)
+            dlg.grab().save(str(artifacts / "notify_choice_dialog_dark.png"))
+            dlg.reject()
+        finally:
+            theme.apply(app, False)
     finally:
         c.close()
 

@@ -25,8 +25,8 @@ if TYPE_CHECKING:
 
 CHANNELS = {"sms": "Text", "email": "Email", "push": "Push"}
 #: (glyph, words, colour) per outbox status.
-STATES = {"sent": ("✓", "Delivered", "#1B7F3B"), "queued": ("…", "Waiting to send", "#8A6100"),
-          "held": ("⏸", "Held for quiet hours", "#8A6100"), "failed": ("✗", "Failed", "#B42318")}
+STATES = {"sent": ("✓", "Delivered", "#2E9E4F"), "queued": ("…", "Waiting to send", "#B7791F"),
+          "held": ("⏸", "Held for quiet hours", "#B7791F"), "failed": ("✗", "Failed", "#E0422F")}  # light and dark
 WHAT = {"appointment_scheduled": "Appointment scheduled", "appointment_rescheduled": "New time",
         "technician_changed": "New technician", "en_route": "On the way", "arrived": "Arrived", "late": "Running late",
         "tech_assigned": "Job assigned", "tech_unassigned": "Job taken off their schedule",
@@ -64,7 +64,7 @@ def entry_html(n: dict[str, Any], appt: dict[str, Any], technicians: dict[int, d
     channel = CHANNELS.get(str(n.get("channel")), str(n.get("channel")))
     return (f"<div style='margin-bottom:8px'><b>{escape(when)}</b> · {escape(channel)} to "
             f"{escape(recipient(n, appt, technicians))} · {escape(what)}<br>"
-            f"<span style='color:#5B6776'>“{escape(str(n.get('body') or ''))}”</span><br>"
+            f"<span style='color:#7A8594'>“{escape(str(n.get('body') or ''))}”</span><br>"
             f"<span style='color:{colour};font-weight:600'>{glyph} {escape(state)}</span></div>")
 
 

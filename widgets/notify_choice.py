@@ -34,7 +34,7 @@ class ChangePreview:
     """What a reschedule / reassignment would tell whom."""
 
     customer_name: str
-    summary: str  # "Move to Tue, Dec 1, 2:00–4:00 PM, with Elena Torres"
+    summary: str  # "New time: Tue, Dec 1 · 2:00 PM – 4:00 PM · New technician: Elena Torres"
     kinds: list[str]
     customer_texts: list[str]
     techs_told: list[str] = field(default_factory=list)  # "Marcus Reed (loses the job)"
@@ -72,12 +72,12 @@ def preview_change(data: dict[str, Any], company: dict[str, Any], technicians: d
         told.append(f"{old_name} (loses the job)")
     parts = []
     if reschedule:
-        parts.append(f"to {when}")
+        parts.append(f"New time: {when}")
     if reassign:
-        parts.append(f"with {new_name}" if new_name else "to Unassigned")
+        parts.append(f"New technician: {new_name}" if new_name else "Unassigned (no technician)")
     kinds = cm.change_kinds(reassign, reschedule)
     default = cm.customer_default(kinds, {k: bool(company.get(k, True)) for k in cm.DEFAULT_SETTING.values()})
-    return ChangePreview(str(data.get("customer_name") or "the customer"), "Move " + ", ".join(parts), kinds,
+    return ChangePreview(str(data.get("customer_name") or "the customer"), " · ".join(parts), kinds,
                          texts, told, default)
 
 
@@ -96,7 +96,7 @@ class NotifyChoiceDialog(QDialog):
         lay.setContentsMargins(20, 18, 20, 14)
         title = QLabel(f"<b style='font-size:13pt'>Text {escape(preview.customer_name)} about this change?</b>")
         lay.addWidget(title)
-        lay.addWidget(QLabel(escape(preview.summary) + ".", wordWrap=True, objectName="Muted"))
+        lay.addWidget(QLabel(escape(preview.summary), wordWrap=True, objectName="Muted"))
         for text in preview.customer_texts:
             bubble = QLabel(escape(text), wordWrap=True, objectName="SmsPreview")
             bubble.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
