@@ -51,6 +51,8 @@ class AppointmentUpdated(Public):
     window_end: datetime
     eta_at: datetime | None = Field(default=None, description="only from an ETA refresh")
     eta_provider: str | None = Field(default=None, description="only from an ETA refresh")
+    notes: bool | None = Field(default=None, description="a team note was added (technician's or dispatcher's)")
+    photos: bool | None = Field(default=None, description="the technician added a visit photo")
 
 
 class BookingCreated(Public):
@@ -77,6 +79,8 @@ class TechnicianUpdated(Public):
     id: int
     bio_status: str | None = Field(default=None, description="after a bio submission or decision")
     availability: bool | None = Field(default=None, description="working hours or time off changed")
+    devices: bool | None = Field(default=None, description="a phone or Traccar Client device was paired, "
+                                                            "revoked or sent its first fix")
 
 
 class NotificationCreated(Public):

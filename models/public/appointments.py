@@ -109,6 +109,7 @@ class LatestFixPublic(Public):
     lng: float
     accuracy_m: float
     recorded_at: str = Field(json_schema_extra={"format": "date-time"})
+    source: str | None = Field(default=None, description="field_app | traccar | simulator: where the fix came from")
 
 
 class PositionsResultPublic(Public):
@@ -136,6 +137,8 @@ class CrewPositionPublic(Public):
     accuracy_m: float
     recorded_at: datetime
     age_s: float
+    source: str = Field(description="where the fix came from: field_app | traccar | simulator")
+    source_label: str = Field(description="the same in words (Field app, Traccar Client, Demo simulator)")
 
 
 class JobBriefPublic(Public):
@@ -160,6 +163,7 @@ class ReassignCandidatePublic(Public):
     distance_m: int | None
     eta_provider: str | None
     last_fix_age_s: float | None
+    last_fix_source_label: str | None = Field(description="where the last fix came from, in words")
 
 
 class BreadcrumbPublic(Public):

@@ -84,7 +84,6 @@ def patch_settings(user: Admin, ctx: Ctx, db: Db, body: dict[str, Any] = JsonBod
     audit(db, now, "settings.changed", "company", company.id, user, changes)
     publish(db, EventName.SETTINGS_UPDATED, {"changed": sorted(changes)}, now)
     db.commit()
-    ctx.extras.pop("providers_key", None)  # rebuild notification providers with the new settings
     if changes.keys() & set(ETA_SETTINGS):
         ctx.rebuild_eta(db)  # ETAs follow the new provider, road factor or speed at once (in this backend)
     return settings_public(ctx, company)
