@@ -319,3 +319,40 @@ def test_panels_changes_ask_through_the_real_dialog_and_are_undoable(qtbot: Any,
         assert run(qtbot, api.appointment(aid))["technician_id"] == t2
     finally:
         c.close()
+
+
+@SQLITE
+def test_demo_correction_in_the_console_resends_no_arrival(qtbot: Any, qloop: Any, server: Any,
+                                                           tmp_path: Path) -> None:
+    """The demo's live visits were seeded with their texts: In Progress → Arrived on the card, and its undo,
+    text nobody (the customer was told of the arrival when it happened)."""
+    from console.local_auth import local_dispatcher_token
+    from models.tables import Notification
+    from services.backend.demo import seed_if_empty
+
+    seed_if_empty(server.backend)
+    c = Console(qtbot, server.url, local_dispatcher_token(server.backend), tmp_path)
+    try:
+        qtbot.waitUntil(lambda: any(a.status == "in_progress" for a in c.model.appts.values()), timeout=10000)
+        aid = next(a.id for a in c.model.appts.values() if a.status == "in_progress")
+
+        def sent() -> list[tuple[str, str]]:
+            with server.backend.sessions() as s:
+                return [(n.kind, n.body) for n in s.scalars(select(Notification).where(
+                    Notification.appointment_id == aid).order_by(Notification.id))]
+
+        before = sent()
+        assert "arrived" in [k for k, _ in before]  # the seeded arrival was texted, as live
+        card = c.window.open_card(aid)
+        qtbot.waitUntil(lambda: card.data.get("status") == "in_progress", timeout=5000)
+        qtbot.waitUntil(lambda: len(card.sent.items) == len(before), timeout=5000)
+        assert "Arrived" in card.sent.label.text()
+        card.prompts.reason = lambda current, target: "Started the job before going in"
+        card.request_status("arrived")
+        qtbot.waitUntil(lambda: card.data.get("status") == "arrived", timeout=5000)
+        qtbot.waitUntil(c.window.changes.notice.isVisible, timeout=3000)
+        c.window.changes.undo()
+        qtbot.waitUntil(lambda: c.model.appointment(aid).status == "in_progress", timeout=5000)
+        assert sent() == before
+    finally:
+        c.close()
