@@ -97,7 +97,7 @@ class ChangeDesk(QObject):
         self.notice.setAccessibleName("Last change")
         self.notice.linkActivated.connect(lambda _link: self.undo())
         self.notice.hide()
-        window.statusBar().addWidget(self.notice, 1)
+        window.statusBar().addWidget(self.notice)
         self.expiry = QTimer(self, singleShot=True)
         self.expiry.timeout.connect(self.expire)
         self.api = AskingApi(window.api, self)  # what the dock panels change appointments through
@@ -129,7 +129,8 @@ class ChangeDesk(QObject):
         self.last = Change(dict(before), dict(after), notified, text, time.monotonic())
         undoable = self.undo_problem(self.last) is None
         self.action.setEnabled(undoable)
-        self.notice.setText(escape(text) + "." + ("&nbsp;&nbsp;<a href='undo'>Undo</a> (Ctrl+Z)" if undoable else ""))
+        self.notice.setText(escape(text) + "." + ("&nbsp;&nbsp;<a href='undo'>Undo</a>" if undoable else ""))
+        self.notice.setToolTip(f"Undo this change (Ctrl+Z) within {int(self.seconds)} seconds" if undoable else "")
         self.notice.show()
         self.window.statusBar().clearMessage()
         self.expiry.start(int(self.seconds * 1000))
