@@ -172,3 +172,22 @@ def test_what_was_sent_for_an_appointment_is_staff_only(world: World) -> None:
             "technician_id"} <= set(first)
     assert world.field1.get("/api/v1/notifications", params={"appointment_id": a["id"]}).status_code == 403
     assert world.api.anon.get("/api/v1/notifications", params={"appointment_id": a["id"]}).status_code == 401
+
+
+def test_change_texts_rule_without_a_server() -> None:
+    """The rule the backend sends and the console previews: kinds, defaults, which texts."""
+    from models import change_messages as cm
+
+    assert cm.change_kinds(True, True) == ["reschedule", "reassign"] and cm.change_kinds(False, False) == []
+    assert cm.customer_default(["reassign"], {"text_customer_on_reassign": False}) is False
+    assert cm.customer_default(["reschedule", "reassign"], {"text_customer_on_reassign": False}) is True
+    assert cm.customer_default(["reschedule"], {}) is True  # not set: text
+    co = cm.Company("Mike's Contracting", "(512) 555-0142", "https://x.example/portal/schedule")
+    both = cm.customer_texts(co, "Leak repair", "Tue, Dec 1 · 2:00 PM – 4:00 PM", reschedule=True, reassign=True,
+                             new_first_name="Elena")
+    assert both[0].startswith("Mike's Contracting: your Leak repair appointment has moved to Tue, Dec 1")
+    assert both[0].endswith("Check Status: https://x.example/portal/schedule")
+    assert both[1] == ("Mike's Contracting: Elena will now handle your Leak repair visit "
+                       "(Tue, Dec 1 · 2:00 PM – 4:00 PM).")
+    assert cm.customer_texts(co, "Leak repair", "x", reschedule=False, reassign=True, new_first_name=None) == []
+    assert cm.tech_removed_text("Leak repair", "Ann Lee", "9 AM", None).endswith("It is back with dispatch.")
