@@ -371,7 +371,7 @@ class MainWindow(QMainWindow):
             card.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
             card.changed.connect(self.live.apply)
             card.performed.connect(self.changes.record)
-            card.notify = self.changes.prompt
+            card.notify = self.changes.prompt_for(card)
             self.live.eventReceived.connect(card.sent.on_event)  # new messages show on the card as they queue
             card.destroyed.connect(lambda *_: self.cards.pop(appt_id, None))
             self.cards[appt_id] = card

@@ -76,7 +76,7 @@ class ChangeDesk(QObject):
         super().__init__(window)
         self.window = window
         self.seconds = seconds
-        self.prompt = NotifyPrompt(window)
+        self.prompt = NotifyPrompt(window, window.api.customer)
         self.last: Change | None = None
         self.tasks = TaskSet(lambda text: window.banner.show_message(escape(text)))
         self.action = QAction("&Undo", window)
@@ -108,6 +108,10 @@ class ChangeDesk(QObject):
         store = self.window.live.store
         return preview_change(data, store.company, store.technicians, tech_id=tech_id, unassign=unassign,
                               start=start, end=end, tz=store.time_zone)
+
+    def prompt_for(self, parent: Any) -> NotifyPrompt:
+        """The question asked over another window (an appointment card), with the customer's choices."""
+        return NotifyPrompt(parent, self.window.api.customer)
 
     async def ask_async(self, data: dict[str, Any], **change: Any) -> bool | None:
         return await self.prompt.ask_async(self.preview(data, **change))

@@ -205,6 +205,9 @@ def test_card_save_asks_first_and_settings_hold_the_defaults(qtbot: Any, qloop: 
         card.save_schedule()
         qtbot.waitUntil(lambda: "appointment_rescheduled" in _kinds(world, aid), timeout=5000)
         dlg = NotifyChoiceDialog(prompt.asked[0], c.window)
+        dlg.set_customer(world.dispatcher.get(f"/api/v1/customers/{world.cust1['id']}").json()
+                         | {"notify_sms": False, "quiet_hours_start": "21:00", "quiet_hours_end": "07:00"})
+        assert "by email to ann@example.com" in dlg.reach.text() and "21:00–07:00" in dlg.reach.text()
         dlg.show()
         qtbot.waitExposed(dlg)
         dlg.grab().save(str(artifacts / "notify_choice_dialog.png"))
@@ -304,6 +307,8 @@ def test_panels_changes_ask_through_the_real_dialog_and_are_undoable(qtbot: Any,
                         timeout=5000)
         dlg = c.window.changes.prompt.last
         assert "Elena will now handle" in dlg.preview.customer_texts[0] and dlg.text_btn.isDefault()
+        qtbot.waitUntil(dlg.reach.isVisible, timeout=5000)  # how Ann's own switches let the text reach her
+        assert dlg.reach.text() == "Ann Lee gets it by text to (512) 555-0199."
         qtbot.mouseClick(dlg.quiet_btn, Qt.MouseButton.LeftButton)
         qtbot.waitUntil(task.done, timeout=5000)
         assert task.result()["technician_id"] == t2

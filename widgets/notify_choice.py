@@ -9,6 +9,7 @@ the company's default answer. `NotifyPrompt.ask` shows `NotifyChoiceDialog` and 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from html import escape
@@ -26,7 +27,12 @@ from PySide6.QtWidgets import (
 )
 
 from models import change_messages as cm
+from models.enums import Channel
+from models.notifications import Kind, Person, channel_for
+from models.phones import display as phone_display
 from models.timefmt import parse_iso, window_text
+from services.api_client import ApiError
+from widgets.tasks import TaskSet
 
 
 @dataclass
@@ -39,6 +45,7 @@ class ChangePreview:
     customer_texts: list[str]
     techs_told: list[str] = field(default_factory=list)  # "Marcus Reed (loses the job)"
     default: bool = True
+    customer_id: int | None = None
 
     @property
     def asks(self) -> bool:
@@ -78,7 +85,25 @@ def preview_change(data: dict[str, Any], company: dict[str, Any], technicians: d
     kinds = cm.change_kinds(reassign, reschedule)
     default = cm.customer_default(kinds, {k: bool(company.get(k, True)) for k in cm.DEFAULT_SETTING.values()})
     return ChangePreview(str(data.get("customer_name") or "the customer"), " · ".join(parts), kinds,
-                         texts, told, default)
+                         texts, told, default, data.get("customer_id"))
+
+
+def reach_text(customer: dict[str, Any]) -> str:
+    """How the customer's own switches let this message reach them (models/notifications.py), in words."""
+    name = str(customer.get("name") or "The customer")
+    person = Person(name, str(customer.get("phone") or ""), str(customer.get("email") or ""),
+                    bool(customer.get("notify_sms")), bool(customer.get("notify_email")), customer.get("id"))
+    channel = channel_for(person, Kind.RESCHEDULED, notifications_on=bool(customer.get("notifications_enabled")))
+    if channel is None:
+        why = ("notifications are off for this customer" if not customer.get("notifications_enabled")
+               else "they have turned off texts and email")
+        return f"{name} won't get it: {why}."
+    how = (f"by text to {phone_display(person.phone)}" if channel == Channel.SMS else f"by email to {person.email}")
+    quiet = ""
+    if customer.get("quiet_hours_start") and customer.get("quiet_hours_end"):
+        quiet = (f" During their quiet hours ({customer['quiet_hours_start']}–{customer['quiet_hours_end']}) it "
+                 "waits until they end.")
+    return f"{name} gets it {how}.{quiet}"
 
 
 class NotifyChoiceDialog(QDialog):
@@ -103,6 +128,9 @@ class NotifyChoiceDialog(QDialog):
             bubble.setStyleSheet("QLabel#SmsPreview{background:#E6F3FB;color:#1F2933;border:1px solid #9CCBEA;"
                                  "border-radius:10px;padding:10px 12px;}")
             lay.addWidget(bubble)
+        self.reach = QLabel("", wordWrap=True, objectName="CustomerReach")
+        self.reach.hide()
+        lay.addWidget(self.reach)
         note = QLabel("Job contacts who get this job's messages are texted too; each person's opt-outs and quiet "
                       "hours apply.", wordWrap=True, objectName="Muted")
         lay.addWidget(note)
@@ -131,6 +159,11 @@ class NotifyChoiceDialog(QDialog):
         lay.addWidget(hint)
         lay.addWidget(box)
 
+    def set_customer(self, customer: dict[str, Any]) -> None:
+        """Say how this customer's switches let the text reach them (loaded while the question is open)."""
+        self.reach.setText(escape(reach_text(customer)))
+        self.reach.show()
+
     def showEvent(self, event: Any) -> None:
         super().showEvent(event)
         self.default_btn.setFocus()  # Enter answers with the company's default for this kind of change
@@ -143,17 +176,37 @@ class NotifyChoiceDialog(QDialog):
 class NotifyPrompt:
     """Asks the question (a modal dialog); tests replace `ask` with scripted answers."""
 
-    def __init__(self, parent: QWidget | None = None):
+    def __init__(self, parent: QWidget | None = None,
+                 load_customer: Callable[[int], Awaitable[dict[str, Any]]] | None = None):
         self.parent = parent
+        self.load_customer = load_customer
         self.last: NotifyChoiceDialog | None = None
+        self.tasks = TaskSet()
+
+    def _dialog(self, preview: ChangePreview) -> NotifyChoiceDialog:
+        dlg = NotifyChoiceDialog(preview, self.parent)
+        self.last = dlg
+        if self.load_customer is not None and preview.customer_id is not None:
+            self.tasks.spawn(self._fill(dlg, int(preview.customer_id)), "load the customer's notification choices")
+        return dlg
+
+    async def _fill(self, dlg: NotifyChoiceDialog, customer_id: int) -> None:
+        assert self.load_customer is not None
+        try:
+            customer = await self.load_customer(customer_id)
+        except ApiError:
+            return  # the question stands without it
+        try:
+            dlg.set_customer(customer)
+        except RuntimeError:  # already answered and gone
+            pass
 
     def ask(self, preview: ChangePreview) -> bool | None:
         """True: text the customer; False: don't; None: the dispatcher cancelled the change. Nothing to text:
         False without asking."""
         if not preview.asks:
             return False
-        dlg = NotifyChoiceDialog(preview, self.parent)
-        self.last = dlg
+        dlg = self._dialog(preview)
         ok = dlg.exec() == QDialog.DialogCode.Accepted
         return dlg.choice if ok else None
 
@@ -162,8 +215,7 @@ class NotifyPrompt:
         answer (no nested event loop)."""
         if not preview.asks:
             return False
-        dlg = NotifyChoiceDialog(preview, self.parent)
-        self.last = dlg
+        dlg = self._dialog(preview)
         answer: asyncio.Future[bool | None] = asyncio.get_event_loop().create_future()
 
         def finished(result: int) -> None:
