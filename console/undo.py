@@ -132,7 +132,7 @@ class ChangeDesk(QObject):
         text = describe(before, after, self.window.live.store.time_zone)
         self.last = Change(dict(before), dict(after), notified, text, time.monotonic())
         undoable = self.undo_problem(self.last) is None
-        self.action.setEnabled(undoable)
+        self.action.setEnabled(True)  # when it can't be undone, Ctrl+Z says why
         self.notice.setText(escape(text) + "." + ("&nbsp;&nbsp;<a href='undo'>Undo</a>" if undoable else ""))
         self.notice.setToolTip(f"Undo this change (Ctrl+Z) within {int(self.seconds)} seconds" if undoable else "")
         self.notice.show()

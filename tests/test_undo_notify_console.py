@@ -176,7 +176,10 @@ def test_forward_status_undo_is_a_silent_correction(qtbot: Any, qloop: Any, worl
         qtbot.waitUntil(lambda: card.data.get("status") == "in_progress", timeout=5000)
         card.request_status("complete")
         qtbot.waitUntil(lambda: card.data.get("status") == "complete", timeout=5000)
-        assert "Undo" not in c.window.changes.notice.text() and not c.window.changes.action.isEnabled()
+        qtbot.waitUntil(lambda: "Complete" in c.window.changes.notice.text(), timeout=3000)
+        assert "Undo" not in c.window.changes.notice.text()
+        c.window.changes.action.trigger()
+        assert "Complete can&#x27;t be undone" in c.window.banner.text.text() and c.window.changes.last is None
     finally:
         c.close()
 
