@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from models.timefmt import parse_iso
 from tests.console_support import Console, local_day, token_of
-from widgets.notify_choice import ChangePreview, NotifyChoiceDialog
+from widgets.notify_choice import ChangePreview, NotifyChoiceDialog, NotifyPrompt
 
 SQLITE = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 
@@ -304,6 +304,7 @@ def test_panels_changes_ask_through_the_real_dialog_and_are_undoable(qtbot: Any,
     c = _console(qtbot, world, tmp_path)
     try:
         aid, t2 = world.appt1["id"], world.tech2["id"]
+        c.window.changes.prompt = NotifyPrompt(c.window, c.client.customer)  # the real question
         api = c.window.changes.api
         task = qloop.create_task(api.patch_appointment(aid, world.appt1["version"], technician_id=t2))
         qtbot.waitUntil(lambda: c.window.changes.prompt.last is not None and c.window.changes.prompt.last.isVisible(),
