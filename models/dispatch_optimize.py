@@ -136,7 +136,8 @@ def optimize(techs: Sequence[OptTech], visits: Sequence[OptVisit], drive: Drive,
     notes: list[str] = []
     techs = list(techs)
     by_tech = {t.id: t for t in techs}
-    movable = [v for v in visits if v.visit.status in MOVABLE and (v.technician_id is None or v.technician_id in by_tech)]
+    movable = [v for v in visits
+               if v.visit.status in MOVABLE and (v.technician_id is None or v.technician_id in by_tech)]
     before_routes = current_routes(techs, movable)
     before = {t.id: simulate(t, before_routes[t.id], drive, grace_min) for t in techs}
     if not techs or not movable:

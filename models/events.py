@@ -15,6 +15,8 @@ class EventName(StrEnum):
     TECHNICIAN_UPDATED = "technician.updated"
     NOTIFICATION_CREATED = "notification.created"
     SETTINGS_UPDATED = "settings.updated"
+    SKILLS_UPDATED = "skills.updated"
+    ZONES_UPDATED = "zones.updated"
 
 
 #: Not sent by the server: the console's own signal that the stream could not replay a gap and every panel

@@ -72,7 +72,8 @@ def clean_polygon(points: Sequence[Any]) -> list[list[float]]:
             raise ZoneError("polygon", f"point {i + 1} must be [lat, lng] numbers")
         lat, lng = float(p[0]), float(p[1])
         if not (-90 <= lat <= 90 and -180 <= lng <= 180):
-            raise ZoneError("polygon", f"point {i + 1} ({lat}, {lng}) is not a place on Earth: lat −90…90, lng −180…180")
+            raise ZoneError("polygon", f"point {i + 1} ({lat}, {lng}) is not a place on Earth: "
+                                       "lat −90…90, lng −180…180")
         out.append([lat, lng])
     if len(out) > 1 and out[0] == out[-1]:
         out.pop()

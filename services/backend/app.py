@@ -28,6 +28,7 @@ from services.backend.routes import (
     booking_pages,
     company,
     crew,
+    dispatch,
     events,
     field,
     insights,
@@ -37,6 +38,7 @@ from services.backend.routes import (
     preview,
     settings_api,
     sign_in_locks,
+    skills,
     staff,
     tracker,
     visit_photos,
@@ -52,7 +54,7 @@ ROUTERS: list[APIRouter] = [
     appointments.router, field.router, alerts.router, events.router, company.router,
     booking.dispatcher_router, booking.portal_router, booking_pages.router, portal.router, portal_pages.router,
     tracker.pages, tracker.api, preview.router, settings_api.router, portal_prefs.router, visit_photos.router,
-    crew.router, sign_in_locks.router, insights.router,
+    crew.router, sign_in_locks.router, insights.router, skills.router, dispatch.router,
 ]
 
 #: What one watchdog pass checks, in order.

@@ -83,9 +83,10 @@ def create(session: Session, ctx: Backend, job: Job, technician_id: int | None, 
 
 def change_schedule(session: Session, ctx: Backend, appt: Appointment, by: User, *, technician_id: int | None = None,
                     unassign: bool = False, window_start: datetime | None = None,
-                    window_end: datetime | None = None) -> dict[str, Any]:
+                    window_end: datetime | None = None, notify_customer: bool = True) -> dict[str, Any]:
     """Reassign (`technician_id`, or `unassign`) and/or reschedule a locked appointment; a new start without an
-    end keeps the window's length. Returns what changed (empty: nothing did, and nothing is recorded)."""
+    end keeps the window's length. The customer hears of it (one message) unless `notify_customer` is False; the
+    newly assigned tech always does. Returns what changed (empty: nothing did, and nothing is recorded)."""
     if S(appt.status) in FINAL:
         raise Invalid.field("status", f"this appointment is {appt.status}; it can no longer be changed")
     changes: dict[str, Any] = {}
@@ -113,7 +114,7 @@ def change_schedule(session: Session, ctx: Backend, appt: Appointment, by: User,
     audit(session, now, "appointment.changed", "appointment", appt.id, by, changes)
     session.flush()
     session.refresh(appt)  # the newly assigned technician
-    notify_texts.appointment_changed(session, ctx, appt, changes, now)
+    notify_texts.appointment_changed(session, ctx, appt, changes, now, notify_customer=notify_customer)
     publish_appointment(session, appt, now)
     return changes
 
