@@ -11,7 +11,6 @@ import pytest
 from models.tables import AuditLog, Notification
 from tests.conftest import Api, World, add_user
 
-
 DAY_AFTER = 2  # days ahead: a day with only the visits a test books
 
 
@@ -71,7 +70,8 @@ def test_zones_crud_and_locate(world: World, admin: httpx.Client) -> None:
     assert empty.status_code == 422 and "ZIP codes or an outline" in empty.json()["error"]["message"]
     bad = admin.post("/api/v1/zones", json={"name": "Bad", "zips": ["787"]})
     assert bad.status_code == 422 and "'787' is not a ZIP code" in bad.json()["error"]["message"]
-    assert [x["name"] for x in d.get("/api/v1/zones/locate", params={"lat": 30.27, "lng": -97.74}).json()] == ["Central"]
+    central = d.get("/api/v1/zones/locate", params={"lat": 30.27, "lng": -97.74}).json()
+    assert [x["name"] for x in central] == ["Central"]
     assert [x["name"] for x in d.get("/api/v1/zones/locate", params={"zip": "78758-1111"}).json()] == ["North"]
     r = admin.patch(f"/api/v1/zones/{z.json()['id']}", json={"zips": ["78704", "78701"]})
     assert r.json()["zips"] == ["78704", "78701"] and r.json()["polygon"] == poly

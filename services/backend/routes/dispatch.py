@@ -12,7 +12,7 @@ from models.dispatch_optimize import Leg, OptVisit, optimize, prepare_tech
 from models.dispatch_rank import JobToPlace, Place, rank
 from models.dispatch_schemas import ApplyIn, OptimizeIn, PinIn, SuggestIn
 from models.tables import Appointment, Job
-from models.timefmt import day_bounds, local, window_text
+from models.timefmt import day_bounds, local, time_range, window_text
 from services import drive_times
 from services.backend import appointment_ops as ops
 from services.backend import conflict_guard
@@ -115,8 +115,8 @@ def optimize_day(body: OptimizeIn, user: Dispatcher, ctx: Ctx, db: Db) -> dict[s
     moves = []
     for c in p.changes:
         frm, to = names.get(c["from_technician_id"], "Unassigned"), names[c["technician_id"]]
-        old = window_text(c["from_window_start"], c["from_window_end"], tz)
-        new = window_text(c["window_start"], c["window_end"], tz)
+        old = time_range(c["from_window_start"], c["from_window_end"], tz)
+        new = time_range(c["window_start"], c["window_end"], tz)
         words = f"{c['label']}: {frm} → {to}" if c["from_technician_id"] != c["technician_id"] else f"{c['label']}:"
         if (c["window_start"], c["window_end"]) != (c["from_window_start"], c["from_window_end"]):
             words += f" moves from {old} to {new}"

@@ -1,0 +1,190 @@
+"""The smart-dispatch dialogs against a real backend: the ranked list, Optimize day (apply, undo, a changed
+appointment), skills and zones; screenshots light and dark under test-artifacts/."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date, datetime, timedelta
+from pathlib import Path
+
+import httpx
+import pytest
+from PySide6 import QtWebEngineWidgets  # noqa: F401  (before any QApplication)
+from PySide6.QtCore import Qt
+from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QApplication, QWidget
+
+from services.api_client import ApiClient
+from tests.conftest import Api, World, add_user
+from tests.qt_loop import qt_loop, wait_until
+from tests.test_dispatch_api import _crossed_day, _day
+from widgets.optimize_dialog import OptimizeDialog
+from widgets.skills_zones_editor import SkillsZonesEditor
+from widgets.suggest_list import SuggestList
+
+SQLITE = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+TZ = "America/Chicago"
+
+
+def client_for(c: httpx.Client, url: str) -> ApiClient:
+    qt_loop()
+    return ApiClient(url, c.headers["Authorization"].split()[1])
+
+
+@contextmanager
+def themed(dark: bool) -> Iterator[None]:
+    from console import theme
+
+    app = QApplication.instance()
+    assert isinstance(app, QApplication)
+    style, pal, qss = app.style().name(), app.palette(), app.styleSheet()
+    theme.apply(app, dark)
+    try:
+        yield
+    finally:
+        app.setStyle(style)
+        app.setPalette(pal)
+        app.setStyleSheet(qss)
+
+
+def shoot(w: QWidget, path: Path) -> None:
+    for dark in (False, True):
+        with themed(dark):
+            w.repaint()
+            QTest.qWait(150)
+            w.grab().save(str(path.with_name(f"{path.stem}-{'dark' if dark else 'light'}.png")))
+
+
+@pytest.fixture
+def admin(api: Api, world: World) -> httpx.Client:
+    add_user(api.server, "ada@example.com", "admin1234", "admin", "Ada Admin")
+    return api.login("ada@example.com", "admin1234")
+
+
+@SQLITE
+def test_suggest_list_ranks_and_assigns(qtbot, api: Api, world: World, admin: httpx.Client,  # type: ignore[no-untyped-def]
+                                        artifacts: Path) -> None:
+    admin.post("/api/v1/skills", json={"name": "HVAC"})
+    admin.put(f"/api/v1/technicians/{world.tech2['id']}/skills", json={"skills": ["HVAC"]})
+    start = datetime.fromisoformat(world.appt1["window_start"]) + timedelta(hours=3)
+    w = SuggestList(client_for(world.dispatcher, api.url), time_zone=TZ)
+    qtbot.addWidget(w)
+    w.resize(560, 320)
+    w.show()
+    with qtbot.waitSignal(w.loaded, timeout=10000):
+        w.load(lat=30.27, lng=-97.75, window_start=start, window_end=start + timedelta(hours=1),
+               required_skills=["HVAC"])
+    assert [r["name"] for r in w.model.rows] == ["Elena Torres", "Marcus Reed"]
+    assert w.status.text().startswith("Best: Elena Torres — free at ")
+    assert w.current()["name"] == "Elena Torres"  # the top pick is selected
+    assert "lacks HVAC" in w.model.data(w.model.index(1))
+    shoot(w, artifacts / "suggest-list.png")
+    with qtbot.waitSignal(w.chosen, timeout=2000) as sig:
+        w.assign.click()
+    assert sig.args == [world.tech2["id"]]
+    with qtbot.waitSignal(w.loaded, timeout=10000):
+        w.load(appointment_id=999999)
+    assert w.status.text().startswith("Couldn't rank technicians: appointment_id: no appointment 999999")
+
+
+@SQLITE
+def test_optimize_dialog_apply_and_undo(qtbot, api: Api, world: World, artifacts: Path) -> None:  # type: ignore[no-untyped-def]
+    a, b = _crossed_day(api, world)
+    day = date.fromisoformat(_day(world))
+    dlg = OptimizeDialog(client_for(world.dispatcher, api.url), [world.tech1, world.tech2], day, time_zone=TZ)
+    qtbot.addWidget(dlg)
+    dlg.show()
+    assert not dlg.apply_btn.isEnabled()
+    dlg.run_btn.click()
+    wait_until(lambda: dlg.proposal is not None and dlg.run_btn.isEnabled(), 20, "a proposal")
+    totals = dlg.totals.text()
+    assert totals.startswith("Drive ") and "Visits at risk of missing their window 0 → 0" in totals
+    moves = [dlg.moves.item(i).text() for i in range(dlg.moves.count())]
+    assert any(m.startswith("Cy Far: Elena Torres → Marcus Reed") for m in moves)
+    assert dlg.table.rowCount() == 2 and dlg.apply_btn.isEnabled()
+    after = dlg.table.cellWidget([dlg.table.item(r, 0).text() for r in range(2)].index("Marcus Reed"), 2).text()
+    assert "Cy Far" in after and "#0B6E4F" in after  # shown as moved
+    shoot(dlg, artifacts / "optimize-dialog.png")
+    dlg.notify.setChecked(True)
+    dlg.apply_btn.click()
+    wait_until(lambda: dlg.message.text().startswith("Applied"), 15, "applied")
+    assert dlg.message.text() == "Applied: 2 visits changed. Affected customers will get one text each."
+    assert world.dispatcher.get(f"/api/v1/appointments/{a['id']}").json()["technician_id"] == world.tech1["id"]
+    assert dlg.undo_btn.isEnabled()
+    dlg.undo_btn.click()
+    wait_until(lambda: dlg.message.text().startswith("Undone"), 15, "undone")
+    assert world.dispatcher.get(f"/api/v1/appointments/{a['id']}").json()["technician_id"] == world.tech2["id"]
+
+
+@SQLITE
+def test_optimize_dialog_explains_a_changed_appointment(qtbot, api: Api, world: World, artifacts: Path) -> None:  # type: ignore[no-untyped-def]
+    a, b = _crossed_day(api, world)
+    dlg = OptimizeDialog(client_for(world.dispatcher, api.url), [world.tech1, world.tech2],
+                         date.fromisoformat(_day(world)), time_zone=TZ, technician_id=None)
+    qtbot.addWidget(dlg)
+    dlg.show()
+    dlg.run_btn.click()
+    wait_until(lambda: dlg.proposal is not None and dlg.run_btn.isEnabled(), 20, "a proposal")
+    cur = world.dispatcher.get(f"/api/v1/appointments/{a['id']}")
+    world.dispatcher.patch(f"/api/v1/appointments/{a['id']}", headers={"If-Match": cur.headers["ETag"]},
+                           json={"window_start": (datetime.fromisoformat(cur.json()["window_start"])
+                                                  + timedelta(minutes=10)).isoformat()})
+    dlg.apply_btn.click()
+    wait_until(lambda: "nothing was saved" in dlg.message.text(), 15, "the refusal")
+    assert dlg.message.text().startswith("Cy Far's visit (")
+    assert "was changed by Dana Dispatcher after this plan was made, so nothing was saved. Optimize again" \
+        in dlg.message.text()
+    assert not dlg.apply_btn.isEnabled()
+    assert world.dispatcher.get(f"/api/v1/appointments/{b['id']}").json()["technician_id"] == world.tech1["id"]
+    shoot(dlg, artifacts / "optimize-dialog-refused.png")
+
+
+@SQLITE
+def test_skills_and_zones_editor(qtbot, api: Api, world: World, admin: httpx.Client, artifacts: Path) -> None:  # type: ignore[no-untyped-def]
+    admin.post("/api/v1/skills", json={"name": "Plumbing"})
+    admin.patch("/api/v1/settings", json={"bookable_services": ["AC repair", "Drain cleaning"]})
+    dlg = SkillsZonesEditor(client_for(admin, api.url), is_admin=True)
+    qtbot.addWidget(dlg)
+    dlg.show()
+    wait_until(lambda: dlg.skill_list.count() == 1, 10, "skills")
+    for name in ("HVAC", "EPA 608"):
+        dlg.new_skill.setText(name)
+        dlg.add_skill_btn.click()
+        wait_until(lambda n=name: dlg.status.text() == f"Added the skill {n}.", 10, name)
+    assert [dlg.skill_list.item(i).text().split(" — ")[0] for i in range(3)] == ["EPA 608", "HVAC", "Plumbing"]
+    dlg.tabs.setCurrentIndex(1)
+    dlg.tech_list.setCurrentRow([t["name"] for t in dlg.techs].index("Elena Torres"))
+    for i in range(dlg.tech_checks.count()):
+        if dlg.tech_checks.item(i).text() in ("HVAC", "EPA 608"):
+            dlg.tech_checks.item(i).setCheckState(Qt.CheckState.Checked)
+    dlg.save_tech.click()
+    wait_until(lambda: dlg.status.text().startswith("Saved Elena Torres's skills"), 10, "tech skills")
+    assert {t["name"]: t["skills"] for t in admin.get("/api/v1/technician-skills").json()}["Elena Torres"] == \
+        ["EPA 608", "HVAC"]
+    dlg.tabs.setCurrentIndex(2)
+    dlg.service_list.setCurrentRow([s["service_type"] for s in dlg.services].index("AC repair"))
+    for i in range(dlg.service_checks.count()):
+        if dlg.service_checks.item(i).text() == "HVAC":
+            dlg.service_checks.item(i).setCheckState(Qt.CheckState.Checked)
+    dlg.save_service.click()
+    wait_until(lambda: dlg.status.text() == "AC repair now needs: HVAC.", 10, "service skills")
+    dlg.tabs.setCurrentIndex(3)
+    dlg.zone_name.setText("North Austin")
+    dlg.zone_zips.setText("78758, 787")
+    dlg.zone_add.click()
+    wait_until(lambda: dlg.status.text().startswith("Not saved"), 10, "refusal")
+    assert "'787' is not a ZIP code" in dlg.status.text()
+    dlg.zone_zips.setText("78758, 78727 78729")
+    dlg.zone_add.click()
+    wait_until(lambda: dlg.status.text() == "Added the zone North Austin.", 10, "zone")
+    assert admin.get("/api/v1/zones").json()[0]["zips"] == ["78758", "78727", "78729"]
+    dlg.resize(820, 600)
+    shoot(dlg, artifacts / "skills-zones-editor.png")
+    dlg.tabs.setCurrentIndex(1)
+    shoot(dlg, artifacts / "skills-zones-technicians.png")
+    reader = SkillsZonesEditor(client_for(world.dispatcher, api.url), is_admin=False)
+    qtbot.addWidget(reader)
+    reader.show()
+    wait_until(lambda: reader.skill_list.count() == 3, 10, "read-only load")
+    assert reader.banner.isVisible() and not reader.add_skill_btn.isVisible() and reader.zone_name.isReadOnly()

@@ -1,0 +1,231 @@
+""""Optimize day…": pick one technician or all (and whether to place unassigned work), see the plan before and
+after side by side with times, the totals and what moves for whom, then Apply it as one batch — asking whether
+to text the affected customers — or Undo what was applied."""
+
+from __future__ import annotations
+
+from datetime import date
+from html import escape
+from typing import Any
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDialog,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QListWidget,
+    QPushButton,
+    QSplitter,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from models.availability import duration_words
+from models.timefmt import DEFAULT_TIME_ZONE, clock_time, parse_iso
+from services.api_client import ApiClient, ApiError
+from widgets.tasks import TaskSet
+
+LATE = "#B4461B"
+MOVED = "#0B6E4F"
+
+
+def totals_text(t: dict[str, Any]) -> str:
+    """'Drive 412 → 298 min (−28 %) · Visits at risk of missing their window 5 → 1'."""
+    b, a = t["before"], t["after"]
+    pct = f" ({(a['drive_min'] - b['drive_min']) / b['drive_min'] * 100:+.0f} %)" if b["drive_min"] else ""
+    return (f"Drive {b['drive_min']:.0f} → {a['drive_min']:.0f} min{pct.replace('-', '−')} · "
+            f"Visits at risk of missing their window {b['at_risk']} → {a['at_risk']}")
+
+
+def visits_html(legs: list[dict[str, Any]], tz: str, moved: set[int], locked: list[dict[str, Any]]) -> str:
+    """One line per visit: arrival time, customer, lateness; moved ones in green, late ones in orange."""
+    lines = [f"<span style='color:gray'>{clock_time(parse_iso(v['window_start']), tz)} {escape(v['label'])} · "
+             f"{escape(v['status'].replace('_', ' '))} (stays)</span>" for v in locked]
+    for v in legs:
+        text = f"{clock_time(parse_iso(v['arrive_at']), tz)} {escape(v['label'])}"
+        if v.get("pinned"):
+            text += " 📌"
+        if v["late_min"]:
+            text += f" <span style='color:{LATE}'>⚠ {duration_words(v['late_min'])} past the window</span>"
+        if v["appointment_id"] in moved:
+            text = f"<b style='color:{MOVED}'>{text}</b>"
+        lines.append(text)
+    return "<br>".join(lines) or "<span style='color:gray'>No visits</span>"
+
+
+class OptimizeDialog(QDialog):
+    """The proposal and its application; `applied(result)` after a batch is saved (or undone)."""
+
+    applied = Signal(dict)
+
+    def __init__(self, api: ApiClient, technicians: list[dict[str, Any]], day: date, *,
+                 time_zone: str = DEFAULT_TIME_ZONE, technician_id: int | None = None,
+                 parent: QWidget | None = None):
+        super().__init__(parent)
+        self.api, self.day, self.tz = api, day, time_zone
+        self.tasks = TaskSet()
+        self.proposal: dict[str, Any] | None = None
+        self.undo: dict[str, Any] | None = None
+        self.setWindowTitle(f"Optimize day — {day.strftime('%A, %B')} {day.day}")
+        self.resize(1100, 720)
+        root = QVBoxLayout(self)
+        bar = QHBoxLayout()
+        self.who = QComboBox()
+        self.who.setAccessibleName("Technicians to optimize")
+        self.who.addItem("All technicians", None)
+        for t in sorted(technicians, key=lambda t: t["name"]):
+            self.who.addItem(t["name"], t["id"])
+        if technician_id is not None:
+            self.who.setCurrentIndex(max(0, self.who.findData(technician_id)))
+        self.unassigned = QCheckBox("Assign unassigned work")
+        self.unassigned.setToolTip("Also place unassigned visits of this day where they fit best")
+        self.run_btn = QPushButton("Optimize")
+        self.run_btn.setDefault(True)
+        self.run_btn.clicked.connect(self.optimize)
+        bar.addWidget(QLabel("Optimize"))
+        bar.addWidget(self.who, 1)
+        bar.addWidget(self.unassigned)
+        bar.addWidget(self.run_btn)
+        root.addLayout(bar)
+        self.totals = QLabel("Choose who to optimize and press Optimize. Nothing changes until you apply.",
+                             wordWrap=True)
+        self.totals.setStyleSheet("font-size: 14px; font-weight: 600; padding: 4px 0;")
+        root.addWidget(self.totals)
+        split = QSplitter(Qt.Orientation.Vertical)
+        self.table = QTableWidget(0, 3)
+        self.table.setHorizontalHeaderLabels(["Technician", "Before", "After"])
+        self.table.verticalHeader().setVisible(False)
+        self.table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
+        for c in (1, 2):
+            self.table.horizontalHeader().setSectionResizeMode(c, QHeaderView.ResizeMode.Stretch)
+        self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        split.addWidget(self.table)
+        moves_box = QWidget()
+        ml = QVBoxLayout(moves_box)
+        ml.setContentsMargins(0, 0, 0, 0)
+        ml.addWidget(QLabel("What moves for whom"))
+        self.moves = QListWidget()
+        self.moves.setAccessibleName("What moves for whom")
+        ml.addWidget(self.moves)
+        split.addWidget(moves_box)
+        split.setSizes([480, 160])
+        root.addWidget(split, 1)
+        self.message = QLabel("", wordWrap=True, textFormat=Qt.TextFormat.PlainText)
+        root.addWidget(self.message)
+        foot = QHBoxLayout()
+        self.notify = QCheckBox("Text affected customers about their new time or technician")
+        self.notify.setToolTip("Off: nobody is texted. On: each customer whose visit changes gets one text.")
+        foot.addWidget(self.notify, 1)
+        self.undo_btn = QPushButton("Undo")
+        self.undo_btn.setEnabled(False)
+        self.undo_btn.clicked.connect(self.revert)
+        self.apply_btn = QPushButton("Apply")
+        self.apply_btn.setEnabled(False)
+        self.apply_btn.clicked.connect(self.apply)
+        close = QPushButton("Close")
+        close.setAutoDefault(False)
+        close.clicked.connect(self.reject)
+        for b in (self.undo_btn, self.apply_btn, close):
+            foot.addWidget(b)
+        root.addLayout(foot)
+
+    # --- actions ------------------------------------------------------------------------------------------------
+    def optimize(self) -> None:
+        tech = self.who.currentData()
+        self._busy("Optimizing… (a few seconds for a full day)")
+        self.tasks.spawn(self._optimize([tech] if tech is not None else None, self.unassigned.isChecked()))
+
+    async def _optimize(self, techs: list[int] | None, unassigned: bool) -> None:
+        try:
+            p = await self.api.optimize_day(self.day, technician_ids=techs, include_unassigned=unassigned)
+        except ApiError as exc:
+            self._done(f"Couldn't optimize: {exc.message}")
+            return
+        self.show_proposal(p)
+        self._done("")
+
+    def show_proposal(self, p: dict[str, Any]) -> None:
+        """Fill the before/after table, totals and moves from an answer of `POST /dispatch/optimize`."""
+        self.proposal = p
+        self.tz = p.get("time_zone") or self.tz
+        moved = {m["appointment_id"] for m in p["moves"]}
+        self.totals.setText(totals_text(p["totals"]))
+        self.table.setRowCount(len(p["technicians"]))
+        for r, t in enumerate(p["technicians"]):
+            self.table.setItem(r, 0, QTableWidgetItem(t["name"]))
+            for c, key in ((1, "before"), (2, "after")):
+                lab = QLabel(visits_html(t[key], self.tz, moved if key == "after" else set(), t.get("locked", [])))
+                lab.setTextFormat(Qt.TextFormat.RichText)
+                lab.setMargin(4)
+                self.table.setCellWidget(r, c, lab)
+        self.table.resizeRowsToContents()
+        self.moves.clear()
+        for m in p["moves"]:
+            self.moves.addItem(m["words"])
+        for u in p.get("unplaced") or []:
+            self.moves.addItem(f"{u['label']}: stays unassigned (no technician fits it well)")
+        notes = list(p.get("notes") or [])
+        if not p["moves"]:
+            notes.insert(0, "The current plan is already the best found: nothing to change.")
+        self.message.setText(" ".join(notes))
+        self.apply_btn.setEnabled(bool(p["changes"]))
+
+    def apply(self) -> None:
+        if not self.proposal or not self.proposal["changes"]:
+            return
+        self._busy("Saving the plan…")
+        self.tasks.spawn(self._apply(self.proposal["changes"], self.notify.isChecked(), undoing=False))
+
+    def revert(self) -> None:
+        if self.undo is None:
+            return
+        self._busy("Undoing…")
+        self.tasks.spawn(self._apply(self.undo["changes"], False, undoing=True))
+
+    async def _apply(self, changes: list[dict[str, Any]], notify: bool, *, undoing: bool) -> None:
+        try:
+            result = await self.api.apply_plan(changes, notify)
+        except ApiError as exc:
+            if exc.status == 412:
+                self._done(exc.message)
+                self.apply_btn.setEnabled(False)
+            else:
+                self._done(f"Nothing was saved: {exc.message}")
+            return
+        n = len(result["saved"])
+        if undoing:
+            self.undo = None
+            self._done(f"Undone: {n} visit{'s' if n != 1 else ''} back where they were. No customer was texted.")
+            self.apply_btn.setEnabled(False)
+        else:
+            self.undo = result["undo"]
+            told = "Affected customers will get one text each." if notify else "No customer was texted."
+            self._done(f"Applied: {n} visit{'s' if n != 1 else ''} changed. {told}")
+            self.apply_btn.setEnabled(False)
+        self.undo_btn.setEnabled(self.undo is not None)
+        self.applied.emit(result)
+
+    # --- state --------------------------------------------------------------------------------------------------
+    def _busy(self, text: str) -> None:
+        self.message.setText(text)
+        for b in (self.run_btn, self.apply_btn, self.undo_btn):
+            b.setEnabled(False)
+
+    def _done(self, text: str) -> None:
+        if text:
+            self.message.setText(text)
+        self.run_btn.setEnabled(True)
+        self.undo_btn.setEnabled(self.undo is not None)
+
+    def closeEvent(self, event: Any) -> None:  # noqa: N802
+        self.tasks.cancel()
+        super().closeEvent(event)
+
+    def reject(self) -> None:
+        self.tasks.cancel()
+        super().reject()
