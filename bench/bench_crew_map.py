@@ -14,7 +14,9 @@ from pathlib import Path
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("QTWEBENGINE_CHROMIUM_FLAGS", "--no-sandbox --disable-gpu")
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from console_load import web_cpu_s  # noqa: E402
 from PySide6.QtCore import QEventLoop, QTimer, QUrl  # noqa: E402
 from PySide6.QtTest import QTest  # noqa: E402
 from PySide6.QtWebEngineWidgets import QWebEngineView  # noqa: E402
@@ -72,64 +74,103 @@ def main() -> None:
     ap.add_argument("--rate", type=float, default=50.0, help="position updates per second")
     ap.add_argument("--seconds", type=float, default=10.0)
     ap.add_argument("--rebuilds", type=int, default=3)
+    ap.add_argument("--sites", type=int, default=0, help="today's job sites (default: one per technician)")
+    ap.add_argument("--status-rate", type=float, default=0.0, help="appointment status changes per second")
     args = ap.parse_args()
     app = QApplication.instance() or QApplication([])
     from widgets.crew_map import CrewMap
 
     rng = random.Random(1)
-    m = CrewMap(None, tile_url="", time_zone="America/Chicago")  # type: ignore[arg-type]
+    from console.store import Store
+    from widgets.schedule_model import ScheduleModel
+
+    store = Store(ScheduleModel())
+    m = CrewMap(None, store, tile_url="")  # type: ignore[arg-type]
     m.resize(1440, 1000)
     m.show()
-    wait(lambda: m.page_ready)
-    now_ms = time.time() * 1000
     statuses = ["en_route", "arrived", "in_progress", "dispatched", "scheduled"]
     techs = {i: [CENTER[0] + rng.uniform(-0.15, 0.15), CENTER[1] + rng.uniform(-0.18, 0.18)]
              for i in range(1, args.techs + 1)}
-    m.techs = {i: {"id": i, "name": f"Tech {i} Demo", "active": True} for i in techs}
-    m.positions = {i: {"lat": p[0], "lng": p[1], "fix_ms": now_ms} for i, p in techs.items()}
-    m.appts = {}
-    for i, (lat, lng) in techs.items():
-        m.appts[i] = {"id": i, "technician_id": i, "status": rng.choice(statuses), "status_label": "En Route",
-                      "window_start": "2030-01-01T15:00:00+00:00", "window_end": "2030-01-01T17:00:00+00:00",
-                      "customer_name": f"Customer {i}", "site_lat": lat + 0.01, "site_lng": lng + 0.01,
-                      "address": "1 Main St", "service_type": "Repair", "technician_name": f"Tech {i} Demo"}
-    m.data_ready = True
-    m._pending_techs |= set(techs)
-    m._pending_sites |= set(m.appts)
+    now = time.strftime("%Y-%m-%dT%H:%M:%S+00:00", time.gmtime())
+    start = f"{store.today().isoformat()}T18:00:00+00:00"
+    n_sites = args.sites or args.techs
+    appts = [{"id": k, "version": 1, "technician_id": (k - 1) % args.techs + 1, "status": rng.choice(statuses),
+              "status_label": "En Route", "window_start": start, "window_end": start.replace("T18", "T19"),
+              "customer_name": f"Customer {k}", "site_lat": CENTER[0] + rng.uniform(-0.2, 0.2),
+              "site_lng": CENTER[1] + rng.uniform(-0.25, 0.25), "address": "1 Main St", "service_type": "Repair",
+              "technician_name": f"Tech {(k - 1) % args.techs + 1} Demo"} for k in range(1, n_sites + 1)]
+    store.load(company=None, technicians=[{"id": i, "name": f"Tech {i} Demo", "active": True} for i in techs],
+               day=store.today(), appointments=appts,
+               positions=[{"technician_id": i, "lat": p[0], "lng": p[1], "recorded_at": now} for i, p in techs.items()])
     t0 = time.perf_counter()
-    m.flush()
+    m.start()  # the page starts with the first data and gets everything in one batch once it has loaded
+    wait(lambda: m.page_ready and m.data_ready)
     wait(lambda: (js(m.view.page(), "CrewPage.counts().techs") or 0) >= args.techs)
     initial = js(m.view.page(), "CrewPage.stats.lastMs")
-    print(f"initial load: {args.techs} techs + {len(m.appts)} job sites in one batch: {initial:.1f} ms in page "
-          f"({(time.perf_counter() - t0) * 1000:.0f} ms wall)")
+    print(f"initial load: {args.techs} techs + {len(appts)} job sites in one batch: {initial:.1f} ms in page "
+          f"({(time.perf_counter() - t0) * 1000:.0f} ms wall, page start included)")
     m.view.page().runJavaScript("CrewPage.stats.batches = 0; CrewPage.stats.totalMs = 0; "
-                                "CrewPage.stats.maxMs = 0; CrewPage.stats.updates = 0;")
+                                "CrewPage.stats.maxMs = 0; CrewPage.stats.updates = 0; "
+                                "CrewPage.stats.redrawMs = 0; CrewPage.stats.spots = 0;")
     js(m.view.page(), "1")
+    # The UI thread's share of each batch: the diff against what the page has, and the JSON sent to it.
+    ui_ms: list[float] = []
+    batch_fn, push_fn = m.diff.batch, m._push
+
+    def timed_batch():  # type: ignore[no-untyped-def]
+        t = time.perf_counter()
+        out = batch_fn()
+        ui_ms.append((time.perf_counter() - t) * 1000)
+        return out
+
+    def timed_push(b):  # type: ignore[no-untyped-def]
+        t = time.perf_counter()
+        push_fn(b)
+        ui_ms[-1] += (time.perf_counter() - t) * 1000
+
+    m.diff.batch = timed_batch  # type: ignore[method-assign]
+    m._push = timed_push  # type: ignore[method-assign]
     # Feed events at the target rate through the widget's own path (coalesced, flushed every 250 ms).
     interval = 1.0 / args.rate
-    sent = 0
+    sent = changed = 0
+    web0 = web_cpu_s()
     start = time.perf_counter()
-    next_at = start
+    next_at = next_status = start
     while time.perf_counter() - start < args.seconds:
+        while args.status_rate and time.perf_counter() >= next_status:  # a status change on a random site
+            a = store.appointment(rng.randint(1, n_sites))
+            if a is not None:
+                store.patch_appointment({"id": a["id"], "version": int(a["version"]) + 1,
+                                         "status": "dispatched" if a["status"] != "dispatched" else "scheduled"})
+                changed += 1
+            next_status += 1.0 / args.status_rate
         while time.perf_counter() >= next_at:
             tid = rng.randint(1, args.techs)
             p = techs[tid]
             p[0] += rng.uniform(-0.0008, 0.0008)
             p[1] += rng.uniform(-0.0008, 0.0008)
-            m.handle_event("position.updated", {"technician_id": tid, "lat": p[0], "lng": p[1],
+            store.apply_position({"technician_id": tid, "lat": p[0], "lng": p[1],
                                                 "recorded_at": time.strftime("%Y-%m-%dT%H:%M:%S+00:00",
                                                                              time.gmtime())})
             sent += 1
             next_at += interval
         QTest.qWait(2)
     QTest.qWait(400)
+    web_share = (web_cpu_s() - web0) / (time.perf_counter() - start)
     stats = js(m.view.page(), "CrewPage.stats")
     per_batch = stats["totalMs"] / max(1, stats["batches"])
     per_update = stats["totalMs"] / max(1, stats["updates"])
-    print(f"live: {sent} updates in {args.seconds:.0f} s → {int(stats['batches'])} batches, "
+    print(f"live: {sent} position updates and {changed} status changes in {args.seconds:.0f} s → "
+          f"{int(stats['batches'])} batches, "
           f"{stats['updates'] / max(1, stats['batches']):.1f} updates/batch")
     print(f"time per batch inside the page (apply + canvas redraw): mean {per_batch:.2f} ms, "
-          f"max {stats['maxMs']:.2f} ms; per update {per_update:.3f} ms")
+          f"max {stats['maxMs']:.2f} ms; per update {per_update:.3f} ms; of which canvas redraw "
+          f"{stats['redrawMs'] / max(1, stats['batches']):.2f} ms ({stats['spots'] / max(1, stats['batches']):.0f} "
+          "changed spots)")
+    print(f"Qt WebEngine processes (page, GPU): {web_share:.2f} CPU cores while live")
+    if ui_ms:
+        print(f"UI thread per batch (diff + JSON to the page): mean {statistics.mean(ui_ms):.2f} ms, "
+              f"max {max(ui_ms):.2f} ms over {len(ui_ms)} batches")
     m.shutdown()
     view = QWebEngineView()
     view.resize(1440, 1000)

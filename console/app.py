@@ -120,7 +120,7 @@ class Console:
         settings = Settings()
         if "DISPATCH_DB_URL" not in os.environ:
             settings.db_url = f"sqlite:///{data_dir / 'dispatch.db'}"
-        self.server = EmbeddedServer(settings)
+        self.server = EmbeddedServer(settings, host=settings.embedded_host, port=settings.embedded_port)
         await asyncio.to_thread(self.server.start)
         if getattr(self.args, "demo", False) or getattr(self.args, "self_check", False):
             from services.backend.demo import seed_if_empty
@@ -209,10 +209,8 @@ class Console:
                     return
             self.live.resume()
 
-        from console.live import spawn
-
         if self.live is not None:
-            spawn(again(), self.live.tasks)
+            self.live.tasks.spawn(again(), "sign in again")
 
     async def _self_check(self) -> bool:
         assert self.live is not None

@@ -1,48 +1,35 @@
-"""Live sync: loads the day into the schedule model and keeps it current from the event stream."""
+"""Live sync: fills the console's store in one load, then keeps it current from the event stream."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
 import time
-from collections.abc import Coroutine
 from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from PySide6.QtCore import QObject, Signal
 
+from console.store import Store
+from models.events import STREAM_REFRESH, EventName
+from models.timefmt import DEFAULT_TIME_ZONE, clock_time
 from services.api_client import ApiClient, ApiError
 from services.event_stream import EventStream, LinkState
 from widgets.schedule_model import ScheduleModel
+from widgets.tasks import TaskSet
 
 log = logging.getLogger(__name__)
 
-#: Events that may change an appointment block (the LATE flag rides on alerts).
-APPOINTMENT_EVENTS = {"appointment.updated"}
-ALERT_EVENTS = {"alert.created", "alert.updated"}
 MAX_REFETCH = 4  # appointment refetches in flight at once
-
-
-def spawn(coro: Coroutine[Any, Any, Any], tasks: set[asyncio.Task[Any]]) -> asyncio.Task[Any]:
-    """Run a coroutine on the Qt-integrated loop, keeping a reference until it finishes."""
-    task = asyncio.ensure_future(coro)
-    tasks.add(task)
-
-    def done(t: asyncio.Task[Any]) -> None:
-        tasks.discard(t)
-        if not t.cancelled() and t.exception() is not None:
-            log.error("background task failed", exc_info=t.exception())
-
-    task.add_done_callback(done)
-    return task
+COMPANY_FIELDS = {"name", "phone", "time_zone"}
 
 
 class LiveSync(QObject):
-    """Owns the event stream and the schedule model's data; widgets only see the model and these signals."""
+    """Owns the event stream and the store's loading; widgets see the store, the model and these signals."""
 
     linkChanged = Signal(str, str)  # state, text for the status bar
-    eventReceived = Signal(str, dict)  # every event, for the panels
+    eventReceived = Signal(str, object)  # every event and its dict (after the store applied it), STREAM_REFRESH
     dayLoaded = Signal(object)  # the date
     loadFailed = Signal(str)
     appointmentRefreshed = Signal(int)
@@ -53,78 +40,130 @@ class LiveSync(QObject):
         super().__init__(parent)
         self.client = client
         self.model = model
-        self.company: dict[str, Any] = {"name": "", "time_zone": model.time_zone}
-        self.technicians: list[dict[str, Any]] = []
-        self.tasks: set[asyncio.Task[Any]] = set()
+        self.store = Store(model, self)
+        self.tasks = TaskSet(self.loadFailed.emit)
         self.stream = EventStream(client, on_event=self._on_event, on_refresh=self._on_refresh,
                                   on_state=self._on_state, offline_after_s=offline_after_s,
                                   base_delay_s=base_delay_s, max_delay_s=max_delay_s)
         self._pending: dict[int, None] = {}
+        self._company_first: asyncio.Future[dict[str, Any]] | None = None
         self._workers = 0
         self._load_seq = 0
         self.events_handled = 0
         self.last_load_s = 0.0
+        self.store.appointmentChanged.connect(lambda d: self.appointmentRefreshed.emit(int(d["id"])))
         client.on_unauthorized.append(lambda err: self.unauthorized.emit(err.message))
 
     @property
     def tz(self) -> str:
-        return str(self.company.get("time_zone") or self.model.time_zone)
+        return self.store.time_zone
+
+    @property
+    def company(self) -> dict[str, Any]:
+        return self.store.company
+
+    @property
+    def technicians(self) -> list[dict[str, Any]]:
+        return list(self.store.technicians.values())
 
     def today(self) -> date:
-        return datetime.now(ZoneInfo(self.tz)).date()
+        return self.store.today()
 
     # --- lifecycle ----------------------------------------------------------------------------------
     async def start(self, day: date | None = None) -> None:
-        """Load the company, start the stream; the stream's first connection triggers the day's load."""
+        """Start the stream; its first connection triggers the full load (a fallback loads if it is slow).
+
+        The company (its time zone says which day is today) is asked for while the stream connects."""
+        if day is not None:
+            self.model.day = day
+        self._company_first = asyncio.ensure_future(self.client.company())
+        self.stream.start()
         try:
-            self.company = await self.client.company()
+            self.store.set_company(await self._company_first)
         except ApiError as exc:
             if exc.status == 401:
                 raise
             log.warning("company unavailable: %s", exc)
-        self.model.set_time_zone(self.tz)
-        if day is not None:
-            self.model.day = day
-        self.stream.start()
 
         async def fallback() -> None:  # server slow to stream: show what we can, reload once live
             await asyncio.sleep(2.0)
             if self.stream.state != LinkState.LIVE and self._load_seq == 0:
-                await self.load_day(self.model.day)
+                await self.reload()
 
-        spawn(fallback(), self.tasks)
+        self.tasks.spawn(fallback(), "load the schedule")
 
     async def stop(self) -> None:
         await self.stream.stop()
-        for t in list(self.tasks):
-            t.cancel()
-        await asyncio.gather(*self.tasks, return_exceptions=True)
+        await self.tasks.drain()
 
     def resume(self) -> None:
         """After a new sign-in: reconnect the stream now."""
         self.stream.kick()
 
     # --- loading ------------------------------------------------------------------------------------
-    async def load_day(self, day: date) -> bool:
-        """Fetch technicians and the day's appointments and replace the model's day."""
+    async def reload(self, day: date | None = None) -> bool:
+        """Load everything the store holds in one go (start-up, a gap the stream can't replay, Refresh)."""
+        day = day or self.model.day
         self._load_seq += 1
         seq = self._load_seq
         t0 = time.perf_counter()
+        c = self.client
+        known = self.store.company
+        first = self._company_first
+        if first is not None:  # start()'s answer: its zone says which day is today
+            if not first.done():
+                await asyncio.wait([first])
+            if not first.cancelled() and first.exception() is None:
+                known = first.result()
+            self._company_first = None
         try:
-            techs, appts = await asyncio.gather(self.client.technicians(), self.client.appointments(day))
+            # All at once; "today" is taken in the zone known so far (the answer may still move it).
+            today = self.store.server_now().astimezone(_zone(known)).date()
+            calls = [c.company(), c.technicians(), c.appointments(day), c.crew_positions(), c.alerts(),
+                     c.booking_requests()]
+            if day != today:
+                calls.append(c.appointments(today))
+            company, techs, appts, positions, alerts, bookings, *rest = await asyncio.gather(*calls)
+            zone_today = self.store.server_now().astimezone(_zone(company)).date()
+            if zone_today != today:  # the company's zone has just moved the date: today's list is another day's
+                today = zone_today
+                rest = [await c.appointments(today)] if day != today else []
         except ApiError as exc:
             self.loadFailed.emit(f"Couldn't load the schedule for {day:%b %d}: {exc.message}")
             return False
         if seq != self._load_seq:
             return False  # a newer load superseded this one
-        self.technicians = techs
-        self.model.load(day, techs, appts)
+        self.store.set_company(company)
+        self.store.load(company=company, technicians=techs, day=day, appointments=appts,
+                        today=rest[0] if rest else None, positions=positions, alerts=alerts, bookings=bookings)
+        self.last_load_s = time.perf_counter() - t0
+        self.dayLoaded.emit(day)
+        return True
+
+    async def load_day(self, day: date) -> bool:
+        """Show another day: only its appointments are fetched (the rest of the store stays)."""
+        if not self.store.loaded:
+            return await self.reload(day)
+        self._load_seq += 1
+        seq = self._load_seq
+        t0 = time.perf_counter()
+        try:
+            appts = await self.client.appointments(day)
+        except ApiError as exc:
+            self.loadFailed.emit(f"Couldn't load the schedule for {day:%b %d}: {exc.message}")
+            return False
+        if seq != self._load_seq:
+            return False
+        self.store.set_day(day, appts)
         self.last_load_s = time.perf_counter() - t0
         self.dayLoaded.emit(day)
         return True
 
     def request_day(self, day: date) -> None:
-        spawn(self.load_day(day), self.tasks)
+        self.tasks.spawn(self.load_day(day), f"load the schedule for {day:%b %d}")
+
+    def request_reload(self) -> None:
+        self.tasks.spawn(self.reload(), "reload the schedule")
 
     async def refresh_appointment(self, appt_id: int) -> dict[str, Any] | None:
         """Refetch one appointment now and apply it in place."""
@@ -132,12 +171,11 @@ class LiveSync(QObject):
             data = await self.client.appointment(appt_id)
         except ApiError as exc:
             if exc.status == 404:
-                self.model.remove(appt_id)
+                self.store.remove_appointment(appt_id)
             else:
                 log.info("refresh of appointment %s failed: %s", appt_id, exc)
             return None
-        self.model.upsert(data)
-        self.appointmentRefreshed.emit(appt_id)
+        self.store.upsert_appointment(data)
         return data
 
     def queue_refresh(self, appt_id: int) -> None:
@@ -145,7 +183,7 @@ class LiveSync(QObject):
         self._pending[appt_id] = None
         if self._workers < MAX_REFETCH:
             self._workers += 1
-            spawn(self._drain(), self.tasks)
+            self.tasks.spawn(self._drain(), "refresh an appointment")
 
     async def _drain(self) -> None:
         try:
@@ -158,75 +196,54 @@ class LiveSync(QObject):
 
     def apply(self, data: dict[str, Any]) -> None:
         """Apply an appointment the API just returned (after our own change)."""
-        self.model.upsert(data)
-        self.appointmentRefreshed.emit(int(data["id"]))
+        self.store.upsert_appointment(data)
 
     # --- stream callbacks -----------------------------------------------------------------------------
     def _on_event(self, ev_id: int | None, name: str, data: dict[str, Any]) -> None:
         self.events_handled += 1
-        if name in APPOINTMENT_EVENTS and "id" in data:
-            appt_id = int(data["id"])
-            current = self.model.appointment(appt_id)
-            version = int(data.get("version", 0))
-            if current is None or version > current.version:
-                status = str(data.get("status") or "")
-                # One version step with a new status is a pure status change (reassign/reschedule never change
-                # status): the event says everything the grid shows, so no refetch. Otherwise paint, then refetch.
-                pure = current is not None and version == current.version + 1 and status and status != current.status
-                if current is not None and status:
-                    self.model.patch_status(appt_id, status, version)
-                if not pure:
-                    self.queue_refresh(appt_id)
-                else:
-                    self.appointmentRefreshed.emit(appt_id)
-        elif name in ALERT_EVENTS and data.get("appointment_id") and data.get("kind") == "late":
-            appt_id = int(data["appointment_id"])
-            if self.model.appointment(appt_id) is not None:
-                self.queue_refresh(appt_id)
-        elif name == "technician.updated" and "id" in data:
-            spawn(self._refresh_technician(int(data["id"])), self.tasks)
-        elif name == "settings.updated" and {"name", "phone", "time_zone"} & set(data.get("changed") or []):
-            spawn(self._refresh_company(), self.tasks)
+        store = self.store
+        if name == EventName.APPOINTMENT_UPDATED and "id" in data:
+            if store.patch_appointment(data) is False:
+                self.queue_refresh(int(data["id"]))
+        elif name in (EventName.ALERT_CREATED, EventName.ALERT_UPDATED) and "id" in data:
+            store.apply_alert(data)
+        elif name == EventName.POSITION_UPDATED and "technician_id" in data:
+            store.apply_position(data)
+        elif name == EventName.TECHNICIAN_UPDATED and "id" in data:
+            self.tasks.spawn(self._refresh_technician(int(data["id"])), "refresh a technician")
+        elif name in (EventName.BOOKING_CREATED, EventName.BOOKING_UPDATED) and "id" in data:
+            self.tasks.spawn(self._refresh_booking(int(data["id"]), new=name == EventName.BOOKING_CREATED),
+                             "load a booking request")
+        elif name == EventName.SETTINGS_UPDATED:
+            changed = [str(c) for c in data.get("changed") or []]
+            if COMPANY_FIELDS & set(changed):
+                self.tasks.spawn(self._refresh_company(), "refresh the company profile")
+            store.settingsChanged.emit(changed)
         self.eventReceived.emit(name, data)
 
     async def _refresh_company(self) -> None:
         """Another console changed the company profile: a new time zone redraws the day in it."""
-        try:
-            company = await self.client.company()
-        except ApiError as exc:
-            log.info("company refresh failed: %s", exc)
-            return
-        moved = company.get("time_zone") != self.company.get("time_zone")
-        self.company = company
+        company = await self.client.company()
+        moved = company.get("time_zone") != self.store.company.get("time_zone")
+        self.store.set_company(company)
         if moved:
-            self.model.set_time_zone(self.tz)
             self.request_day(self.model.day)
 
     async def _refresh_technician(self, tech_id: int) -> None:
-        try:
-            tech = await self.client.technician(tech_id)
-        except ApiError as exc:
-            log.info("technician %s refresh failed: %s", tech_id, exc)
-            return
-        self.technicians = [tech if t["id"] == tech_id else t for t in self.technicians]
-        if all(t["id"] != tech_id for t in self.technicians):
-            self.technicians.append(tech)
-        self.model.upsert_technician(tech)
+        self.store.upsert_technician(await self.client.technician(tech_id))
+
+    async def _refresh_booking(self, request_id: int, *, new: bool) -> None:
+        self.store.upsert_booking(await self.client.booking_request(request_id), new=new)
 
     def _on_refresh(self, reason: str) -> None:
         log.info("full refresh (%s)", reason)
-        self.request_day(self.model.day)
-        self.eventReceived.emit("stream.refresh", {"reason": reason})
+        self.request_reload()
+        self.eventReceived.emit(STREAM_REFRESH, {"reason": reason})
 
     def _on_state(self, state: LinkState, since: datetime | None) -> None:
         self.linkChanged.emit(state.value, self.describe(state, since))
 
     def describe(self, state: LinkState, since: datetime | None) -> str:
-        tz = ZoneInfo(self.tz)
-
-        def hm(dt: datetime) -> str:
-            return dt.astimezone(tz).strftime("%I:%M %p").lstrip("0")
-
         if state == LinkState.LIVE:
             return "Live"
         if state == LinkState.CONNECTING:
@@ -236,5 +253,11 @@ class LiveSync(QObject):
         if state == LinkState.SIGNED_OUT:
             return "Signed out — sign in again to resume live updates"
         last = self.stream.last_event_at
-        tail = f" (last update {hm(last)})" if last else ""
-        return f"Offline since {hm(since) if since else 'now'} — schedule, alerts and crew map may be stale{tail}"
+        tail = f" (last update {clock_time(last, self.tz)})" if last else ""
+        lost = clock_time(since, self.tz) if since else "now"
+        return f"Offline since {lost} — schedule, alerts and crew map may be stale{tail}"
+
+
+
+def _zone(company: dict[str, Any]) -> ZoneInfo:
+    return ZoneInfo(str(company.get("time_zone") or DEFAULT_TIME_ZONE))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from datetime import UTC, date, datetime, timedelta
 from html import escape
@@ -24,21 +23,18 @@ from PySide6.QtWidgets import (
 )
 
 from console import theme
-from console.live import LiveSync, spawn
+from console.live import LiveSync
 from console.schedule_bar import ScheduleBar
+from console.wiring import PANELS
+from models.enums import AlertKind
+from models.timefmt import clock_time
 from services.api_client import ApiError
 from widgets.appointment_card import AppointmentCard, describe_changes
 from widgets.schedule_grid import ScheduleView
+from widgets.tasks import TaskSet
 
 log = logging.getLogger(__name__)
 
-PANELS: dict[str, str] = {
-    "Booking requests": "New booking requests from customers will appear here.",
-    "Late alerts": "No late technicians. LATE visits (30 min past the window start) show up here.",
-    "Crew map": "Technicians' latest positions will show on this map.",
-    "Portal preview": "Pick a customer or appointment to see exactly what they see in the portal.",
-    "Bio approvals": "No technician bios are waiting for approval.",
-}
 LINK_STYLE = {"live": "LinkLive", "connecting": "LinkWarn", "reconnecting": "LinkWarn", "offline": "LinkOffline",
               "signed_out": "LinkOffline"}
 
@@ -94,7 +90,7 @@ class MainWindow(QMainWindow):
         self.role = role
         self.api = live.client
         self.settings = settings or QSettings()
-        self.tasks: set[asyncio.Task[Any]] = set()
+        self.tasks = TaskSet(lambda text: self.banner.show_message(escape(text)))
         self.cards: dict[int, AppointmentCard] = {}
         self.docks: dict[str, QDockWidget] = {}
         self.panels: dict[str, QWidget] = {}
@@ -124,7 +120,8 @@ class MainWindow(QMainWindow):
     # --- construction ---------------------------------------------------------------------------------
     def _build_docks(self) -> None:
         right = Qt.DockWidgetArea.RightDockWidgetArea
-        for name, empty in PANELS.items():
+        for spec in PANELS:
+            name, empty = spec.name, spec.empty_text
             dock = QDockWidget(name, self)
             dock.setObjectName("dock_" + name.lower().replace(" ", "_"))
             label = QLabel(empty, objectName="EmptyState", wordWrap=True)
@@ -238,6 +235,7 @@ class MainWindow(QMainWindow):
         self.view.technicianSelected.connect(self.technicianSelected.emit)
         self.view.appointmentActivated.connect(self.open_card)
         self.view.moveRequested.connect(self.request_move)
+        self.view.pairPhoneRequested.connect(self.open_pair_phone)
         self.bar.set_day(lv.model.day, lv.today())
 
     # --- selection bus --------------------------------------------------------------------------------
@@ -253,16 +251,12 @@ class MainWindow(QMainWindow):
             except ApiError as exc:
                 self.banner.show_message(escape(f"Couldn't show appointment #{appt_id}: {exc.message}"))
                 return
-            from zoneinfo import ZoneInfo
-
-            from widgets.schedule_model import parse_dt
-
-            day = parse_dt(data["window_start"]).astimezone(ZoneInfo(self.live.tz)).date()
+            day = self.live.store.local_day(data["window_start"])
             if day != self.live.model.day:
                 await self.live.load_day(day)
             self.view.select(appt_id)
 
-        spawn(find(), self.tasks)
+        self.tasks.spawn(find(), f"show appointment #{appt_id}")
 
     def select_technician(self, tech_id: int) -> None:
         row = self.live.model.lane_row_for_tech(tech_id)
@@ -300,7 +294,7 @@ class MainWindow(QMainWindow):
 
     def refresh(self) -> None:
         self.banner.hide()
-        self.live.request_day(self.live.model.day)
+        self.live.request_reload()
 
     def _day_loaded(self, day: date) -> None:
         self.bar.set_day(day, self.live.today())
@@ -315,10 +309,15 @@ class MainWindow(QMainWindow):
         self.bar.set_technicians(lanes)
         self.view.set_filters(*self.bar.filters())
         self._update_counts()
+        self.view.viewport().repaint()  # the schedule paints now; the panels fill in on the next turn
 
     def _update_counts(self) -> None:
-        appts = self.live.model.appts.values()
-        late = sum(1 for a in appts if a.late)
+        """Appointments, unassigned and late on the grid day (late read through the open LATE alerts: a few,
+        instead of every appointment of a 10,000-appointment day on each change)."""
+        model = self.live.model
+        flagged = {int(a["appointment_id"]) for a in self.live.store.alerts.values()
+                   if a.get("kind") == AlertKind.LATE and a.get("appointment_id") is not None}
+        late = sum(1 for i in flagged if (appt := model.appointment(i)) is not None and appt.late)
         unassigned = len(self.live.model.lanes[0].ids) if self.live.model.lanes else 0
         self.counts_label.setText(f"{len(self.live.model.appts)} appointments · {unassigned} unassigned"
                                   + (f" · ⚠ {late} late" if late else ""))
@@ -338,7 +337,7 @@ class MainWindow(QMainWindow):
         dlg = SettingsDialog(self.api, is_admin=self.role == "admin", parent=self)
         dlg.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dlg.open()
-        spawn(dlg.load(), self.tasks)
+        dlg.start()
         return dlg
 
     def open_locked_accounts(self) -> Any:
@@ -367,8 +366,7 @@ class MainWindow(QMainWindow):
     def open_card(self, appt_id: int) -> AppointmentCard:
         card = self.cards.get(appt_id)
         if card is None:
-            card = AppointmentCard(self.api, appt_id, technicians=self.live.technicians, time_zone=self.live.tz,
-                                   parent=self)
+            card = AppointmentCard(self.api, appt_id, self.live.store, parent=self)
             card.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
             card.changed.connect(self.live.apply)
             card.destroyed.connect(lambda *_: self.cards.pop(appt_id, None))
@@ -377,6 +375,16 @@ class MainWindow(QMainWindow):
         card.raise_()
         card.activateWindow()
         return card
+
+    def open_pair_phone(self, tech_id: int) -> QWidget:
+        """Pair phone… for a technician (from the schedule's row header or the crew map)."""
+        from widgets.pair_phone import PairPhoneDialog
+
+        name = next((str(t.get("name")) for t in self.live.technicians if t.get("id") == tech_id), "")
+        dialog = PairPhoneDialog(self.api, tech_id, name, parent=self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.show()
+        return dialog
 
     def request_move(self, appt_id: int, lane_changed: bool, tech_id: int, start_ts: float) -> None:
         """Drag-and-drop result: PATCH with the version on screen; a 412 explains and offers a retry."""
@@ -404,7 +412,7 @@ class MainWindow(QMainWindow):
                     self.banner.show_message(
                         f"<b>{escape(who)}</b> changed {escape(before.get('customer_name', 'this appointment'))} "
                         f"first: {escape(changes)}. Your move was not applied — the grid shows the latest.",
-                        retry=lambda: spawn(attempt(int(fresh["version"]), fresh), self.tasks))
+                        retry=lambda: self.tasks.spawn(attempt(int(fresh["version"]), fresh), "move the appointment"))
                 else:
                     self.banner.show_message(escape(f"Couldn't move {before.get('customer_name')}: {exc.message}"))
                 return
@@ -413,12 +421,10 @@ class MainWindow(QMainWindow):
             if lane_changed:
                 what.append(f"to {target}")
             if new_start is not None:
-                from models.timefmt import clock_time
-
                 what.append(f"at {clock_time(new_start, self.live.tz)}")
             self.statusBar().showMessage(f"Moved {data.get('customer_name')} {' '.join(what)}.", 6000)
 
-        spawn(attempt(appt.version, dict(appt.data)), self.tasks)
+        self.tasks.spawn(attempt(appt.version, dict(appt.data)), "move the appointment")
 
     # --- theme, layout, settings ----------------------------------------------------------------------
     def toggle_theme(self) -> None:

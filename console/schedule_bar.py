@@ -91,7 +91,7 @@ class ScheduleBar(QFrame):
         lay.setSpacing(4)
         for s in (S.SCHEDULED, S.DISPATCHED, S.EN_ROUTE, S.ARRIVED, S.IN_PROGRESS, S.PAUSED, S.COMPLETE):
             st = style_for(s)
-            chip = QLabel(f"{st.glyph} {st.label}")
+            chip = QLabel(f"{st.glyph} {label_for(s)}")
             chip.setStyleSheet(f"background:{st.fill};color:{st.text};border:1px solid {st.border};"
                                "border-radius:4px;padding:1px 6px;font-size:8pt;")
             lay.addWidget(chip)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import logging
 from typing import Any
@@ -30,6 +29,7 @@ from PySide6.QtWidgets import (
 )
 
 from console.secrets import SERVICE, TokenStore
+from widgets.tasks import TaskSet
 
 log = logging.getLogger(__name__)
 
@@ -66,6 +66,7 @@ class SettingsDialog(QDialog):
         root.addWidget(self.tabs, 1)
         self.status = QLabel("")
         self.status.setWordWrap(True)
+        self.tasks = TaskSet(self.status.setText)
         root.addWidget(self.status)
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Close)
         self.buttons.button(QDialogButtonBox.StandardButton.Save).setEnabled(is_admin)
@@ -368,11 +369,19 @@ class SettingsDialog(QDialog):
             self.logo_preview.setPixmap(QPixmap(path).scaled(60, 60, Qt.AspectRatioMode.KeepAspectRatio,
                                                              Qt.TransformationMode.SmoothTransformation))
 
+    def start(self) -> None:
+        """Load the settings in the background (the dialog is already open)."""
+        self.tasks.spawn(self.load(), "load the settings")
+
     def _on_save(self) -> None:
-        asyncio.ensure_future(self.save())
+        self.tasks.spawn(self.save(), "save the settings")
 
     def _on_test(self) -> None:
-        asyncio.ensure_future(self.send_test())
+        self.tasks.spawn(self.send_test(), "send a test message")
+
+    def done(self, result: int) -> None:
+        self.tasks.cancel()
+        super().done(result)
 
     async def save(self) -> bool:
         """Validate on the server, show errors next to fields; True when saved."""

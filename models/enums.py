@@ -87,3 +87,25 @@ class SideEffect(StrEnum):
     EXPIRE_TRACKER = "expire_tracker"
     OPEN_TIME_ENTRY = "open_time_entry"
     CLOSE_TIME_ENTRY = "close_time_entry"
+
+
+class FixSource(StrEnum):
+    """Where a GPS fix came from (recorded with every breadcrumb and shown next to "last fix … ago")."""
+
+    FIELD_APP = "field_app"
+    TRACCAR = "traccar"
+    SIMULATOR = "simulator"
+
+
+FIX_SOURCE_LABELS: dict[str, str] = {
+    FixSource.FIELD_APP: "field app",
+    FixSource.TRACCAR: "Traccar Client",
+    FixSource.SIMULATOR: "simulator",
+}
+
+
+class DeviceKind(StrEnum):
+    """A technician's paired device: a signed-in field-app browser, or a Traccar Client device id."""
+
+    FIELD_APP = "field_app"
+    TRACCAR = "traccar"

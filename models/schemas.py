@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 
@@ -183,11 +183,25 @@ class PositionIn(Body):
 
 class PositionsIn(Body):
     positions: list[PositionIn] = Field(min_length=1, max_length=1000)
+    #: Where the fixes came from, shown in the console next to "last fix … ago" (Traccar Client has its own endpoint).
+    source: Literal["field_app", "simulator"] = "field_app"
 
     @field_validator("positions")
     @classmethod
     def _limit(cls, v: list[PositionIn]) -> list[PositionIn]:
         return v
+
+
+class KeyedPositionsIn(Body):
+    key: str = Field(min_length=1, max_length=200, description="the batch's own Idempotency-Key")
+    positions: list[PositionIn] = Field(min_length=1, max_length=1000)
+
+
+class PositionBatchesIn(Body):
+    """Batches a phone kept while offline, sent together in their original order, each with its original key."""
+
+    batches: list[KeyedPositionsIn] = Field(min_length=1, max_length=100)
+    source: Literal["field_app", "simulator"] = "field_app"
 
 
 class PreviewIn(Body):

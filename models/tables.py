@@ -112,6 +112,7 @@ class Technician(Base):
     bio_status: Mapped[str] = mapped_column(String(20), default="none")
     bio_reject_reason: Mapped[str] = mapped_column(Text, default="")
     bio_submitted_at: Mapped[datetime | None] = mapped_column(default=None)
+    photo_pending_png: Mapped[bytes | None] = mapped_column(LargeBinary, default=None)  # awaits approval with the bio
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime]
 
@@ -446,6 +447,7 @@ class Position(Base):
     accuracy_m: Mapped[float] = mapped_column(Float)
     recorded_at: Mapped[datetime]
     received_at: Mapped[datetime]
+    source: Mapped[str] = mapped_column(String(20), default="field_app", server_default="field_app")
 
 
 class LatestPosition(Base):
@@ -458,6 +460,7 @@ class LatestPosition(Base):
     accuracy_m: Mapped[float] = mapped_column(Float)
     recorded_at: Mapped[datetime]
     geo_state: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    source: Mapped[str] = mapped_column(String(20), default="field_app", server_default="field_app")
 
 
 class IdempotencyKey(Base):
@@ -590,6 +593,60 @@ class JobLock(Base):
     name: Mapped[str] = mapped_column(String(60), primary_key=True)
     holder: Mapped[str] = mapped_column(String(100))
     expires_at: Mapped[datetime]
+
+
+class FieldDevice(Base):
+    """A technician's paired device: a field-app browser session (cookie) or a Traccar Client device id.
+
+    Only the SHA-256 of the secret is stored; `hint` keeps its last characters so a dispatcher can tell devices
+    apart. Revoking sets `revoked_at`, which every request checks.
+    """
+
+    __tablename__ = "field_devices"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    technician_id: Mapped[int] = mapped_column(ForeignKey("technicians.id"), index=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)
+    kind: Mapped[str] = mapped_column(String(20))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    hint: Mapped[str] = mapped_column(String(12), default="")
+    label: Mapped[str] = mapped_column(String(200), default="")
+    created_at: Mapped[datetime]
+    created_by: Mapped[str] = mapped_column(String(200), default="")
+    last_seen_at: Mapped[datetime | None] = mapped_column(default=None)
+    last_fix_at: Mapped[datetime | None] = mapped_column(default=None)
+    last_fix_source: Mapped[str] = mapped_column(String(20), default="")
+    battery_pct: Mapped[float | None] = mapped_column(Float, default=None)
+    charging: Mapped[bool | None] = mapped_column(default=None)
+    revoked_at: Mapped[datetime | None] = mapped_column(default=None)
+    revoked_by: Mapped[str] = mapped_column(String(200), default="")
+
+
+class PairingLink(Base):
+    """A one-time link the console shows as a QR code: signs a phone in to the field app as one technician."""
+
+    __tablename__ = "pairing_links"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    technician_id: Mapped[int] = mapped_column(ForeignKey("technicians.id"), index=True)
+    created_by: Mapped[str] = mapped_column(String(200), default="")
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None] = mapped_column(default=None)
+    device_id: Mapped[int | None] = mapped_column(ForeignKey("field_devices.id"), default=None)
+
+
+class TeamNote(Base):
+    """A staff note on a job (technicians from the field app, dispatchers from the console); never customer-facing."""
+
+    __tablename__ = "team_notes"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    job_id: Mapped[int] = mapped_column(ForeignKey("jobs.id"), index=True)
+    appointment_id: Mapped[int | None] = mapped_column(ForeignKey("appointments.id"), default=None)
+    author_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)
+    author_name: Mapped[str] = mapped_column(String(200), default="")
+    author_role: Mapped[str] = mapped_column(String(20), default="")
+    text: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime]
 
 
 class WorkingHoursRow(Base):

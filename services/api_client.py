@@ -62,6 +62,7 @@ class ApiClient:
         self._http = httpx.AsyncClient(base_url=self.base_url, timeout=timeout, transport=transport,
                                        headers={"User-Agent": "DispatchConsole"})
         self.on_unauthorized: list[Callable[[ApiError], None]] = []
+        self.requests_sent = 0  # every request but the event stream (the console benchmark reports it)
 
     @property
     def http(self) -> httpx.AsyncClient:
@@ -85,6 +86,7 @@ class ApiClient:
         hdrs = dict(self.auth_headers() if auth else {})
         hdrs.update(headers or {})
         clean = {k: v for k, v in (params or {}).items() if v is not None}
+        self.requests_sent += 1
         try:
             resp = await self._http.request(method, path, json=json, params=clean or None, headers=hdrs,
                                             timeout=timeout if timeout is not None else httpx.USE_CLIENT_DEFAULT)
@@ -102,6 +104,19 @@ class ApiClient:
         if resp.status_code == 204 or not resp.content:
             return None
         return resp.json()
+
+    async def get_bytes(self, path: str) -> bytes:
+        """GET a binary resource (photos, thumbnails) or raise ApiError."""
+        self.requests_sent += 1
+        try:
+            resp = await self._http.get(path, headers=self.auth_headers())
+        except httpx.TimeoutException:
+            raise ApiError(0, "timeout", f"The server at {self.base_url} did not answer in time.") from None
+        except httpx.HTTPError as exc:
+            raise ApiError(0, "network", f"Can't reach the server at {self.base_url} ({exc}).") from None
+        if resp.status_code >= 400:
+            raise error_from_response(resp)
+        return resp.content
 
     # --- auth and company -------------------------------------------------------------------------------
     async def login(self, email: str, password: str) -> JSON:
@@ -170,14 +185,9 @@ class ApiClient:
     async def create_technician(self, **fields: Any) -> JSON:
         return await self.request("POST", "/api/v1/technicians", json=fields)
 
-    async def technician_photo(self, tech_id: int) -> bytes:
-        try:
-            resp = await self._http.get(f"/api/v1/technicians/{tech_id}/photo", headers=self.auth_headers())
-        except httpx.HTTPError as exc:
-            raise ApiError(0, "network", f"Can't reach the server at {self.base_url} ({exc}).") from None
-        if resp.status_code >= 400:
-            raise error_from_response(resp)
-        return resp.content
+    async def technician_photo(self, tech_id: int, *, pending: bool = False) -> bytes:
+        """The photo customers see, or (`pending`) the one sent from the field app for approval."""
+        return await self.get_bytes(f"/api/v1/technicians/{tech_id}/photo" + ("?pending=true" if pending else ""))
 
     async def approve_bio(self, tech_id: int) -> JSON:
         return await self.request("POST", f"/api/v1/technicians/{tech_id}/bio/approve")
@@ -242,7 +252,7 @@ class ApiClient:
     async def decline_booking(self, request_id: int, message: str) -> JSON:
         return await self.request("POST", f"/api/v1/booking-requests/{request_id}/decline", json={"message": message})
 
-    # --- booking inbox (issue 4: widgets/booking_inbox.py) --------------------------------------------------
+    # --- booking inbox --------------------------------------------------
     async def booking_request(self, request_id: int) -> JSON:
         """One booking request with contact, preferences, notes and photo links."""
         return await self.request("GET", f"/api/v1/booking-requests/{request_id}")
@@ -250,15 +260,7 @@ class ApiClient:
     async def booking_photo(self, request_id: int, photo_id: int, *, thumbnail: bool = False) -> bytes:
         """A request photo's bytes (full size, or the server-made JPEG thumbnail)."""
         path = f"/api/v1/booking-requests/{request_id}/photos/{photo_id}" + ("/thumbnail" if thumbnail else "")
-        try:
-            resp = await self._http.get(path, headers=self.auth_headers())
-        except httpx.TimeoutException:
-            raise ApiError(0, "timeout", f"The server at {self.base_url} did not answer in time.") from None
-        except httpx.HTTPError as exc:
-            raise ApiError(0, "network", f"Can't reach the server at {self.base_url} ({exc}).") from None
-        if resp.status_code >= 400:
-            raise error_from_response(resp)
-        return resp.content
+        return await self.get_bytes(path)
 
     # --- portal preview ---------------------------------------------------------------------------------
     async def portal_preview(self, *, customer_id: int | None = None, appointment_id: int | None = None) -> JSON:
@@ -266,7 +268,7 @@ class ApiClient:
         body = {"customer_id": customer_id} if customer_id is not None else {"appointment_id": appointment_id}
         return await self.request("POST", "/api/v1/portal-preview", json=body)
 
-    # --- settings, customers' switches, job contacts (issue 9) ------------------------------------------
+    # --- settings, customers' switches, job contacts ------------------------------------------
     async def get_settings(self) -> JSON:
         return await self.request("GET", "/api/v1/settings")
 
@@ -292,7 +294,7 @@ class ApiClient:
     async def remove_job_contact(self, job_id: int, contact_id: int) -> None:
         await self.request("DELETE", f"/api/v1/jobs/{job_id}/contacts/{contact_id}")
 
-    # --- crew map and late-alert panel (issue 6) --------------------------------------------------------
+    # --- crew map and late-alert panel --------------------------------------------------------
     async def reassign_candidates(self, appt_id: int) -> list[JSON]:
         """Other active technicians, fastest to the job site first, with their current status."""
         return await self.request("GET", f"/api/v1/appointments/{appt_id}/reassign-candidates")
@@ -301,7 +303,7 @@ class ApiClient:
         """A technician's recorded fixes over the last `minutes`, oldest first."""
         return await self.request("GET", f"/api/v1/crew/{tech_id}/breadcrumbs", params={"minutes": minutes})
 
-    # --- visit photos on the appointment card (issue 7, portal engineer) -------------------------------
+    # --- visit photos on the appointment card -------------------------------
     async def visit_photos(self, appt_id: int) -> list[JSON]:
         """The visit's photos with `shared_with_customer` (only shared ones reach the customer portal)."""
         return await self.request("GET", f"/api/v1/appointments/{appt_id}/photos")
@@ -311,14 +313,35 @@ class ApiClient:
                                   json={"shared_with_customer": shared})
 
     async def visit_photo_image(self, appt_id: int, photo_id: int) -> bytes:
-        try:
-            resp = await self._http.get(f"/api/v1/appointments/{appt_id}/photos/{photo_id}/image",
-                                        headers=self.auth_headers())
-        except httpx.HTTPError as exc:
-            raise ApiError(0, "network", f"Can't reach the server at {self.base_url} ({exc}).") from None
-        if resp.status_code >= 400:
-            raise error_from_response(resp)
-        return resp.content
+        return await self.get_bytes(f"/api/v1/appointments/{appt_id}/photos/{photo_id}/image")
+
+    # --- pairing phones, Traccar Client devices, team notes (widgets/pair_phone.py, widgets/team_notes.py) -------
+    async def field_access(self) -> JSON:
+        """Whether phones can reach this backend (`reachable`, `secure`, `problem`, `advice`) and the field-app and
+        Traccar Client URLs."""
+        return await self.request("GET", "/api/v1/field-access")
+
+    async def create_pairing_link(self, tech_id: int) -> JSON:
+        """A one-time link (10 minutes) that signs a phone in as this technician: {url, expires_at, access}."""
+        return await self.request("POST", f"/api/v1/technicians/{tech_id}/pairing-links")
+
+    async def technician_devices(self, tech_id: int) -> list[JSON]:
+        """The technician's paired phones and Traccar Client ids with last fix time and source."""
+        return await self.request("GET", f"/api/v1/technicians/{tech_id}/devices")
+
+    async def add_traccar_device(self, tech_id: int, label: str = "") -> JSON:
+        """A new Traccar Client device id (shown once): {device, device_id, server_url, config_url, settings}."""
+        return await self.request("POST", f"/api/v1/technicians/{tech_id}/devices", json={"label": label})
+
+    async def revoke_device(self, tech_id: int, device_id: int) -> JSON:
+        return await self.request("POST", f"/api/v1/technicians/{tech_id}/devices/{device_id}/revoke")
+
+    async def team_notes(self, appt_id: int) -> list[JSON]:
+        """Staff notes on the appointment's job (technicians' and dispatchers'), oldest first."""
+        return await self.request("GET", f"/api/v1/appointments/{appt_id}/team-notes")
+
+    async def add_team_note(self, appt_id: int, text: str) -> JSON:
+        return await self.request("POST", f"/api/v1/appointments/{appt_id}/team-notes", json={"text": text})
 
     # --- dispatch board: availability, conflicts, week, search, geocoding ---------------------------------
     async def check_appointment(self, technician_id: int | None, window_start: datetime, window_end: datetime, *,

@@ -24,6 +24,7 @@ CENTER = (30.2672, -97.7431)
 TICK_S = 3.0  # a position every few seconds, like a phone app
 DRIVE_MPS = 16.0  # ~36 mph on arterials (× speed)
 M_PER_DEG = 111_320.0
+REAL_CHECK_S = 30.0  # how often to look for technicians signed in to the field app on a real phone
 
 
 def _step_towards(lat: float, lng: float, tlat: float, tlng: float, meters: float) -> tuple[float, float, bool]:
@@ -41,12 +42,21 @@ def _step_towards(lat: float, lng: float, tlat: float, tlng: float, meters: floa
     return lat, lng, done
 
 
+def _recent_phone(device: dict[str, Any]) -> bool:
+    """A field-app session in use in the last two hours."""
+    if device.get("kind") != "field_app" or device.get("revoked") or not device.get("last_seen_at"):
+        return False
+    seen = datetime.fromisoformat(str(device["last_seen_at"]).replace("Z", "+00:00"))
+    return (datetime.now(UTC) - seen).total_seconds() < 2 * 3600
+
+
 @dataclass
 class SimTech:
     """One simulated technician: a signed-in field-app client and where their van is."""
 
     email: str
     client: httpx.Client
+    tech_id: int
     lat: float
     lng: float
     rng: random.Random
@@ -71,6 +81,9 @@ class Simulator:
         self._thread: threading.Thread | None = None
         self.errors = 0
         self.positions_sent = 0
+        self.dispatcher: httpx.Client | None = None
+        self._real: set[int] = set()
+        self._real_checked = -REAL_CHECK_S
 
     # -- lifecycle ---------------------------------------------------------------------------------------
     def start_thread(self) -> threading.Thread:
@@ -84,6 +97,8 @@ class Simulator:
             self._thread.join(timeout)
         for t in self.techs:
             t.client.close()
+        if self.dispatcher is not None:
+            self.dispatcher.close()
 
     def run(self) -> None:
         url = ""
@@ -119,26 +134,43 @@ class Simulator:
         disp = self._login(url, DISPATCHER)
         if disp is None:
             raise httpx.ConnectError("dispatcher login failed (demo data not seeded yet?)")
-        try:
-            techs = [t for t in disp.get("/api/v1/technicians").json() if t.get("active", True)]
-            where = {p["technician_id"]: (p["lat"], p["lng"]) for p in disp.get("/api/v1/crew/positions").json()}
-        finally:
-            disp.close()
+        self.dispatcher = disp
+        techs = [t for t in disp.get("/api/v1/technicians").json() if t.get("active", True)]
+        where = {p["technician_id"]: (p["lat"], p["lng"]) for p in disp.get("/api/v1/crew/positions").json()}
         for t in techs:
             email = t.get("email") or f"{t['name'].split()[0].lower()}@{DOMAIN}"
             client = self._login(url, email)
             if client is None:
                 continue
             lat, lng = where.get(t["id"], CENTER)
-            self.techs.append(SimTech(email, client, lat, lng, random.Random(self.rng.random())))
+            self.techs.append(SimTech(email, client, int(t["id"]), lat, lng, random.Random(self.rng.random())))
         log.info("simulator: driving %d technicians", len(self.techs))
 
     # -- behaviour ---------------------------------------------------------------------------------------
     def tick(self) -> None:
+        real = self._on_real_phones()
         for tech in self.techs:
             if self._stop.is_set():
                 return
-            self.step(tech)
+            if tech.tech_id not in real:
+                self.step(tech)
+
+    def _on_real_phones(self) -> set[int]:
+        """Technicians signed in to the field app on a real phone or browser are left to the person using it
+        (checked every REAL_CHECK_S)."""
+        now = time.monotonic()
+        if self.dispatcher is None or now - self._real_checked < REAL_CHECK_S:
+            return self._real
+        self._real_checked = now
+        real = set()
+        for t in self.techs:
+            r = self.dispatcher.get(f"/api/v1/technicians/{t.tech_id}/devices")
+            if r.status_code == 200 and any(_recent_phone(d) for d in r.json()):
+                real.add(t.tech_id)
+        if real != self._real:
+            log.info("simulator: leaving %d technician(s) signed in on a phone alone", len(real))
+        self._real = real
+        return real
 
     def _pause(self, tech: SimTech, lo: float, hi: float) -> None:
         tech.until = time.monotonic() + tech.rng.uniform(lo, hi) / self.speed
@@ -222,7 +254,7 @@ class Simulator:
                "accuracy_m": round(tech.rng.uniform(4, 12), 1), "recorded_at": datetime.now(UTC).isoformat(),
                "speed_mps": round(speed, 1)}
         tech.pending.append(fix)
-        r = tech.client.post("/api/v1/field/positions", json={"positions": tech.pending},
+        r = tech.client.post("/api/v1/field/positions", json={"positions": tech.pending, "source": "simulator"},
                              headers={"Idempotency-Key": uuid.uuid4().hex})
         if r.status_code == 200:
             self.positions_sent += len(tech.pending)

@@ -65,6 +65,13 @@ class Console:
         self.qtbot.wait(50)
 
 
+async def loaded_live(client: ApiClient, day: Any = None, *, tz: str = "America/Chicago") -> LiveSync:
+    """A LiveSync whose store holds everything (one full load, no event stream): what panels are built on."""
+    live = LiveSync(client, ScheduleModel(tz))
+    assert await live.reload(day)
+    return live
+
+
 def local_day(iso: str, tz: str = "America/Chicago") -> Any:
     return datetime.fromisoformat(iso).astimezone(ZoneInfo(tz)).date()
 

@@ -46,8 +46,10 @@ class Browser:
 
         self.loop = loop
         self.view = QWebEngineView()
-        self.profile = QWebEngineProfile(self.view)
-        self.view.setPage(QWebEnginePage(self.profile, self.view))
+        self.profile = QWebEngineProfile()
+        page = QWebEnginePage(self.profile, self.view)
+        self.profile.setParent(page)  # the page is released first, then its profile (Qt warns otherwise)
+        self.view.setPage(page)
         self.view.resize(width, height)
         self.loads = 0
         self.view.loadFinished.connect(self._done)

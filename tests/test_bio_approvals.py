@@ -44,7 +44,8 @@ def test_bio_visibility_rules(world) -> None:
 def test_bio_approvals_panel(world, qloop, artifacts) -> None:
     if "sqlite" not in world.api.server.settings.db_url:
         pytest.skip("UI test runs once")
-    from widgets.bio_approvals import Widget
+    from tests.console_support import loaded_live
+    from widgets.bio_approvals import BioApprovals
 
     dress_up(world)
     world.field1.put("/api/v1/field/bio", json={"bio": "I fix water heaters and love old houses."})
@@ -54,8 +55,10 @@ def test_bio_approvals_panel(world, qloop, artifacts) -> None:
     async def scenario() -> None:
         api = ApiClient(world.api.url)
         await api.login("dana@example.com", "dispatch123")
-        w = Widget(api)
+        live = await loaded_live(api)
+        w = BioApprovals(api, live.store)
         w.countChanged.connect(counts.append)
+        w.start()
         w.resize(1000, 520)
         w.show()
         await until(lambda: counts and counts[-1] == 2, what="two pending bios")
@@ -88,7 +91,7 @@ def test_portal_preview_panel(world, qloop, artifacts) -> None:
     if "sqlite" not in world.api.server.settings.db_url:
         pytest.skip("UI test runs once")
     from tests.test_portal_webengine import _rich_schedule
-    from widgets.portal_preview import Widget
+    from widgets.portal_preview import PortalPreview
 
     data = _rich_schedule(world)
     opened: list[str] = []
@@ -96,7 +99,7 @@ def test_portal_preview_panel(world, qloop, artifacts) -> None:
     async def scenario() -> None:
         api = ApiClient(world.api.url)
         await api.login("dana@example.com", "dispatch123")
-        w = Widget(api)
+        w = PortalPreview(api)
         w.previewOpened.connect(opened.append)
         w.resize(1280, 900)
         w.show()

@@ -12,6 +12,7 @@ from PySide6.QtCore import QTime
 
 from services.api_client import ApiClient
 from tests.booking_support import at, day, form, image, jpeg_with_gps, portal_client, set_company
+from tests.console_support import loaded_live
 from tests.qt_loop import run as run_on_qt
 
 
@@ -42,18 +43,18 @@ def test_end_to_end_counter_proposal(world: Any, qloop: asyncio.AbstractEventLoo
 
     async def scenario() -> None:
         client = await signed_in(world)
-        inbox = BookingInbox(client)
-        qtbot.addWidget(inbox)
         grid = ScheduleModel()
         live = LiveSync(client, grid)
-        live.eventReceived.connect(inbox.handle_event)
+        inbox = BookingInbox(client, live.store)
+        qtbot.addWidget(inbox)
+        inbox.start()
         counts: list[int] = []
         notices: list[tuple[str, str]] = []
         inbox.countChanged.connect(counts.append)
         inbox.notify.connect(lambda t, s: notices.append((t, s)))
         await inbox.refresh()
         await live.start(date.fromisoformat(counter_day))
-        await until(lambda: live.stream.state.value == "live", what="the event stream")
+        await until(lambda: live.stream.state.value == "live" and live.store.loaded, what="the event stream")
         assert inbox.model.rowCount() == 0
 
         # 1. the customer posts the real portal form (multipart, with a photo)
@@ -139,8 +140,9 @@ def test_inbox_actions_show_clashes_and_errors(world: Any, qloop: asyncio.Abstra
 
     async def scenario() -> None:
         client = await signed_in(world)
-        inbox = BookingInbox(client)
+        inbox = BookingInbox(client, (await loaded_live(client)).store)
         qtbot.addWidget(inbox)
+        inbox.start()
         await inbox.refresh()
         m = inbox.model
         assert m.ids() == list(reversed(ids)), "newest first"
@@ -228,8 +230,9 @@ def test_screenshot_inbox_with_demo_data(tmp_path: Any, qloop: asyncio.AbstractE
         async def scenario() -> None:
             client = ApiClient(srv.url)
             await client.login(demo.DISPATCHER_EMAIL, demo.DEMO_PASSWORD)
-            inbox = BookingInbox(client)
+            inbox = BookingInbox(client, (await loaded_live(client)).store)
             qtbot.addWidget(inbox)
+            inbox.start()
             inbox.resize(1920, 1080)
             inbox.show()
             await inbox.refresh()

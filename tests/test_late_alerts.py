@@ -9,8 +9,10 @@ import pytest
 import shiboken6
 from PySide6.QtCore import Qt
 
+from console.live import LiveSync
 from services.api_client import ApiClient, ApiError
-from services.event_stream import EventStream, LinkState
+from services.event_stream import LinkState
+from tests.console_support import loaded_live
 from tests.qt_loop import qt_loop, run, spin_until
 from widgets.late_alerts import LateAlertPanel
 from widgets.schedule_model import ScheduleModel
@@ -41,37 +43,39 @@ def test_watchdog_late_alert_and_actions(qtbot, world) -> None:  # type: ignore[
     _fix(world.field1, 30.40, -97.90, "f1")  # Marcus: far away
     _fix(world.field2, 30.27, -97.745, "f2")  # Elena: next door to Ann
     api = _client(world.api.url)
-    panel = LateAlertPanel(api, time_zone=TZ, tick_ms=200)
+    start = datetime.now(UTC) - timedelta(minutes=31)
+    live = LiveSync(api, ScheduleModel(TZ))
+    live.model.day = start.astimezone(ZoneInfo(TZ)).date()
+    panel = LateAlertPanel(api, live.store, tick_ms=200)
     qtbot.addWidget(panel)
     panel.resize(520, 900)
     panel.show()
-    grid = ScheduleModel(TZ)
-    panel.appointmentChanged.connect(grid.upsert)
+    grid = live.model
     counts: list[int] = []
     panel.countChanged.connect(counts.append)
     notes: list[tuple[str, str]] = []
     panel.notify.connect(lambda t, x: notes.append((t, x)))
-    stream = EventStream(api, on_event=lambda _i, n, data: panel.handle_event(n, data), on_refresh=lambda _r: None)
+    panel.start()
     try:
-        assert run(panel.reload()) and panel.model.rowCount() == 0 and panel.empty.isVisible()
-        stream.start()
-        spin_until(lambda: stream.state == LinkState.LIVE, 5, "event stream live")
+        run(live.start())
+        spin_until(lambda: live.stream.state == LinkState.LIVE and panel.loaded, 5, "event stream live")
+        assert panel.model.rowCount() == 0 and panel.empty.isVisible()
+        sent = api.requests_sent
         # An appointment whose window started 31 minutes ago: the watchdog (every 0.2 s) raises LATE.
-        start = datetime.now(UTC) - timedelta(minutes=31)
         appt = world.schedule(world.cust1["id"], world.tech1["id"], start=start)
-        spin_until(lambda: panel.model.rowCount() == 1 and panel.model.items[0].appt, 10, "LATE row")
+        spin_until(lambda: panel.model.rowCount() == 1 and panel.model.appt(panel.model.items[0]), 10, "LATE row")
+        assert api.requests_sent - sent <= 1  # the new appointment, fetched once for every panel
         it = panel.model.items[0]
         assert it.kind == "late" and it.appointment_id == appt["id"]
         assert panel.model.badge(it).startswith("LATE · 31 min") or panel.model.badge(it) == "LATE · 32 min"
         assert "Ann Lee" in panel.model.title(it) and "Congress" in panel.model.address(it)
         details = panel.model.details(it)
-        assert "Marcus Reed" in details and "last fix" in details and "min away" in details
+        assert "Marcus Reed" in details and "last fix" in details and "ETA unknown" in details
         assert counts[-1] == 1 and notes and "Marcus Reed" in notes[0][1]
-        grid.load(start.astimezone(ZoneInfo(TZ)).date(), run(api.technicians()),
-                  run(api.appointments(start.astimezone(ZoneInfo(TZ)).date())))
-        # Minutes overdue tick on their own (the backend's clock moves 10 minutes here).
+        spin_until(lambda: grid.appointment(appt["id"]).late, 2, "LATE on the grid")  # type: ignore[union-attr]
+        # Minutes overdue tick on their own (the backend's clock moves 10 minutes; the console's estimate too).
         world.api.server.backend.clock.advance(minutes=10)
-        it.age_at_seen_s += 600
+        live.store.skew_s -= 600
         assert panel.model.badge(it).startswith("LATE · 4")
 
         # Selecting the alert selects the appointment and the tech.
@@ -87,6 +91,8 @@ def test_watchdog_late_alert_and_actions(qtbot, world) -> None:  # type: ignore[
         assert panel.model.ack_text(it) == "✓ Dana Dispatcher" and not panel.ack_btn.isEnabled()
 
         # Reassign: candidates ranked by ETA with status; If-Match; customer and new tech notified.
+        # (The event can announce the acknowledgement before its own answer re-enables the buttons.)
+        spin_until(panel.reassign_btn.isEnabled, 3, "the acknowledgement answered")
         qtbot.mouseClick(panel.reassign_btn, Qt.MouseButton.LeftButton)
         dlg = panel.dialog
         spin_until(lambda: dlg.candidates, 3, "candidates")
@@ -102,18 +108,18 @@ def test_watchdog_late_alert_and_actions(qtbot, world) -> None:  # type: ignore[
         outbox = d.get("/api/v1/notifications", params={"appointment_id": appt["id"]}).json()
         kinds = {n["kind"] for n in outbox}
         assert {"tech_assigned", "technician_changed"} <= kinds
-        spin_until(lambda: it.appt["technician_id"] == world.tech2["id"], 2, "row shows new tech")
+        spin_until(lambda: panel.model.appt(it)["technician_id"] == world.tech2["id"], 2, "row shows new tech")
 
-        # Someone else changes it first: 412 is explained in words and the row reloads.
-        stale = dict(it.appt)
+        # Someone else changes it first (this console has not heard yet): 412 is explained in words and the
+        # row shows the server's version from the answer.
+        run(live.stream.stop())
         d.patch(f"/api/v1/appointments/{appt['id']}", headers={"If-Match": f'"{fresh["version"]}"'},
                 json={"window_start": (start + timedelta(minutes=15)).isoformat()})
-        it.appt = stale
         with pytest.raises(ApiError) as err:
             run(panel.reassign(appt["id"], world.tech1["id"]))
         assert err.value.status == 412
         assert "someone else changed this appointment first" in panel.busy.text.text()
-        assert it.appt["version"] == fresh["version"] + 1  # reloaded
+        assert panel.model.appt(it)["version"] == fresh["version"] + 1  # reloaded
 
         # Message tech through the outbox.
         spin_until(lambda: panel.msg_btn.isEnabled(), 2, "buttons back")
@@ -156,24 +162,26 @@ def test_watchdog_late_alert_and_actions(qtbot, world) -> None:  # type: ignore[
         assert not closed["open"] and closed["resolution_note"] == "Elena took it; customer informed."
         assert counts[-1] == 0 and panel.empty.isVisible()
     finally:
-        run(stream.stop())
+        run(live.stop())
         panel.shutdown()
         run(api.aclose())
 
 
 def test_errors_are_shown_in_words(qtbot, world) -> None:  # type: ignore[no-untyped-def]
     api = _client(world.api.url)
-    panel = LateAlertPanel(api, time_zone=TZ)
+    live = run(loaded_live(api, tz=TZ))
+    panel = LateAlertPanel(api, live.store)
     qtbot.addWidget(panel)
+    panel.start()
     try:
-        run(panel.reload())
         with pytest.raises(ApiError):
             run(panel.acknowledge(999999))
         assert panel.busy.text.text().startswith("Couldn't acknowledge: No alert 999999")
-        offline = LateAlertPanel(ApiClient("http://127.0.0.1:9", token="x"), time_zone=TZ)
-        qtbot.addWidget(offline)
+        offline = LiveSync(ApiClient("http://127.0.0.1:9", token="x"), ScheduleModel(TZ))
+        failed: list[str] = []
+        offline.loadFailed.connect(failed.append)
         assert not run(offline.reload())
-        assert "Couldn't load alerts: Can't reach the server" in offline.busy.text.text()
+        assert failed and "Can't reach the server" in failed[0]
     finally:
         panel.shutdown()
         run(api.aclose())

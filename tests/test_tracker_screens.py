@@ -33,8 +33,10 @@ class Phone:
         from PySide6.QtWebEngineWidgets import QWebEngineView
 
         self.view = QWebEngineView()
-        self.profile = QWebEngineProfile(self.view)
-        self.view.setPage(QWebEnginePage(self.profile, self.view))
+        self.profile = QWebEngineProfile()
+        page = QWebEnginePage(self.profile, self.view)
+        self.profile.setParent(page)  # the page is released first, then its profile (Qt warns otherwise)
+        self.view.setPage(page)
         self.view.resize(width, height)
         self.loads = 0
         self.view.loadFinished.connect(lambda ok: setattr(self, "loads", self.loads + 1))

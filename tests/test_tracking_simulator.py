@@ -30,6 +30,12 @@ def test_simulator_drives_demo_techs_through_the_field_api(sqlite_url: str) -> N
     api = Api(srv)
     disp = api.login(DISPATCHER_EMAIL, "demo1234")
     before = {p["technician_id"]: (p["lat"], p["lng"]) for p in disp.get("/api/v1/crew/positions").json()}
+    # Someone opened the field app as Marcus: the simulator leaves him to them.
+    from tests.field_helpers import Phone
+
+    phone = Phone(srv.url)
+    assert phone.sign_in("marcus@mikescontracting.example", "demo1234").status_code == 303
+    marcus = next(t["id"] for t in disp.get("/api/v1/technicians").json() if t["name"] == "Marcus Reed")
     sim = Simulator(lambda: srv.url, speed=20.0, seed=3)
     sim.start_thread()
     try:
@@ -49,7 +55,14 @@ def test_simulator_drives_demo_techs_through_the_field_api(sqlite_url: str) -> N
 
         wait_for(field_changes, timeout=45, interval=0.5)
         wait_for(lambda: sim.positions_sent > 28, timeout=30, interval=0.5)
+        sources = {p["source"] for p in disp.get("/api/v1/crew/positions").json()
+                   if before.get(p["technician_id"]) != (p["lat"], p["lng"])}
+        assert sources == {"simulator"}  # the console shows these fixes as the simulator's
+        assert not [c for c in field_changes() if c.actor_name == "Marcus Reed"]
+        now = {p["technician_id"]: (p["lat"], p["lng"]) for p in disp.get("/api/v1/crew/positions").json()}
+        assert now.get(marcus) == before.get(marcus)
     finally:
+        phone.close()
         sim.stop()
         api.close()
         srv.stop()

@@ -28,9 +28,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from models.timefmt import clock_time
+from models.timefmt import clock_time, parse_iso_or_none
 from services.api_client import ApiError
-from widgets.alert_model import age_text, parse_dt
+from widgets.alert_model import age_text
 from widgets.tasks import TaskSet
 
 ERROR_STYLE = "color: #B42318;"
@@ -190,8 +190,8 @@ class RescheduleDialog(_ActionDialog):
                  parent: QWidget | None = None):
         super().__init__("Reschedule visit", "Reschedule and tell the customer", parent)
         self.reschedule, self.tz = reschedule, tz
-        start = parse_dt(appt.get("window_start")) or datetime.now(ZoneInfo(tz))
-        end = parse_dt(appt.get("window_end")) or start + timedelta(hours=2)
+        start = parse_iso_or_none(appt.get("window_start")) or datetime.now(ZoneInfo(tz))
+        end = parse_iso_or_none(appt.get("window_end")) or start + timedelta(hours=2)
         zone = QTimeZone(tz.encode())
         self.start = QDateTimeEdit(QDateTime.fromSecsSinceEpoch(int(start.timestamp()), zone))
         self.start.setTimeZone(zone)
@@ -266,11 +266,13 @@ class ReassignDialog(_ActionDialog):
         self.table.setRowCount(len(rows))
         for r, c in enumerate(rows):
             nxt = c.get("current_job") or c.get("next_job")
-            when = parse_dt(nxt.get("window_start")) if nxt else None
+            when = parse_iso_or_none(nxt.get("window_start")) if nxt else None
             job = f"{nxt['customer_name']} {clock_time(when, self.tz)}" if nxt and when else "—"
             eta = f"{c['eta_minutes']} min" if c.get("eta_minutes") is not None else "no position"
             dist = f"{c['distance_m'] / 1609.344:.1f} mi" if c.get("distance_m") is not None else "—"
-            vals = [c["name"], c["status_label"], eta, dist, job, age_text(c.get("last_fix_age_s"))]
+            fix = age_text(c.get("last_fix_age_s")) + (f" · {c['last_fix_source_label']}"
+                                                       if c.get("last_fix_source_label") else "")
+            vals = [c["name"], c["status_label"], eta, dist, job, fix]
             for col, v in enumerate(vals):
                 item = QTableWidgetItem(str(v))
                 if col in (2, 3):

@@ -3,28 +3,21 @@
 from __future__ import annotations
 
 import bisect
-import time
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from typing import Any
-from zoneinfo import ZoneInfo
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QAbstractListModel, QModelIndex, QObject, QPersistentModelIndex, Qt
 
-from models.timefmt import clock_time
+from models.alerts import severity
+from models.enums import AlertKind
+from models.timefmt import clock_time, day_time, parse_iso_or_none
+
+if TYPE_CHECKING:
+    from console.store import Store
 
 Index = QModelIndex | QPersistentModelIndex
-SEVERITY = {"late": 0, "booking_stale": 1, "customer_note": 2, "change_request": 3, "estimate_approved": 4}
 KIND_LABELS = {"late": "LATE", "booking_stale": "Booking waiting", "customer_note": "Customer note",
                "change_request": "Change request", "estimate_approved": "Estimate approved"}
-
-
-def parse_dt(value: Any) -> datetime | None:
-    if value is None or value == "":
-        return None
-    if isinstance(value, datetime):
-        return value
-    return datetime.fromisoformat(str(value).replace("Z", "+00:00"))
 
 
 def age_text(seconds: float | None) -> str:
@@ -40,12 +33,10 @@ def age_text(seconds: float | None) -> str:
 
 @dataclass
 class AlertItem:
-    """One open alert with its appointment (when it has one) and when this console first saw it."""
+    """One open alert; `fetched` holds its appointment only when the store does not (another day)."""
 
     alert: dict[str, Any]
-    appt: dict[str, Any] | None = None
-    seen_mono: float = field(default_factory=time.monotonic)
-    age_at_seen_s: float = 0.0
+    fetched: dict[str, Any] | None = None
 
     @property
     def id(self) -> int:
@@ -60,62 +51,62 @@ class AlertItem:
         v = self.alert.get("appointment_id")
         return int(v) if v is not None else None
 
-    @property
-    def technician_id(self) -> int | None:
-        v = (self.appt or {}).get("technician_id")
-        return int(v) if v is not None else None
-
     def sort_key(self) -> tuple[int, float, int]:
-        created = parse_dt(self.alert.get("created_at"))
-        return (SEVERITY.get(self.kind, 9), created.timestamp() if created else 0.0, self.id)
-
-    def overdue_minutes(self) -> int | None:
-        """Minutes past the window start: what the backend saw at creation plus the time elapsed since."""
-        if self.kind != "late" or not self.appt:
-            return None
-        created, start = parse_dt(self.alert.get("created_at")), parse_dt(self.appt.get("window_start"))
-        if created is None or start is None:
-            return None
-        elapsed = self.age_at_seen_s + (time.monotonic() - self.seen_mono)
-        return max(0, int(((created - start).total_seconds() + elapsed) // 60))
+        created = parse_iso_or_none(self.alert.get("created_at"))
+        return (severity(self.kind), created.timestamp() if created else 0.0, self.id)
 
 
 class AlertModel(QAbstractListModel):
-    """Rows of AlertItem in severity order; updated in place (insert/remove/dataChanged), never reset per event."""
+    """Rows of AlertItem in severity order; updated in place (insert/remove/dataChanged), never reset per event.
+
+    Appointments, technicians, fixes and the server's clock come from the store; the alert's own fields
+    (technician, customer, window start, ETA) cover an appointment the store does not hold.
+    """
 
     ItemRole = Qt.ItemDataRole.UserRole + 1
     IdRole = Qt.ItemDataRole.UserRole + 2
 
-    def __init__(self, parent: QObject | None = None, time_zone: str = "America/Chicago"):
+    def __init__(self, store: Store, parent: QObject | None = None):
         super().__init__(parent)
+        self.store = store
         self.items: list[AlertItem] = []
-        self.time_zone = time_zone
-        self.techs: dict[int, dict[str, Any]] = {}
-        self.fixes: dict[int, tuple[datetime, float, float]] = {}  # tech id -> (recorded_at, lat, lng)
-        self.skew_s = 0.0  # local clock minus server clock
+        # Indexes, so an appointment, position or technician event touches only its own rows.
+        self._rows: dict[int, int] = {}  # alert id -> row
+        self._by_appt: dict[int, set[int]] = {}  # appointment id -> alert ids
+        self._by_tech: dict[int, set[int]] = {}  # technician id -> alert ids
+        self._tech_of: dict[int, int] = {}  # alert id -> the technician it was indexed under
+
+    @property
+    def time_zone(self) -> str:
+        return self.store.time_zone
 
     # --- changes ------------------------------------------------------------------------------------
     def set_all(self, items: list[AlertItem]) -> None:
         self.beginResetModel()
         self.items = sorted(items, key=AlertItem.sort_key)
+        self._by_appt, self._by_tech, self._tech_of = {}, {}, {}
+        for it in self.items:
+            self._index(it)
+        self._renumber()
         self.endResetModel()
 
     def row_of(self, alert_id: int) -> int | None:
-        return next((i for i, it in enumerate(self.items) if it.id == alert_id), None)
+        return self._rows.get(alert_id)
 
     def upsert(self, item: AlertItem) -> str:
         row = self.row_of(item.id)
         if row is not None:
-            old = self.items[row]
-            old.alert = item.alert
-            if item.appt is not None:
-                old.appt = item.appt
+            self._unindex(self.items[row])
+            self.items[row].alert = item.alert
+            self._index(self.items[row])
             self.changed(row)
             return "changed"
         keys = [it.sort_key() for it in self.items]
         pos = bisect.bisect(keys, item.sort_key())
         self.beginInsertRows(QModelIndex(), pos, pos)
         self.items.insert(pos, item)
+        self._index(item)
+        self._renumber()
         self.endInsertRows()
         return "inserted"
 
@@ -124,27 +115,45 @@ class AlertModel(QAbstractListModel):
         if row is None:
             return False
         self.beginRemoveRows(QModelIndex(), row, row)
-        self.items.pop(row)
+        self._unindex(self.items.pop(row))
+        self._renumber()
         self.endRemoveRows()
         return True
 
-    def set_appointment(self, appt: dict[str, Any]) -> list[int]:
-        rows = [i for i, it in enumerate(self.items) if it.appointment_id == int(appt["id"])]
-        for r in rows:
-            cur = self.items[r].appt
-            if cur is None or int(appt.get("version", 0)) >= int(cur.get("version", 0)):
-                self.items[r].appt = appt
-                self.changed(r)
-        return rows
+    def appointment_changed(self, appt_id: int) -> bool:
+        """Repaint the alerts of one appointment (it may have a new technician); False when it has none."""
+        ids = self._by_appt.get(appt_id)
+        if not ids:
+            return False
+        for alert_id in list(ids):
+            it = self.items[self._rows[alert_id]]
+            it.fetched = None  # the store has it now
+            self._unindex(it)
+            self._index(it)
+            self.changed(self._rows[alert_id])
+        return True
 
-    def set_fix(self, tech_id: int, recorded_at: datetime, lat: float, lng: float) -> None:
-        prev = self.fixes.get(tech_id)
-        if prev is not None and prev[0] > recorded_at:
-            return
-        self.fixes[tech_id] = (recorded_at, lat, lng)
-        for r, it in enumerate(self.items):
-            if it.technician_id == tech_id:
-                self.changed(r)
+    def technician_changed(self, tech_id: int) -> None:
+        for alert_id in self._by_tech.get(tech_id, ()):
+            self.changed(self._rows[alert_id])
+
+    def _renumber(self) -> None:
+        self._rows = {it.id: r for r, it in enumerate(self.items)}
+
+    def _index(self, it: AlertItem) -> None:
+        if it.appointment_id is not None:
+            self._by_appt.setdefault(it.appointment_id, set()).add(it.id)
+        tech_id = self.technician_id(it)
+        if tech_id is not None:
+            self._by_tech.setdefault(tech_id, set()).add(it.id)
+            self._tech_of[it.id] = tech_id
+
+    def _unindex(self, it: AlertItem) -> None:
+        if it.appointment_id is not None:
+            self._by_appt.get(it.appointment_id, set()).discard(it.id)
+        tech_id = self._tech_of.pop(it.id, None)
+        if tech_id is not None:
+            self._by_tech.get(tech_id, set()).discard(it.id)
 
     def changed(self, row: int) -> None:
         idx = self.index(row, 0)
@@ -155,55 +164,68 @@ class AlertModel(QAbstractListModel):
         if self.items:
             self.dataChanged.emit(self.index(0, 0), self.index(len(self.items) - 1, 0))
 
-    # --- derived text -----------------------------------------------------------------------------------
+    # --- derived values ---------------------------------------------------------------------------------
     def item(self, row: int) -> AlertItem | None:
         return self.items[row] if 0 <= row < len(self.items) else None
 
+    def appt(self, it: AlertItem) -> dict[str, Any] | None:
+        """The alert's appointment: the store's copy, else one fetched for an action."""
+        if it.appointment_id is None:
+            return None
+        return self.store.appointment(it.appointment_id) or it.fetched
+
+    def _field(self, it: AlertItem, key: str) -> Any:
+        a = self.appt(it)
+        return a.get(key) if a is not None and key in a else it.alert.get(key)
+
+    def technician_id(self, it: AlertItem) -> int | None:
+        v = self._field(it, "technician_id")
+        return int(v) if v is not None else None
+
+    def overdue_minutes(self, it: AlertItem) -> int | None:
+        """Minutes past the window start on the server's clock (LATE alerts only)."""
+        start = parse_iso_or_none(self._field(it, "window_start"))
+        if it.kind != AlertKind.LATE or start is None:
+            return None
+        return max(0, int((self.store.server_now() - start).total_seconds() // 60))
+
     def badge(self, it: AlertItem) -> str:
         label = KIND_LABELS.get(it.kind, it.kind.replace("_", " ").capitalize())
-        mins = it.overdue_minutes()
+        mins = self.overdue_minutes(it)
         return f"{label} · {mins} min" if mins is not None else label
 
     def title(self, it: AlertItem) -> str:
-        if it.appt:
-            return f"{it.appt.get('customer_name', '')} — {it.appt.get('service_type', '')}"
+        customer, service = self._field(it, "customer_name"), self._field(it, "service_type")
+        if customer:
+            return f"{customer} — {service}" if service else str(customer)
         return str(it.alert.get("message", ""))
 
     def address(self, it: AlertItem) -> str:
-        if it.appt is None:
-            created = parse_dt(it.alert.get("created_at"))
-            return f"Raised {created.astimezone(ZoneInfo(self.time_zone)):%a %b %d, %I:%M %p}" if created else ""
-        return str(it.appt.get("address") or "")
+        if it.appointment_id is None:
+            created = parse_iso_or_none(it.alert.get("created_at"))
+            return f"Raised {day_time(created, self.time_zone)}" if created else ""
+        return str(self._field(it, "address") or "")
 
     def fix_age_s(self, tech_id: int | None) -> float | None:
-        fix = self.fixes.get(tech_id) if tech_id is not None else None
-        if fix is None:
-            return None
-        return max(0.0, datetime.now(UTC).timestamp() - self.skew_s - fix[0].timestamp())
+        return self.store.fix_age_s(tech_id)
 
     def eta_text(self, it: AlertItem) -> str:
-        a = it.appt or {}
-        eta = parse_dt(a.get("eta_at"))
-        if eta is not None:
-            return f"ETA {clock_time(eta, self.time_zone)}"
-        fix = self.fixes.get(it.technician_id) if it.technician_id is not None else None
-        if fix is None or a.get("site_lat") is None or a.get("site_lng") is None:
-            return "ETA unknown"
-        from services.eta import OfflineEta
-
-        secs = OfflineEta().estimate(fix[1], fix[2], float(a["site_lat"]), float(a["site_lng"])).seconds
-        return f"~{max(1, round(secs / 60))} min away"
+        """The backend's ETA of the technician to the site."""
+        eta = parse_iso_or_none(self._field(it, "eta_at"))
+        return f"ETA {clock_time(eta, self.time_zone)}" if eta is not None else "ETA unknown"
 
     def details(self, it: AlertItem) -> str:
-        a = it.appt
-        if not a:
-            return "Open the booking inbox to respond." if it.kind == "booking_stale" else ""
-        start, end = parse_dt(a.get("window_start")), parse_dt(a.get("window_end"))
-        window = f"{clock_time(start, self.time_zone)}–{clock_time(end, self.time_zone)}" if start and end else ""
-        tech = a.get("technician_name") or "Unassigned"
-        parts = [tech, window]
-        if it.technician_id is not None:
-            parts += [f"last fix {age_text(self.fix_age_s(it.technician_id))}", self.eta_text(it)]
+        if it.appointment_id is None:
+            return "Open the booking inbox to respond." if it.kind == AlertKind.BOOKING_STALE else ""
+        start = parse_iso_or_none(self._field(it, "window_start"))
+        end = parse_iso_or_none(self._field(it, "window_end"))
+        tz = self.time_zone
+        window = (f"{clock_time(start, tz)}–{clock_time(end, tz)}" if start and end
+                  else clock_time(start, tz) if start else "")
+        tech_id = self.technician_id(it)
+        parts = [str(self._field(it, "technician_name") or "Unassigned"), window]
+        if tech_id is not None:
+            parts += [f"last fix {age_text(self.fix_age_s(tech_id))}", self.eta_text(it)]
         return "  ·  ".join(p for p in parts if p)
 
     def ack_text(self, it: AlertItem) -> str:

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from html import escape
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from PySide6.QtCore import QDate, Qt, QTime, Signal
@@ -34,12 +33,16 @@ from PySide6.QtWidgets import (
 
 from models.enums import AppointmentStatus as S
 from models.status_machine import ORDER, is_backward
-from models.timefmt import clock_time
+from models.timefmt import clock_time, local, parse_iso
 from services.api_client import ApiClient, ApiError
 from widgets.job_contacts import JobContacts
-from widgets.schedule_model import parse_dt
 from widgets.status_colors import LATE_COLOR, label_for, style_for
+from widgets.tasks import TaskSet
+from widgets.team_notes import TeamNotes
 from widgets.visit_photos import Widget as VisitPhotos
+
+if TYPE_CHECKING:
+    from console.store import Store
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +57,7 @@ STATUS_ACTIONS: dict[str, tuple[str, str]] = {
     "complete": ("&Complete", "Alt+C"),
     "cancelled": ("Cancel visit…", "Alt+X"),
 }
+FINAL = (S.COMPLETE, S.CANCELLED)
 SOURCES = {"field_app": "in the field app", "console": "in the console", "geofence": "by GPS (geofence)",
            "watchdog": "by the watchdog"}
 
@@ -88,9 +92,9 @@ class Prompts:
 
 def history_sentence(h: dict[str, Any], tz: str) -> str:
     """One status change in words: '9:05 AM — Marcus Reed (technician) moved it from Dispatched to En Route…'."""
-    when = parse_dt(h["created_at"])
-    local = when.astimezone(ZoneInfo(tz))
-    stamp = f"{local.strftime('%b')} {local.day}, {clock_time(when, tz)}"
+    when = parse_iso(h["created_at"])
+    day = local(when, tz)
+    stamp = f"{day.strftime('%b')} {day.day}, {clock_time(when, tz)}"
     actor = h.get("actor") or "system"
     name = h.get("actor_name") or ("The system" if actor == "system" else actor.title())
     who = name if actor == "system" else f"{name} ({actor})"
@@ -116,7 +120,7 @@ def describe_changes(before: dict[str, Any], after: dict[str, Any], tz: str) -> 
                    f"{after.get('technician_name') or 'Unassigned'}")
     if (before.get("window_start"), before.get("window_end")) != (after.get("window_start"), after.get("window_end")):
         def w(d: dict[str, Any]) -> str:
-            return f"{clock_time(parse_dt(d['window_start']), tz)}–{clock_time(parse_dt(d['window_end']), tz)}"
+            return f"{clock_time(parse_iso(d['window_start']), tz)}–{clock_time(parse_iso(d['window_end']), tz)}"
         out.append(f"window {w(before)} → {w(after)}")
     return out or ["details"]
 
@@ -124,14 +128,14 @@ def describe_changes(before: dict[str, Any], after: dict[str, Any], tz: str) -> 
 def time_on_site(entry: dict[str, Any] | None, tz: str, status: str = "scheduled") -> str:
     """The arrival clock-in in words: "On site since 9:12 AM (34 min)" or "9:12 AM – 10:40 AM (1 h 28 min)"."""
     if not entry:
-        if status in ("arrived", "in_progress", "paused", "complete"):
+        if status in (S.ARRIVED, S.IN_PROGRESS, S.PAUSED, S.COMPLETE):
             return "No arrival clock-in was recorded for this visit."
         return "Not on site yet."
     minutes = int(entry.get("minutes_on_site") or 0)
     span = f"{minutes // 60} h {minutes % 60} min" if minutes >= 60 else f"{minutes} min"
-    start = clock_time(parse_dt(entry["started_at"]), tz)
+    start = clock_time(parse_iso(entry["started_at"]), tz)
     if entry.get("ended_at"):
-        return f"{start} – {clock_time(parse_dt(entry['ended_at']), tz)} ({span})"
+        return f"{start} – {clock_time(parse_iso(entry['ended_at']), tz)} ({span})"
     return f"On site since {start} ({span} so far)"
 
 
@@ -140,14 +144,12 @@ class AppointmentCard(QDialog):
 
     changed = Signal(dict)  # the appointment as the API returned it after a change or reload
 
-    def __init__(self, api: ApiClient, appt_id: int, *, technicians: list[dict[str, Any]] | None = None,
-                 time_zone: str = "America/Chicago", parent: QWidget | None = None):
+    def __init__(self, api: ApiClient, appt_id: int, store: Store, parent: QWidget | None = None):
         super().__init__(parent)
-        self.api, self.appt_id, self.tz = api, appt_id, time_zone
-        self.technicians = technicians or []
+        self.api, self.appt_id, self.store = api, appt_id, store
         self.data: dict[str, Any] = {}
         self.prompts = Prompts(self)
-        self.tasks: set[asyncio.Task[Any]] = set()
+        self.tasks = TaskSet(lambda text: self.show_notice(escape(text)))
         self._retry: Callable[[], Awaitable[None]] | None = None
         self.setWindowTitle(f"Appointment #{appt_id}")
         self.setObjectName("AppointmentCard")
@@ -241,6 +243,8 @@ class AppointmentCard(QDialog):
         self.body.addWidget(self._section("Job contacts — also get this job's notifications", self.contacts))
         self.photos = VisitPhotos(self.api)
         self.body.addWidget(self._section("Visit photos", self.photos))
+        self.team_notes = TeamNotes(self.api)
+        self.body.addWidget(self._section("Notes from the team — staff only", self.team_notes))
 
         msg = QGroupBox("Message the technician")
         ml = QHBoxLayout(msg)
@@ -272,13 +276,12 @@ class AppointmentCard(QDialog):
         return box
 
     # --- data -----------------------------------------------------------------------------------------
-    def _spawn(self, coro: Awaitable[Any]) -> None:
-        task = asyncio.ensure_future(coro)
-        self.tasks.add(task)
-        task.add_done_callback(self.tasks.discard)
+    @property
+    def tz(self) -> str:
+        return self.store.time_zone
 
     def reload(self) -> None:
-        self._spawn(self._reload())
+        self.tasks.spawn(self._reload(), "load the appointment")
 
     async def _reload(self) -> dict[str, Any] | None:
         try:
@@ -299,25 +302,25 @@ class AppointmentCard(QDialog):
         self.status_label.setText(f"{st.glyph}  {label_for(status)}")
         self.late_label.setVisible(bool(data.get("late")))
         self._build_actions(data)
-        start, end = parse_dt(data["window_start"]), parse_dt(data["window_end"])
+        start, end = parse_iso(data["window_start"]), parse_iso(data["window_end"])
         self.title.setText(f"<span style='font-size:15pt;font-weight:600'>{escape(data['customer_name'])}</span>"
                            f"<br>{escape(data['service_type'])} · "
                            f"{escape(clock_time(start, tz))} – {escape(clock_time(end, tz))}")
         self.tech_combo.blockSignals(True)
         self.tech_combo.clear()
         self.tech_combo.addItem("Unassigned", None)
-        for t in self.technicians:
+        for t in self.store.technicians.values():
             if t.get("active", True) or t["id"] == data.get("technician_id"):
                 self.tech_combo.addItem(t["name"], t["id"])
         if data.get("technician_id") and self.tech_combo.findData(data["technician_id"]) < 0:
             self.tech_combo.addItem(data.get("technician_name") or f"#{data['technician_id']}", data["technician_id"])
         self.tech_combo.setCurrentIndex(max(0, self.tech_combo.findData(data.get("technician_id"))))
         self.tech_combo.blockSignals(False)
-        local = start.astimezone(ZoneInfo(tz))
-        self.date_edit.setDate(QDate(local.year, local.month, local.day))
-        self.time_edit.setTime(QTime(local.hour, local.minute))
+        there = local(start, tz)
+        self.date_edit.setDate(QDate(there.year, there.month, there.day))
+        self.time_edit.setTime(QTime(there.hour, there.minute))
         self.duration.setValue(int((end - start).total_seconds() // 60))
-        final = status in ("complete", "cancelled")
+        final = status in FINAL
         for w in (self.tech_combo, self.date_edit, self.time_edit, self.duration, self.save_btn):
             w.setEnabled(not final)
         contact = [f"<b>{escape(data['customer_name'])}</b>"]
@@ -338,7 +341,7 @@ class AppointmentCard(QDialog):
         if data.get("customer_message"):
             lines.append(f"<i>Customer currently sees: “{escape(data['customer_message'])}”</i>")
         self.history.setText("<br>".join(lines) if lines else "No status changes yet — still as scheduled.")
-        upd = parse_dt(data["updated_at"]) if data.get("updated_at") else None
+        upd = parse_iso(data["updated_at"]) if data.get("updated_at") else None
         self.updated_label.setText(
             f"#{data['id']} · version {data['version']}"
             + (f" · last changed by {data.get('updated_by') or 'someone'} at {clock_time(upd, tz)}" if upd else ""))
@@ -348,6 +351,7 @@ class AppointmentCard(QDialog):
             self.contacts.set_job(int(data["job_id"]))
         if self.photos.appt_id != data["id"]:
             self.photos.set_appointment(int(data["id"]))
+        self.team_notes.set_appointment(int(data["id"]))
 
     def _build_actions(self, data: dict[str, Any]) -> None:
         while self.actions_row.count():
@@ -369,7 +373,7 @@ class AppointmentCard(QDialog):
             btn.setProperty("target", target)
             if key:
                 btn.setShortcut(QKeySequence(key))
-            hint = "needs a reason" if back else ("needs a message for the customer" if target == "paused" else "")
+            hint = "needs a reason" if back else ("needs a message for the customer" if target == S.PAUSED else "")
             btn.setToolTip(f"Set status to {label_for(target)}" + (f" — {hint}" if hint else "") + f" ({key})")
             btn.clicked.connect(lambda _=False, t=target: self.request_status(t))
             self.actions_row.addWidget(btn)
@@ -383,7 +387,7 @@ class AppointmentCard(QDialog):
             return
         current = S(self.data["status"])
         reason, message = "", ""
-        if target == "cancelled":
+        if target == S.CANCELLED:
             if not self.prompts.confirm_cancel(self.data["customer_name"]):
                 return
             reason = "Cancelled by dispatcher"
@@ -393,7 +397,7 @@ class AppointmentCard(QDialog):
                 self.show_notice("Not changed: a backward correction needs a reason.")
                 return
             reason = got
-        if target == "paused":
+        if target == S.PAUSED:
             got = self.prompts.customer_message()
             if not got:
                 self.show_notice("Not paused: pausing needs a message the customer will see.")
@@ -406,7 +410,7 @@ class AppointmentCard(QDialog):
             self.notice.hide()
             self._applied(data)
 
-        self._spawn(self._guarded(attempt, f"set the status to {label_for(target)}"))
+        self.tasks.spawn(self._guarded(attempt, f"set the status to {label_for(target)}"))
 
     def save_schedule(self) -> None:
         if not self.data:
@@ -416,8 +420,8 @@ class AppointmentCard(QDialog):
         start = datetime(d.year(), d.month(), d.day(), t.hour(), t.minute(), tzinfo=tz)
         end = start + timedelta(minutes=self.duration.value())
         tech = self.tech_combo.currentData()
-        old_start = parse_dt(self.data["window_start"])
-        old_end = parse_dt(self.data["window_end"])
+        old_start = parse_iso(self.data["window_start"])
+        old_end = parse_iso(self.data["window_end"])
         tech_changed = tech != self.data.get("technician_id")
         time_changed = start != old_start or end != old_end
         if not tech_changed and not time_changed:
@@ -432,7 +436,7 @@ class AppointmentCard(QDialog):
             self.notice.hide()
             self._applied(data)
 
-        self._spawn(self._guarded(attempt, "save the new technician and window"))
+        self.tasks.spawn(self._guarded(attempt, "save the new technician and window"))
 
     def send_message(self) -> None:
         text = self.msg_edit.text().strip()
@@ -445,7 +449,7 @@ class AppointmentCard(QDialog):
             self.msg_edit.clear()
             self.show_notice("Text sent to the technician (see the outbox for delivery).", error=False)
 
-        self._spawn(self._guarded(attempt, "text the technician"))
+        self.tasks.spawn(self._guarded(attempt, "text the technician"))
 
     async def _guarded(self, attempt: Callable[[], Awaitable[None]], what: str) -> None:
         """Run an action with controls disabled; a 412 reloads, says who changed what, and offers a retry."""
@@ -459,7 +463,7 @@ class AppointmentCard(QDialog):
                 fresh = await self._reload()
                 if fresh is not None:
                     who = fresh.get("updated_by") or "Someone else"
-                    at = clock_time(parse_dt(fresh["updated_at"]), self.tz) if fresh.get("updated_at") else ""
+                    at = clock_time(parse_iso(fresh["updated_at"]), self.tz) if fresh.get("updated_at") else ""
                     changes = "; ".join(describe_changes(before, fresh, self.tz))
                     self._retry = attempt
                     self.show_notice(f"<b>{escape(who)}</b> changed this appointment first"
@@ -470,13 +474,13 @@ class AppointmentCard(QDialog):
                 self.show_notice(f"Couldn't {what}: {escape(exc.message)}")
         finally:
             self.banner.setEnabled(True)
-            self.save_btn.setEnabled(self.data.get("status") not in ("complete", "cancelled"))
+            self.save_btn.setEnabled(self.data.get("status") not in FINAL)
 
     def _do_retry(self) -> None:
         attempt, self._retry = self._retry, None
         if attempt is not None:
             self.notice.hide()
-            self._spawn(self._guarded(attempt, "retry"))
+            self.tasks.spawn(self._guarded(attempt, "retry"))
 
     def _applied(self, data: dict[str, Any]) -> None:
         self.show_data(data)
@@ -491,8 +495,7 @@ class AppointmentCard(QDialog):
         self.notice.show()
 
     def closeEvent(self, event: Any) -> None:
-        for t in list(self.tasks):
-            t.cancel()
-        self.contacts.tasks.cancel()
-        self.photos.tasks.cancel()
+        self.tasks.cancel()
+        for part in (self.contacts, self.photos, self.team_notes):
+            part.tasks.cancel()
         super().closeEvent(event)

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Awaitable
 from html import escape
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QModelIndex, Qt, Signal, Slot
 from PySide6.QtGui import QPixmap, QStandardItem, QStandardItemModel
@@ -22,25 +20,38 @@ from PySide6.QtWidgets import (
 )
 
 from services.api_client import ApiClient, ApiError
+from widgets.tasks import TaskSet, next_turn
+
+if TYPE_CHECKING:
+    from console.store import Store
 
 TECH_ID_ROLE = Qt.ItemDataRole.UserRole + 1
 
 
-class Widget(QWidget):
+class BioApprovals(QWidget):
     """Pending bios on the left; the selected one with its customer-facing preview and the decision on the right."""
 
     countChanged = Signal(int)
     decided = Signal(int, str)  # tech id, "approved" | "rejected"
 
-    def __init__(self, api: ApiClient, parent: QWidget | None = None):
+    def __init__(self, api: ApiClient, store: Store, parent: QWidget | None = None):
         super().__init__(parent)
         self.api = api
-        self.tasks: set[asyncio.Future[Any]] = set()
+        self.store = store
         self.pending: dict[int, dict[str, Any]] = {}
         self.photos: dict[int, QPixmap] = {}
         self.current: int | None = None
         self._build()
-        self.refresh()
+        self.tasks = TaskSet(self.message.setText)
+
+    def start(self) -> None:
+        self.store.reset.connect(next_turn(self, self.refresh))
+        self.store.technicianChanged.connect(self._on_technician)
+        if self.store.loaded:
+            self.refresh()
+
+    def shutdown(self) -> None:
+        self.tasks.cancel()
 
     # --- layout ---------------------------------------------------------------------------------------
     def _build(self) -> None:
@@ -109,21 +120,9 @@ class Widget(QWidget):
         root.addWidget(split)
         self._show(None)
 
-    # --- async plumbing -------------------------------------------------------------------------------
-    def _spawn(self, coro: Awaitable[Any]) -> None:
-        task = asyncio.ensure_future(coro)
-        self.tasks.add(task)
-        task.add_done_callback(self.tasks.discard)
-
+    # --- the list, from the store's technicians ------------------------------------------------------
     def refresh(self) -> None:
-        self._spawn(self._refresh())
-
-    async def _refresh(self) -> None:
-        try:
-            techs = await self.api.technicians()
-        except ApiError as exc:
-            self.message.setText(f"Couldn't load technicians: {exc}")
-            return
+        techs = sorted(self.store.technicians.values(), key=lambda t: (not t.get("active", True), t["name"]))
         pending = [t for t in techs if t.get("bio_status") == "pending"]
         self.pending = {t["id"]: t for t in pending}
         keep = self.current if self.current in self.pending else None
@@ -139,12 +138,53 @@ class Widget(QWidget):
             self.list.setCurrentIndex(self.model.index(row, 0))
         self._show(self.pending.get(keep) if keep else (pending[0] if pending else None))
         for t in pending:
-            if t.get("has_photo") and t["id"] not in self.photos:
-                self._spawn(self._load_photo(t["id"]))
+            self._want_photo(t)
 
-    async def _load_photo(self, tech_id: int) -> None:
+    def _on_technician(self, tech: dict[str, Any]) -> None:
+        """One technician changed: only their row moves in, out or is updated."""
+        tid = int(tech["id"])
+        row = next((r for r in range(self.model.rowCount()) if self.model.item(r).data(TECH_ID_ROLE) == tid), None)
+        pending = tech.get("bio_status") == "pending"
+        if not pending:
+            self.pending.pop(tid, None)
+            if row is not None:
+                self.model.removeRow(row)
+                self.countChanged.emit(len(self.pending))
+                if self.current == tid:
+                    nxt = self.list.currentIndex()
+                    self._show(self.pending.get(int(nxt.data(TECH_ID_ROLE))) if nxt.isValid() else None)
+            return
+        self.pending[tid] = tech
+        if row is None:
+            item = QStandardItem(tech["name"])
+            item.setData(tid, TECH_ID_ROLE)
+            key = (not tech.get("active", True), tech["name"])
+            row = next((r for r in range(self.model.rowCount()) if key < self._key(self.model.item(r))),
+                       self.model.rowCount())
+            self.model.insertRow(row, item)
+            self.countChanged.emit(len(self.pending))
+            if self.current is None:
+                self.list.setCurrentIndex(self.model.index(row, 0))
+        item = self.model.item(row)
+        item.setText(tech["name"])
+        item.setToolTip((tech.get("bio_pending") or "")[:200])
+        if self.current == tid:
+            self._show(tech)
+        self._want_photo(tech)
+
+    def _want_photo(self, tech: dict[str, Any]) -> None:
+        """Load the headshot shown beside the bio: a new one from the field app is decided with the bio."""
+        pending = bool(tech.get("photo_pending_url"))
+        if (pending or tech.get("has_photo")) and tech["id"] not in self.photos:
+            self.tasks.spawn(self._load_photo(int(tech["id"]), pending=pending), "load a technician's photo")
+
+    def _key(self, item: QStandardItem) -> tuple[bool, str]:
+        t = self.pending.get(int(item.data(TECH_ID_ROLE)), {})
+        return (not t.get("active", True), str(t.get("name", item.text())))
+
+    async def _load_photo(self, tech_id: int, pending: bool = False) -> None:
         try:
-            data = await self.api.technician_photo(tech_id)
+            data = await self.api.technician_photo(tech_id, pending=pending)
         except ApiError:
             return
         pix = QPixmap()
@@ -169,7 +209,7 @@ class Widget(QWidget):
         if tech is None:
             return
         first = tech["name"].split()[0]
-        self.heading.setText(f"{tech['name']} — new bio")
+        self.heading.setText(f"{tech['name']} — new bio" + (" and photo" if tech.get("photo_pending_url") else ""))
         when = str(tech.get("bio_submitted_at") or "")[:16].replace("T", " ")
         self.submitted.setText(f"Submitted {when} UTC" if when else "Submitted from the field app")
         pix = self.photos.get(tech["id"])
@@ -198,20 +238,20 @@ class Widget(QWidget):
     # --- decisions ------------------------------------------------------------------------------------
     def approve(self) -> None:
         if self.current is not None:
-            self._spawn(self._decide(self.current, True))
+            self.tasks.spawn(self._decide(self.current, True), "save the decision")
 
     def reject(self) -> None:
         if self.current is not None and self.reason.text().strip():
-            self._spawn(self._decide(self.current, False))
+            self.tasks.spawn(self._decide(self.current, False), "save the decision")
 
     async def _decide(self, tech_id: int, approve: bool) -> None:
         self._enable(busy=True)
         name = self.pending.get(tech_id, {}).get("name", "The technician")
         try:
             if approve:
-                await self.api.approve_bio(tech_id)
+                tech = await self.api.approve_bio(tech_id)
             else:
-                await self.api.reject_bio(tech_id, self.reason.text().strip())
+                tech = await self.api.reject_bio(tech_id, self.reason.text().strip())
         except ApiError as exc:
             self.message.setText(f"Couldn't save the decision: {exc}")
             self._enable()
@@ -219,9 +259,4 @@ class Widget(QWidget):
         self.reason.clear()
         self.message.setText(f"{name}'s bio was {'approved' if approve else 'rejected'}; they have been told.")
         self.decided.emit(tech_id, "approved" if approve else "rejected")
-        await self._refresh()
-
-    # --- live events ----------------------------------------------------------------------------------
-    def handle_event(self, name: str, data: dict[str, Any]) -> None:
-        if name == "technician.updated":
-            self.refresh()
+        self.store.upsert_technician(tech)  # the list follows the store

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Awaitable, Callable
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -28,17 +27,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from models.timefmt import DEFAULT_TIME_ZONE, clock_time, parse_iso
 from services.api_client import ApiClient, ApiError
+from widgets.tasks import TaskSet
 
 DEFAULT_WINDOWS = {"morning": (time(8), time(10)), "afternoon": (time(13), time(15)), "flexible": (time(10), time(12))}
-
-
-def parse_dt(value: Any) -> datetime:
-    return value if isinstance(value, datetime) else datetime.fromisoformat(str(value).replace("Z", "+00:00"))
-
-
-def clock(dt: datetime, tz: str) -> str:
-    return dt.astimezone(ZoneInfo(tz)).strftime("%I:%M %p").lstrip("0")
 
 
 class ActionForm(QWidget):
@@ -50,7 +43,7 @@ class ActionForm(QWidget):
         super().__init__(parent)
         self.api = api
         self.request_id: int | None = None
-        self.tasks: set[asyncio.Task[Any]] = set()
+        self.tasks = TaskSet()
         self.form = QFormLayout()
         self.form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
         self.submit = QPushButton(submit_text)
@@ -93,9 +86,7 @@ class ActionForm(QWidget):
         call = self.call()
         self.setEnabled(False)
         self.progress.show()
-        task = asyncio.ensure_future(self._run(call))
-        self.tasks.add(task)
-        task.add_done_callback(self.tasks.discard)
+        self.tasks.spawn(self._run(call), "send the response")
 
     async def _run(self, call: Callable[[], Awaitable[dict[str, Any]]]) -> None:
         try:
@@ -120,7 +111,7 @@ class WindowForm(ActionForm):
 
     def __init__(self, api: ApiClient, submit_text: str, parent: QWidget | None = None):
         super().__init__(api, submit_text, parent)
-        self.tz = "America/Chicago"
+        self.tz = DEFAULT_TIME_ZONE  # set by prepare() from the company's time zone
         self.day = QDateEdit()
         self.day.setCalendarPopup(True)
         self.day.setDisplayFormat("ddd, MMM d, yyyy")
@@ -164,7 +155,7 @@ class WindowForm(ActionForm):
                 self.tech.addItem(t["name"], int(t["id"]))
         self.tech.blockSignals(False)
         if start and end:
-            s, e = parse_dt(start).astimezone(ZoneInfo(tz)), parse_dt(end).astimezone(ZoneInfo(tz))
+            s, e = parse_iso(start).astimezone(ZoneInfo(tz)), parse_iso(end).astimezone(ZoneInfo(tz))
             d, t0, t1 = s.date(), s.time(), e.time()
         else:
             dates = request.get("preferred_dates") or [datetime.now(ZoneInfo(tz)).date().isoformat()]
@@ -196,9 +187,7 @@ class WindowForm(ActionForm):
         self.day_list.clear()
         self.day_list.addItem("Loading…")
         day = self.day.date().toPython()
-        task = asyncio.ensure_future(self._load_day(day, tech_id))
-        self.tasks.add(task)
-        task.add_done_callback(self.tasks.discard)
+        self.tasks.spawn(self._load_day(day, tech_id), "load the technician's day")
 
     async def _load_day(self, day: date, tech_id: int) -> None:
         try:
@@ -214,7 +203,7 @@ class WindowForm(ActionForm):
 
     def clashes(self) -> list[dict[str, Any]]:
         s, e = self.window()
-        return [a for a in self._appts if parse_dt(a["window_start"]) < e and parse_dt(a["window_end"]) > s]
+        return [a for a in self._appts if parse_iso(a["window_start"]) < e and parse_iso(a["window_end"]) > s]
 
     def _show_clashes(self) -> None:
         if self.technician_id() is None:
@@ -227,9 +216,9 @@ class WindowForm(ActionForm):
         self.day_label.setText(f"{name.split()[0]}'s day")
         if not self._appts:
             self.day_list.addItem(f"{name} has nothing booked that day.")
-        for a in sorted(self._appts, key=lambda a: parse_dt(a["window_start"])):
-            s, e = parse_dt(a["window_start"]), parse_dt(a["window_end"])
-            text = f"{clock(s, self.tz)} – {clock(e, self.tz)}   {a['service_type']} · {a['customer_name']}"
+        for a in sorted(self._appts, key=lambda a: parse_iso(a["window_start"])):
+            s, e = parse_iso(a["window_start"]), parse_iso(a["window_end"])
+            text = f"{clock_time(s, self.tz)} – {clock_time(e, self.tz)}   {a['service_type']} · {a['customer_name']}"
             item = QListWidgetItem(("⚠ Overlaps: " if a["id"] in clash_ids else "") + text)
             if a["id"] in clash_ids:
                 item.setForeground(QColor("#b42318"))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal
@@ -21,11 +20,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from console.store import Store
 from models.booking_machine import CONSOLE_LABELS
 from models.enums import BookingState as B
+from models.timefmt import clock_time, local, parse_iso
 from services.api_client import ApiClient, ApiError
-from widgets.booking_actions import AcceptForm, ActionForm, CounterForm, DeclineForm, parse_dt
+from widgets.booking_actions import AcceptForm, ActionForm, CounterForm, DeclineForm
 from widgets.booking_model import STATE_COLORS, age_text, short_date
+from widgets.tasks import TaskSet
 
 TIME_WORDS = {"morning": "Morning", "afternoon": "Afternoon", "flexible": "Flexible"}
 
@@ -40,7 +42,8 @@ class PhotoViewer(QDialog):
         self.label.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.label.setMinimumSize(480, 360)
         QVBoxLayout(self).addWidget(self.label)
-        self.task = asyncio.ensure_future(self._load(api, request_id, int(photo["id"])))
+        self.tasks = TaskSet(self.label.setText)
+        self.tasks.spawn(self._load(api, request_id, int(photo["id"])), "load the photo")
 
     async def _load(self, api: ApiClient, request_id: int, photo_id: int) -> None:
         try:
@@ -63,13 +66,12 @@ class BookingDetail(QWidget):
 
     changed = Signal(dict)
 
-    def __init__(self, api: ApiClient, parent: QWidget | None = None):
+    def __init__(self, api: ApiClient, store: Store, parent: QWidget | None = None):
         super().__init__(parent)
         self.api = api
+        self.store = store
         self.request: dict[str, Any] | None = None
-        self.technicians: list[dict[str, Any]] = []
-        self.tz = "America/Chicago"
-        self.tasks: set[asyncio.Task[Any]] = set()
+        self.tasks = TaskSet()
         self.viewers: list[PhotoViewer] = []
         self.empty = QLabel("Select a request to see its details.")
         self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
@@ -181,11 +183,10 @@ class BookingDetail(QWidget):
     def _response_text(self, r: dict[str, Any]) -> str:
         parts = []
         if r.get("proposed_start") and r["state"] == B.COUNTER_PROPOSED:
-            s, e = parse_dt(r["proposed_start"]), parse_dt(r["proposed_end"])
-            from widgets.booking_actions import clock
-
-            parts.append(f"Proposed {short_date(s.astimezone(_zone(self.tz)).date().isoformat())}, "
-                         f"{clock(s, self.tz)} – {clock(e, self.tz)} (waiting for the customer)")
+            s, e = parse_iso(r["proposed_start"]), parse_iso(r["proposed_end"])
+            tz = self.store.time_zone
+            parts.append(f"Proposed {short_date(local(s, tz).date().isoformat())}, "
+                         f"{clock_time(s, tz)} – {clock_time(e, tz)} (waiting for the customer)")
         if r.get("appointment_id"):
             parts.append(f"Appointment #{r['appointment_id']} created")
         if r.get("response_message"):
@@ -202,7 +203,7 @@ class BookingDetail(QWidget):
         if form is self.decline_form:
             self.decline_form.prepare(self.request)
         elif isinstance(form, AcceptForm | CounterForm):
-            form.prepare(self.request, self.technicians, self.tz)
+            form.prepare(self.request, self.store.active_technicians(), self.store.time_zone)
         self.stack.setCurrentWidget(form)
 
     def _review(self) -> None:
@@ -226,9 +227,7 @@ class BookingDetail(QWidget):
             b.clicked.connect(lambda _=False, p=p, rid=r["id"]: self._view(int(rid), p))
             self.photos.addWidget(b)
             self.photo_buttons.append(b)
-            task = asyncio.ensure_future(self._thumb(b, int(r["id"]), int(p["id"])))
-            self.tasks.add(task)
-            task.add_done_callback(self.tasks.discard)
+            self.tasks.spawn(self._thumb(b, int(r["id"]), int(p["id"])), "load a photo")
 
     async def _thumb(self, button: QToolButton, rid: int, pid: int) -> None:
         try:
@@ -250,12 +249,6 @@ class BookingDetail(QWidget):
         viewer = PhotoViewer(self.api, rid, photo, self)
         self.viewers.append(viewer)
         viewer.show()
-
-
-def _zone(tz: str) -> Any:
-    from zoneinfo import ZoneInfo
-
-    return ZoneInfo(tz)
 
 
 class _ReviewForm(ActionForm):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 from PySide6.QtCore import QItemSelection, Qt, QTimer, Signal
@@ -19,13 +18,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from console.store import Store
 from models.booking_machine import CONSOLE_LABELS
-from services.api_client import ApiClient, ApiError
+from services.api_client import ApiClient
 from widgets.booking_detail import BookingDetail
 from widgets.booking_model import COL_AGE, COL_CUSTOMER, COL_DATES, COL_STATE, BookingModel, IdRole, StateFilter
 from widgets.desktop_notify import notify_desktop
+from widgets.tasks import TaskSet, next_turn
 
-BOOKING_EVENTS = {"booking.created", "booking.updated"}
 STYLE = """
 QPushButton#primaryAction { background: #0b5fa5; color: white; border: 0; border-radius: 6px; padding: 7px 16px;
                             font-weight: 600; }
@@ -38,16 +38,16 @@ QTableView#bookingTable { selection-background-color: #dbe9f7; selection-color: 
 
 class BookingInbox(QWidget):
     """Requests newest first with a state filter; `countChanged(unread)` for the tab, `notify(title, text)` for a
-    desktop notification when a new request arrives. Feed it events with `handle_event(name, data)`."""
+    desktop notification when a new request arrives. The rows follow the store's booking requests."""
 
     countChanged = Signal(int)
     notify = Signal(str, str)
     loaded = Signal()
 
-    def __init__(self, api: ApiClient, parent: QWidget | None = None):
+    def __init__(self, api: ApiClient, store: Store, parent: QWidget | None = None):
         super().__init__(parent)
         self.api = api
-        self.tasks: set[asyncio.Task[Any]] = set()
+        self.store = store
         self.model = BookingModel(self)
         self.proxy = StateFilter(self)
         self.proxy.setSourceModel(self.model)
@@ -66,6 +66,7 @@ class BookingInbox(QWidget):
         self.reload_btn.clicked.connect(self.reload)
         self.status = QLabel()
         self.status.setStyleSheet("color: #5b6776;")
+        self.tasks = TaskSet(self.status.setText)
         self.table = QTableView()
         self.table.setObjectName("bookingTable")
         self.table.setModel(self.proxy)
@@ -86,7 +87,7 @@ class BookingInbox(QWidget):
             self.table.setColumnWidth(col, width)
         hh.setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
         self.table.selectionModel().selectionChanged.connect(self._selected)
-        self.detail = BookingDetail(api)
+        self.detail = BookingDetail(api, store)
         self.detail.changed.connect(self._changed)
         top = QHBoxLayout()
         top.addWidget(self.title)
@@ -119,47 +120,41 @@ class BookingInbox(QWidget):
             self.split.setSizes([3, 2] if want == Qt.Orientation.Horizontal else [1, 1])
 
     # --- loading ---
+    def start(self) -> None:
+        self.store.reset.connect(next_turn(self, self._from_store))
+        self.store.bookingChanged.connect(self._on_booking)
+        if self.store.loaded:
+            self._from_store()
+
     def reload(self) -> None:
-        self._spawn(self.refresh())
+        """Refresh: fetch every request again (the store keeps them)."""
+        self.tasks.spawn(self.refresh(), "load the booking requests")
 
     async def refresh(self) -> None:
-        """Load company time zone, technicians and every request (start-up, reconnect, Refresh)."""
         self.status.setText("Loading…")
         self.reload_btn.setEnabled(False)
         try:
-            company, techs, rows = await asyncio.gather(self.api.company(), self.api.technicians(),
-                                                        self.api.booking_requests())
-        except ApiError as exc:
-            self.status.setText(f"Couldn't load requests: {exc.message}")
-            return
+            self.store.set_bookings(await self.api.booking_requests())
         finally:
             self.reload_btn.setEnabled(True)
-        self.detail.tz = company.get("time_zone") or self.detail.tz
-        self.detail.technicians = techs
+        self._from_store()
+
+    def _from_store(self) -> None:
         selected = self.detail.request["id"] if self.detail.request else None
-        self.model.set_requests(rows)
+        self.model.set_requests(list(self.store.bookings.values()))
         self._count_text()
         if selected is not None:
             self.select(int(selected))
         self.loaded.emit()
 
-    # --- live events ---
-    def handle_event(self, name: str, data: dict[str, Any]) -> None:
-        """booking.created / booking.updated from the event stream: fetch that request and update its row."""
-        if name not in BOOKING_EVENTS or "id" not in data:
-            return
-        if name == "booking.created":
-            who = data.get("customer_name") or "A customer"
-            self.notify.emit("New booking request", f"{who} — {data.get('service_type', 'service request')}")
-        self._spawn(self._fetch(int(data["id"]), unread=name == "booking.created"))
-
-    async def _fetch(self, rid: int, *, unread: bool) -> None:
-        try:
-            r = await self.api.booking_request(rid)
-        except ApiError as exc:
-            self.status.setText(f"Couldn't load request #{rid}: {exc.message}")
-            return
-        self.model.upsert(r, unread=unread)
+    # --- live changes ---
+    def _on_booking(self, r: dict[str, Any], new: bool) -> None:
+        """A request arrived or changed (the store fetched it once for every panel)."""
+        if new:
+            who = r.get("customer_name") or "A customer"
+            self.notify.emit("New booking request", f"{who} — {r.get('service_type') or 'service request'}")
+        self.model.upsert(r, unread=new)
+        rid = int(r["id"])
         if self.detail.request and int(self.detail.request["id"]) == rid:
             self._show(rid)
 
@@ -187,13 +182,7 @@ class BookingInbox(QWidget):
             self.detail.show_request(r, age_s=self.model.age_seconds(rid), stale=self.model.is_stale(rid))
 
     def _changed(self, r: dict[str, Any]) -> None:
-        self.model.upsert(r)
-
-    def _spawn(self, coro: Any) -> asyncio.Task[Any]:
-        task = asyncio.ensure_future(coro)
-        self.tasks.add(task)
-        task.add_done_callback(self.tasks.discard)
-        return task
+        self.store.upsert_booking(r)
 
     def _count_text(self) -> None:
         n, unread = self.model.rowCount(), self.model.unread_count()
@@ -201,3 +190,8 @@ class BookingInbox(QWidget):
 
     def unread_count(self) -> int:
         return self.model.unread_count()
+
+    def shutdown(self) -> None:
+        self.ticker.stop()
+        self.tasks.cancel()
+        self.detail.tasks.cancel()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from datetime import datetime
+from datetime import date
 from typing import Any
 
 from PySide6.QtCore import (
@@ -19,6 +19,7 @@ from PySide6.QtGui import QColor, QFont
 
 from models.booking_machine import CONSOLE_LABELS
 from models.enums import BookingState as B
+from models.timefmt import parse_iso_or_none
 
 Index = QModelIndex | QPersistentModelIndex
 STALE_S = 48 * 3600
@@ -46,8 +47,9 @@ def age_text(seconds: float) -> str:
 
 
 def short_date(iso: str) -> str:
+    """'Mon, Nov 23' for a date ('2026-11-23')."""
     try:
-        d = datetime.fromisoformat(iso)
+        d = date.fromisoformat(iso[:10])
     except ValueError:
         return iso
     return f"{d:%a}, {d:%b} {d.day}"
@@ -133,11 +135,8 @@ class BookingModel(QAbstractTableModel):
     @staticmethod
     def _key(r: dict[str, Any]) -> tuple[float, int]:
         """Newest first (then the higher id first)."""
-        try:
-            ts = datetime.fromisoformat(str(r.get("created_at")).replace("Z", "+00:00")).timestamp()
-        except ValueError:
-            ts = 0.0
-        return (-ts, -int(r["id"]))
+        created = parse_iso_or_none(r.get("created_at"))
+        return (-(created.timestamp() if created else 0.0), -int(r["id"]))
 
     def upsert(self, r: dict[str, Any], *, unread: bool = False) -> int:
         """Insert a new request at its place or update the row in place; returns the row."""

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
-from datetime import UTC, datetime
-from typing import Any
+from collections.abc import Callable
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QRect, QSettings, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPalette, QPen
@@ -23,6 +23,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from models.enums import AlertKind
+from models.timefmt import clock_time, parse_iso_or_none
 from services.api_client import ApiClient, ApiError
 from widgets.alert_dialogs import (
     CallTechDialog,
@@ -33,9 +35,12 @@ from widgets.alert_dialogs import (
     _Busy,
     describe_error,
 )
-from widgets.alert_model import AlertItem, AlertModel, parse_dt
+from widgets.alert_model import AlertItem, AlertModel
 from widgets.desktop_notify import notify_desktop
-from widgets.tasks import TaskSet
+from widgets.tasks import TaskSet, next_turn
+
+if TYPE_CHECKING:
+    from console.store import Store
 
 log = logging.getLogger(__name__)
 SOUND_KEY = "alerts/sound"
@@ -130,18 +135,14 @@ class LateAlertPanel(QWidget):
     notify = Signal(str, str)
     appointmentSelected = Signal(int)
     technicianSelected = Signal(int)
-    appointmentChanged = Signal(dict)  # an appointment the API returned after our change (for the grid)
 
-    def __init__(self, api: ApiClient, parent: QWidget | None = None, time_zone: str | None = None,
-                 tick_ms: int = 5000):
+    def __init__(self, api: ApiClient, store: Store, parent: QWidget | None = None, tick_ms: int = 5000):
         super().__init__(parent)
         self.api = api
-        self.time_zone = time_zone
-        self.tasks = TaskSet()
-        self.model = AlertModel(self, time_zone or "America/Chicago")
+        self.store = store
+        self.model = AlertModel(store, self)
         self.loaded = False
         self.dialog: Any = None
-        self._fetching: set[int] = set()
 
         title = QLabel("Alerts")
         f = title.font()
@@ -198,6 +199,7 @@ class LateAlertPanel(QWidget):
             row2.addWidget(b)
         self.ack_btn.setStyleSheet("font-weight: 600;")
         self.busy = _Busy()
+        self.tasks = TaskSet(lambda text: self.busy.done(text, error=True))
 
         lay = QVBoxLayout(self)
         lay.setContentsMargins(8, 8, 8, 8)
@@ -218,108 +220,57 @@ class LateAlertPanel(QWidget):
         self._on_count()
         self._update_buttons()
 
-    # --- loading --------------------------------------------------------------------------------------
+    # --- following the store ----------------------------------------------------------------------------
     def start(self) -> None:
-        self.tasks.spawn(self.reload())
+        st = self.store
+        st.reset.connect(next_turn(self, self.reload))
+        st.alertChanged.connect(self._on_alert)
+        st.appointmentChanged.connect(lambda a: self._on_appointment(int(a["id"])))
+        st.appointmentRemoved.connect(self._on_appointment)
+        st.positionChanged.connect(self.model.technician_changed)
+        st.technicianChanged.connect(lambda t: self.model.technician_changed(int(t["id"])))
+        st.timeZoneChanged.connect(lambda _tz: self.model.tick())
+        if st.loaded:
+            self.reload()
 
-    async def reload(self) -> bool:
-        """Load open alerts with their appointments, technicians' phones and latest fixes."""
-        self.busy.working("Loading alerts…")
-        try:
-            if self.time_zone is None:
-                self.time_zone = str((await self.api.company()).get("time_zone") or "America/Chicago")
-                self.model.time_zone = self.time_zone
-            alerts, techs, fixes = await asyncio.gather(self.api.alerts(), self.api.technicians(),
-                                                        self.api.crew_positions())
-            ids = sorted({int(a["appointment_id"]) for a in alerts if a.get("appointment_id")})
-            appts = await asyncio.gather(*(self.api.appointment(i) for i in ids), return_exceptions=True)
-        except ApiError as exc:
-            self.busy.done(describe_error("load alerts", exc), error=True)
-            return False
-        by_id = {i: a for i, a in zip(ids, appts, strict=True) if isinstance(a, dict)}
-        self.model.techs = {int(t["id"]): t for t in techs}
-        now = datetime.now(UTC)
-        skews = []
-        for p in fixes:
-            rec = parse_dt(p["recorded_at"])
-            if rec is None:
-                continue
-            self.model.fixes[int(p["technician_id"])] = (rec, float(p["lat"]), float(p["lng"]))
-            skews.append(now.timestamp() - rec.timestamp() - float(p.get("age_s") or 0))
-        self.model.skew_s = sorted(skews)[len(skews) // 2] if skews else 0.0
-        items = []
-        for a in alerts:
-            created = parse_dt(a.get("created_at"))
-            age = max(0.0, now.timestamp() - self.model.skew_s - created.timestamp()) if created else 0.0
-            items.append(AlertItem(a, by_id.get(int(a["appointment_id"])) if a.get("appointment_id") else None,
-                                   age_at_seen_s=age))
-        self.model.set_all(items)
+    def reload(self) -> None:
+        """Every open alert the store holds (start-up, reconnect, Refresh)."""
+        current = self.current()
+        self.model.set_all([AlertItem(a) for a in self.store.open_alerts()])
         self.loaded = True
-        self.busy.done()
-        if items:
-            self.view.setCurrentIndex(self.model.index(0, 0))
+        row = self.model.row_of(current.id) if current is not None else None
+        if self.model.items:
+            self.view.setCurrentIndex(self.model.index(row or 0, 0))
         self._update_buttons()
-        return True
 
-    # --- live events --------------------------------------------------------------------------------------
-    def handle_event(self, name: str, data: dict[str, Any]) -> None:
-        """Apply one event from the stream (alerts, appointments, positions, technicians)."""
-        if name == "settings.updated" and "time_zone" in (data.get("changed") or []):
-            self.time_zone = None  # reload reads the company's new zone
-            self.tasks.spawn(self.reload())
-            return
-        if name in ("alert.created", "alert.updated") and "id" in data:
-            if not data.get("open", True):
-                self.model.remove(int(data["id"]))
-                self._update_buttons()
-                return
-            is_new = self.model.row_of(int(data["id"])) is None
-            self.tasks.spawn(self._add_alert(data, announce=is_new and name == "alert.created"))
-        elif name == "appointment.updated" and "id" in data:
-            aid = int(data["id"])
-            if any(it.appointment_id == aid for it in self.model.items):
-                self.tasks.spawn(self.refresh_appointment(aid))
-        elif name == "position.updated" and "technician_id" in data:
-            rec = parse_dt(data.get("recorded_at"))
-            if rec is not None:
-                self.model.set_fix(int(data["technician_id"]), rec, float(data["lat"]), float(data["lng"]))
-        elif name == "technician.updated" and "id" in data:
-            self.tasks.spawn(self._refresh_tech(int(data["id"])))
-
-    async def _add_alert(self, alert: dict[str, Any], announce: bool) -> None:
-        appt = None
-        if alert.get("appointment_id"):
-            try:
-                appt = await self.api.appointment(int(alert["appointment_id"]))
-            except ApiError as exc:
-                log.info("appointment for alert %s unavailable: %s", alert["id"], exc)
-        if self.model.row_of(int(alert["id"])) is None and not alert.get("open", True):
+    def _on_alert(self, alert: dict[str, Any]) -> None:
+        alert_id = int(alert["id"])
+        if not alert.get("open", True):
+            self.model.remove(alert_id)
+            self._update_buttons()
             return
         first = self.model.rowCount() == 0
-        self.model.upsert(AlertItem(alert, appt))
+        if self.model.upsert(AlertItem(alert)) == "inserted" and alert.get("kind") == AlertKind.LATE:
+            it = self.model.items[self.model.row_of(alert_id) or 0]
+            who = self.model._field(it, "technician_name") or "A technician"
+            where = self.model._field(it, "customer_name") or "a customer"
+            self.notify.emit("Technician running late", f"{who} has not arrived at {where}. {alert.get('message', '')}")
         if first:
             self.view.setCurrentIndex(self.model.index(0, 0))
         self._update_buttons()
-        if announce and alert.get("kind") == "late":
-            who = (appt or {}).get("technician_name") or "A technician"
-            where = (appt or {}).get("customer_name") or "a customer"
-            self.notify.emit("Technician running late", f"{who} has not arrived at {where}. {alert.get('message', '')}")
 
-    async def refresh_appointment(self, appt_id: int) -> dict[str, Any] | None:
-        try:
-            appt = await self.api.appointment(appt_id)
-        except ApiError as exc:
-            log.info("appointment %s refresh failed: %s", appt_id, exc)
-            return None
-        self.model.set_appointment(appt)
-        self._update_buttons()
-        return appt
+    def _on_appointment(self, appt_id: int) -> None:
+        if self.model.appointment_changed(appt_id):  # only an appointment with an alert here
+            self._update_buttons()
 
-    async def _refresh_tech(self, tech_id: int) -> None:
-        try:
-            self.model.techs[tech_id] = await self.api.technician(tech_id)
-        except ApiError:
-            pass
+    async def appointment_of(self, it: AlertItem) -> dict[str, Any]:
+        """The alert's appointment for an action: the store's, or fetched once when it is on another day."""
+        appt = self.model.appt(it)
+        if appt is not None:
+            return appt
+        assert it.appointment_id is not None
+        it.fetched = await self.api.appointment(it.appointment_id)
+        return it.fetched
 
     # --- selection --------------------------------------------------------------------------------------------
     def current(self) -> AlertItem | None:
@@ -340,8 +291,9 @@ class LateAlertPanel(QWidget):
             return
         if it.appointment_id is not None:
             self.appointmentSelected.emit(it.appointment_id)
-        if it.technician_id is not None:
-            self.technicianSelected.emit(it.technician_id)
+        tech_id = self.model.technician_id(it)
+        if tech_id is not None:
+            self.technicianSelected.emit(tech_id)
 
     def _on_count(self, *_: Any) -> None:
         n = self.model.rowCount()
@@ -353,8 +305,8 @@ class LateAlertPanel(QWidget):
     def _update_buttons(self) -> None:
         it = self.current()
         busy = self.tasks.busy and self.busy.bar.isVisible()
-        has_appt = bool(it and it.appt)
-        has_tech = bool(it and it.technician_id is not None)
+        has_appt = bool(it and it.appointment_id is not None)
+        has_tech = bool(it and self.model.technician_id(it) is not None)
         self.ack_btn.setEnabled(bool(it) and not busy and not (it and it.alert.get("acknowledged_by")))
         self.call_btn.setEnabled(has_tech and not busy)
         self.msg_btn.setEnabled(has_tech and not busy)
@@ -379,17 +331,14 @@ class LateAlertPanel(QWidget):
 
     async def acknowledge(self, alert_id: int) -> dict[str, Any]:
         out = await self._act("Acknowledging…", "acknowledge", self.api.acknowledge_alert(alert_id))
-        row = self.model.row_of(alert_id)
-        if row is not None:
-            self.model.items[row].alert = out
-            self.model.changed(row)
+        self.store.apply_alert(out)
         self.busy.done(f"Acknowledged — other dispatchers see {out.get('acknowledged_by')} is on it.")
         self._update_buttons()
         return out
 
     async def resolve(self, alert_id: int, note: str) -> dict[str, Any]:
         out = await self._act("Resolving…", "resolve the alert", self.api.resolve_alert(alert_id, note))
-        self.model.remove(alert_id)
+        self.store.apply_alert(out)
         self.busy.done("Alert resolved.")
         self._update_buttons()
         return out
@@ -399,23 +348,26 @@ class LateAlertPanel(QWidget):
         self.busy.done("Message queued — it goes out by SMS now.")
         return out
 
-    def _version(self, appt_id: int) -> int:
-        it = next((i for i in self.model.items if i.appointment_id == appt_id and i.appt), None)
-        if it is None or it.appt is None:
-            raise ApiError(0, "not_loaded", "the appointment is not loaded yet; try again in a moment")
-        return int(it.appt["version"])
+    def _applied(self, appt: dict[str, Any]) -> None:
+        """An appointment the API answered: into the store (every panel and the grid follow)."""
+        for it in self.model.items:
+            if it.appointment_id == int(appt["id"]) and it.fetched is not None:
+                it.fetched = appt
+        self.store.upsert_appointment(appt)
+        self.model.appointment_changed(int(appt["id"]))
 
     async def _patch(self, appt_id: int, working: str, verb: str, **changes: Any) -> dict[str, Any]:
+        it = next(i for i in self.model.items if i.appointment_id == appt_id)
+        version = int((await self.appointment_of(it))["version"])
         try:
-            out = await self._act(working, verb, self.api.patch_appointment(appt_id, self._version(appt_id),
-                                                                             **changes))
+            out = await self._act(working, verb, self.api.patch_appointment(appt_id, version, **changes))
         except ApiError as exc:
-            if exc.status == 412:
-                await self.refresh_appointment(appt_id)
+            current = (exc.details or {}).get("current") if isinstance(exc.details, dict) else None
+            if exc.status == 412 and current:
+                self._applied(current)
                 self.busy.done(describe_error(verb, exc), error=True)
             raise
-        self.model.set_appointment(out)
-        self.appointmentChanged.emit(out)
+        self._applied(out)
         return out
 
     async def reassign(self, appt_id: int, technician_id: int) -> dict[str, Any]:
@@ -448,50 +400,58 @@ class LateAlertPanel(QWidget):
         if it is not None:
             self._spawn_action(self.acknowledge(it.id))
 
-    def _tech(self, it: AlertItem) -> dict[str, Any]:
-        return self.model.techs.get(it.technician_id or -1, {}) if it.technician_id is not None else {}
+    def _with_appointment(self, action: Callable[[AlertItem, dict[str, Any]], None]) -> None:
+        """Run a button's action with the current alert's appointment (fetched first when on another day)."""
+        it = self.current()
+        if it is None or it.appointment_id is None:
+            return
+        appt = self.model.appt(it)
+        if appt is not None:
+            action(it, appt)
+            return
+
+        async def fetch() -> None:
+            action(it, await self.appointment_of(it))
+
+        self.tasks.spawn(fetch(), "load the appointment")
 
     def on_call(self) -> None:
-        it = self.current()
-        if it is None or it.appt is None:
-            return
-        tech = self._tech(it)
-        phone = tech.get("phone") or ""
-        name = it.appt.get("technician_name") or "Technician"
-        if not phone:
-            self.busy.done(f"{name} has no phone number on file.", error=True)
-            return
-        self._show(CallTechDialog(name, phone, self))
+        def call(it: AlertItem, a: dict[str, Any]) -> None:
+            tech = self.store.technicians.get(self.model.technician_id(it) or -1, {})
+            name = a.get("technician_name") or "Technician"
+            if not tech.get("phone"):
+                self.busy.done(f"{name} has no phone number on file.", error=True)
+                return
+            self._show(CallTechDialog(name, str(tech["phone"]), self))
+
+        self._with_appointment(call)
 
     def on_message(self) -> None:
-        it = self.current()
-        if it is None or it.appt is None or it.appointment_id is None:
-            return
-        a, appt_id = it.appt, it.appointment_id
-        name = a.get("technician_name") or "Technician"
-        start = parse_dt(a.get("window_start"))
-        from models.timefmt import clock_time
+        def message(it: AlertItem, a: dict[str, Any]) -> None:
+            appt_id = int(a["id"])
+            start = parse_iso_or_none(a.get("window_start"))
+            when = clock_time(start, self.store.time_zone) if start else "the scheduled time"
+            draft = (f"{a.get('customer_name')} at {a.get('address')} expected you at {when}. "
+                     "What's your ETA? Call dispatch if you're held up.")
+            self._show(MessageTechDialog(a.get("technician_name") or "Technician", draft,
+                                         lambda msg: self.message_tech(appt_id, msg), self))
 
-        when = clock_time(start, self.model.time_zone) if start else "the scheduled time"
-        draft = (f"{a.get('customer_name')} at {a.get('address')} expected you at {when}. "
-                 "What's your ETA? Call dispatch if you're held up.")
-        self._show(MessageTechDialog(name, draft, lambda msg: self.message_tech(appt_id, msg), self))
+        self._with_appointment(message)
 
     def on_reassign(self) -> None:
-        it = self.current()
-        if it is None or it.appt is None or it.appointment_id is None:
-            return
-        appt_id = it.appointment_id
-        self._show(ReassignDialog(it.appt, self.model.time_zone, lambda: self.candidates(appt_id),
-                                  lambda tid: self.reassign(appt_id, tid), self))
+        def reassign(_it: AlertItem, a: dict[str, Any]) -> None:
+            appt_id = int(a["id"])
+            self._show(ReassignDialog(a, self.store.time_zone, lambda: self.candidates(appt_id),
+                                      lambda tid: self.reassign(appt_id, tid), self))
+
+        self._with_appointment(reassign)
 
     def on_reschedule(self) -> None:
-        it = self.current()
-        if it is None or it.appt is None or it.appointment_id is None:
-            return
-        appt_id = it.appointment_id
-        self._show(RescheduleDialog(it.appt, self.model.time_zone,
-                                    lambda s, e: self.reschedule(appt_id, s, e), self))
+        def reschedule(_it: AlertItem, a: dict[str, Any]) -> None:
+            appt_id = int(a["id"])
+            self._show(RescheduleDialog(a, self.store.time_zone, lambda s, e: self.reschedule(appt_id, s, e), self))
+
+        self._with_appointment(reschedule)
 
     def on_resolve(self) -> None:
         it = self.current()

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
-from collections.abc import Awaitable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QModelIndex, Qt, QTimer, QUrl, Signal, Slot
 from PySide6.QtGui import QStandardItem, QStandardItemModel
@@ -23,22 +21,26 @@ from PySide6.QtWidgets import (
 )
 
 from services.api_client import ApiClient, ApiError
+from widgets.tasks import TaskSet
+
+if TYPE_CHECKING:
+    from console.store import Store
 
 log = logging.getLogger(__name__)
 PHONE_WIDTH = 390
 CUSTOMER_ID_ROLE = Qt.ItemDataRole.UserRole + 1
 
 
-class Widget(QWidget):
+class PortalPreview(QWidget):
     """Pick a customer (search) or follow the appointment selected in the grid; the page is read-only."""
 
     countChanged = Signal(int)
     previewOpened = Signal(str)  # the path the preview landed on (after redirects)
 
-    def __init__(self, api: ApiClient, parent: QWidget | None = None):
+    def __init__(self, api: ApiClient, store: Store | None = None, parent: QWidget | None = None):
         super().__init__(parent)
         self.api = api
-        self.tasks: set[asyncio.Future[Any]] = set()
+        self.store = store
         self.target: dict[str, int] = {}
         self._pending: int | None = None  # grid selection made while the panel was hidden
         self.setObjectName("portalPreview")
@@ -89,18 +91,28 @@ class Widget(QWidget):
         self.status.setObjectName("previewStatus")
         self.status.setWordWrap(True)
         root.addWidget(self.status)
+        self.tasks = TaskSet(self.status.setText)
 
         self.stage = QWidget()
         self.stage.setObjectName("previewStage")
         self.stage.setStyleSheet("#previewStage { background: #e9edf2; }")
-        stage_lay = QHBoxLayout(self.stage)
-        stage_lay.setContentsMargins(12, 12, 12, 12)
-        self.view = self._make_view()
-        stage_lay.addStretch(1)
-        stage_lay.addWidget(self.view)
-        stage_lay.addStretch(1)
+        self.stage_lay = QHBoxLayout(self.stage)
+        self.stage_lay.setContentsMargins(12, 12, 12, 12)
+        self.stage_lay.addStretch(1)
+        self.stage_lay.addStretch(1)
         root.addWidget(self.stage, 1)
-        self._apply_width()
+        # The web view is made for the first preview: a console that never previews never starts a Qt WebEngine
+        # page for it, and start-up doesn't wait for one.
+        self._view: Any = None
+
+    @property
+    def view(self) -> Any:
+        """The QWebEngineView (made on first use)."""
+        if self._view is None:
+            self._view = self._make_view()
+            self.stage_lay.insertWidget(1, self._view)
+            self._apply_width()
+        return self._view
 
     def _make_view(self) -> QWidget:
         from PySide6.QtWebEngineCore import QWebEnginePage, QWebEngineProfile
@@ -108,25 +120,23 @@ class Widget(QWidget):
 
         view = QWebEngineView()
         # A private, in-memory profile: preview cookies never mix with anything else and vanish on close.
-        self.profile = QWebEngineProfile(self)
-        view.setPage(QWebEnginePage(self.profile, view))
+        self.profile = QWebEngineProfile()
+        page = QWebEnginePage(self.profile, view)
+        self.profile.setParent(page)  # the page goes first, then its profile (never a profile with live pages)
+        view.setPage(page)
         view.loadFinished.connect(self._loaded)
         view.setMinimumHeight(300)
         return view
 
     def _apply_width(self) -> None:
+        if self._view is None:
+            return  # applied when the view is made
         if self.phone_btn.isChecked():
             self.view.setFixedWidth(PHONE_WIDTH)
         else:
             self.view.setMinimumWidth(0)
             self.view.setMaximumWidth(16777215)
             self.view.setSizePolicy(self.view.sizePolicy().Policy.Expanding, self.view.sizePolicy().Policy.Expanding)
-
-    # --- async plumbing -------------------------------------------------------------------------------
-    def _spawn(self, coro: Awaitable[Any]) -> None:
-        task = asyncio.ensure_future(coro)
-        self.tasks.add(task)
-        task.add_done_callback(self.tasks.discard)
 
     # --- customer search ------------------------------------------------------------------------------
     def _search(self) -> None:
@@ -135,7 +145,7 @@ class Widget(QWidget):
             self.results_model.clear()
             self.results.hide()
             return
-        self._spawn(self._do_search(q))
+        self.tasks.spawn(self._do_search(q), "search customers")
 
     async def _do_search(self, q: str) -> None:
         try:
@@ -191,7 +201,7 @@ class Widget(QWidget):
         self._open()
 
     def _open(self) -> None:
-        self._spawn(self._open_async(dict(self.target)))
+        self.tasks.spawn(self._open_async(dict(self.target)), "open the preview")
 
     async def _open_async(self, target: dict[str, int]) -> None:
         self.reload_btn.setEnabled(False)
@@ -214,7 +224,7 @@ class Widget(QWidget):
     def reload(self) -> None:
         if not self.target:
             return
-        if self.view.url().isEmpty():
+        if self._view is None or self.view.url().isEmpty():
             self._open()
         else:
             self.view.reload()
@@ -229,9 +239,17 @@ class Widget(QWidget):
             return
         self.previewOpened.emit(path)
 
-    # --- live events ----------------------------------------------------------------------------------
-    def handle_event(self, name: str, data: dict[str, Any]) -> None:
+    # --- live changes ---------------------------------------------------------------------------------
+    def start(self) -> None:
+        if self.store is not None:
+            self.store.appointmentChanged.connect(self._on_appointment)
+
+    def _on_appointment(self, appt: dict[str, Any]) -> None:
         """Follow the previewed appointment live: a status change may move it between portal and tracker.
         (A customer's schedule page refreshes its live status by itself every 30 s.)"""
-        if name == "appointment.updated" and data.get("id") == self.target.get("appointment_id"):
+        if appt.get("id") == self.target.get("appointment_id"):
             self._open()
+
+    def shutdown(self) -> None:
+        self._search_timer.stop()
+        self.tasks.cancel()

@@ -7,38 +7,29 @@ from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from PySide6.QtCore import QEvent, QModelIndex, QPoint, QRect, QRectF, Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, QModelIndex, QPoint, QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import (
-    QBrush,
-    QColor,
+    QContextMenuEvent,
     QFont,
-    QFontMetrics,
     QHelpEvent,
     QKeyEvent,
     QMouseEvent,
-    QPainter,
-    QPaintEvent,
-    QPalette,
-    QPen,
     QResizeEvent,
     QWheelEvent,
 )
-from PySide6.QtWidgets import QAbstractScrollArea, QApplication, QToolTip, QWidget
+from PySide6.QtWidgets import QAbstractScrollArea, QApplication, QMenu, QToolTip, QWidget
 
 from models.timefmt import clock_time
 from widgets.schedule_model import Appt, ScheduleModel
-from widgets.status_colors import LATE_COLOR, NOW_LINE_COLOR, label_for, style_for
+from widgets.schedule_paint import GUTTER, HEADER, ROW_H, PaintObserver, SchedulePainting
+from widgets.status_colors import label_for
 
-GUTTER = 216
-HEADER = 34
-ROW_H = 54
 SNAP_S = 15 * 60
 MIN_PX_PER_HOUR = 84.0
 
-PaintObserver = Callable[[int, str, int], None]
 
 
-class ScheduleView(QAbstractScrollArea):
+class ScheduleView(SchedulePainting, QAbstractScrollArea):
     """Paints only what is visible; listens to the model's fine-grained signals and repaints just those rects."""
 
     appointmentSelected = Signal(int)
@@ -46,6 +37,8 @@ class ScheduleView(QAbstractScrollArea):
     technicianSelected = Signal(int)
     #: (appointment id, lane changed?, target technician id or -1 for Unassigned, new start epoch s or -1)
     moveRequested = Signal(int, bool, int, float)
+    #: "Pair phone…" from a technician's row header (context menu)
+    pairPhoneRequested = Signal(int)
 
     def __init__(self, model: ScheduleModel, parent: QWidget | None = None):
         super().__init__(parent)
@@ -61,7 +54,8 @@ class ScheduleView(QAbstractScrollArea):
         #: Shown on a day without appointments (the window sets it; empty: nothing is drawn).
         self.empty_text = "No appointments on this day."
         self._vis_pos: dict[int, int] = {}
-        self._tracks: dict[int, tuple[dict[int, int], int]] = {}
+        #: Per lane: the track of each block, the number of tracks, and the spans they were computed from.
+        self._tracks: dict[int, tuple[dict[int, int], int, dict[int, tuple[float, float]]]] = {}
         self._tech_filter: set[int | None] | None = None
         self._status_filter: set[str] | None = None
         self._text_filter = ""
@@ -138,7 +132,7 @@ class ScheduleView(QAbstractScrollArea):
     def _lane_tracks(self, row: int) -> tuple[dict[int, int], int]:
         cached = self._tracks.get(row)
         if cached is not None:
-            return cached
+            return cached[0], cached[1]
         ends: list[float] = []
         where: dict[int, int] = {}
         appts = sorted((self.model.appts[i] for i in self.model.lanes[row].ids), key=lambda a: (a.start, a.id))
@@ -151,9 +145,8 @@ class ScheduleView(QAbstractScrollArea):
             else:
                 where[a.id] = len(ends)
                 ends.append(a.end)
-        result = (where, max(1, len(ends)))
-        self._tracks[row] = result
-        return result
+        self._tracks[row] = (where, max(1, len(ends)), {a.id: (a.start, a.end) for a in appts})
+        return where, max(1, len(ends))
 
     def block_rect(self, appt_id: int) -> QRectF | None:
         a = self.model.appointment(appt_id)
@@ -234,25 +227,33 @@ class ScheduleView(QAbstractScrollArea):
         self.viewport().update()
 
     def _on_data_changed(self, top: QModelIndex, bottom: QModelIndex, roles: list[int] | None = None) -> None:
+        """Repaint what changed: the changed blocks and their lane's label when nothing moved (a status, a
+        LATE flag), the whole lane when a block moved or the lane's tracks were re-stacked."""
         parent = top.parent()
         if not parent.isValid():
             self.viewport().update(0, 0, GUTTER, self.viewport().height())
             return
         lane = parent.row()
-        old = {i: self.block_rect(i) for i in self.model.lanes[lane].ids}
-        self._tracks.pop(lane, None)
-        for i in self.model.lanes[lane].ids:
+        ids = self.model.lanes[lane].ids
+        changed = ids[top.row():bottom.row() + 1]
+        old = self._tracks.pop(lane, None)
+        end_ts = self._origin + (self.end_hour - self.start_hour) * 3600
+        for i in changed:
             a = self.model.appts[i]
-            if a.start < self._origin or a.end > self._origin + (self.end_hour - self.start_hour) * 3600:
+            if a.start < self._origin or a.end > end_ts:
                 self._on_reset()
                 return
         y = self.lane_y(lane)
-        if y > -ROW_H and y < self.viewport().height():
-            dirty = QRect(GUTTER, y, self.viewport().width() - GUTTER, ROW_H)
-            for r in old.values():
-                if r is not None:
-                    dirty = dirty.united(r.toAlignedRect().adjusted(-4, -4, 4, 4))
-            self.viewport().update(dirty)
+        if not -ROW_H < y < self.viewport().height():
+            return
+        where, n = self._lane_tracks(lane)
+        spans = self._tracks[lane][2]
+        if old is not None and old[0] == where and old[1] == n and all(old[2].get(i) == spans[i] for i in changed):
+            self.viewport().update(0, y, GUTTER, ROW_H)  # the lane's counts (done, late)
+            for i in changed:
+                self._update_block(i)
+            return
+        self.viewport().update(0, y, self.viewport().width(), ROW_H)
 
     def _on_rows(self, parent: QModelIndex, first: int, last: int) -> None:
         if not parent.isValid():
@@ -285,261 +286,6 @@ class ScheduleView(QAbstractScrollArea):
     def _update_now_line(self) -> None:
         self.viewport().update()
 
-    # --- painting ---------------------------------------------------------------------------------
-    def paintEvent(self, event: QPaintEvent) -> None:
-        p = QPainter(self.viewport())
-        p.setRenderHint(QPainter.RenderHint.Antialiasing, True)
-        pal = self.palette()
-        base = pal.color(QPalette.ColorRole.Base)
-        alt = pal.color(QPalette.ColorRole.AlternateBase)
-        text = pal.color(QPalette.ColorRole.Text)
-        grid = QColor(text)
-        grid.setAlpha(28)
-        clip = event.rect()
-        vw, vh = self.viewport().width(), self.viewport().height()
-        p.fillRect(clip, base)
-        first = max(0, self.verticalScrollBar().value() // ROW_H)
-        last = min(len(self._vis), first + vh // ROW_H + 2)
-        # lanes
-        for pos in range(first, last):
-            row = self._vis[pos]
-            y = HEADER + pos * ROW_H - self.verticalScrollBar().value()
-            if y + ROW_H < clip.top() or y > clip.bottom():
-                continue
-            if pos % 2:
-                p.fillRect(QRect(GUTTER, y, vw - GUTTER, ROW_H), alt)
-            p.setPen(QPen(grid, 1))
-            p.drawLine(GUTTER, y + ROW_H - 1, vw, y + ROW_H - 1)
-        # hour lines
-        for h in range(self.end_hour - self.start_hour + 1):
-            x = int(self.x_for(self._origin + h * 3600))
-            if x < GUTTER or x > vw:
-                continue
-            p.setPen(QPen(grid, 1))
-            p.drawLine(x, HEADER, x, vh)
-            half = QColor(grid)
-            half.setAlpha(14)
-            p.setPen(QPen(half, 1, Qt.PenStyle.DashLine))
-            xh = int(x + self.pph / 2)
-            p.drawLine(xh, HEADER, xh, vh)
-        # blocks
-        p.setClipRect(QRect(GUTTER, HEADER, vw - GUTTER, vh - HEADER).intersected(clip))
-        for pos in range(first, last):
-            row = self._vis[pos]
-            y = HEADER + pos * ROW_H - self.verticalScrollBar().value()
-            if y + ROW_H < clip.top() or y > clip.bottom():
-                continue
-            for appt_id in self.model.lanes[row].ids:
-                r = self.block_rect(appt_id)
-                if r is None or r.right() < clip.left() or r.left() > clip.right():
-                    continue
-                self._paint_block(p, self.model.appts[appt_id], r)
-        self._paint_drag(p)
-        self._paint_now(p, vh)
-        p.setClipping(False)
-        self._paint_gutter(p, first, last, clip, text, grid)
-        self._paint_header(p, text, grid)
-        if not self.model.appts and self.empty_text:
-            self._paint_empty(p, vw, text)
-        p.end()
-
-    def _paint_empty(self, p: QPainter, vw: int, text: QColor) -> None:
-        """An empty day says so (and how data arrives), instead of a blank grid."""
-        muted = QColor(text)
-        muted.setAlpha(150)
-        p.setPen(muted)
-        top = HEADER + max(1, len(self._vis)) * ROW_H + 24
-        box = QRect(GUTTER + 24, top, max(200, vw - GUTTER - 48), 120)
-        flags = Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop | Qt.TextFlag.TextWordWrap
-        used = p.boundingRect(box, flags, self.empty_text).adjusted(-16, -10, 16, 10)
-        p.setBrush(self.palette().color(QPalette.ColorRole.Base))
-        p.setPen(QPen(QColor(text.red(), text.green(), text.blue(), 40), 1))
-        p.drawRoundedRect(used, 8, 8)
-        p.setPen(muted)
-        p.drawText(box, flags, self.empty_text)
-
-    def _paint_block(self, p: QPainter, a: Appt, r: QRectF) -> None:
-        st = style_for(a.status, self.dark)
-        dim = not self.matches(a)
-        fill = QColor(st.fill)
-        border = QColor(st.border)
-        fg = QColor(st.text)
-        if dim:
-            for c in (fill, border, fg):
-                c.setAlpha(60)
-        selected = a.id == self.selected_id
-        pen = QPen(border, 1.2, Qt.PenStyle.DashLine if st.dashed else Qt.PenStyle.SolidLine)
-        if a.late:
-            pen = QPen(QColor(LATE_COLOR), 2.4)
-        p.setPen(pen)
-        p.setBrush(QBrush(fill))
-        p.drawRoundedRect(r, 5, 5)
-        if a.late:  # a hatched corner so LATE reads without colour too
-            p.save()
-            p.setClipRect(r)
-            p.setPen(QPen(QColor(LATE_COLOR), 1.4))
-            for k in range(0, 14, 4):
-                p.drawLine(int(r.left()) + k, int(r.top()), int(r.left()), int(r.top()) + k)
-            p.restore()
-        if selected:
-            p.setPen(QPen(self.palette().color(QPalette.ColorRole.Highlight), 3))
-            p.setBrush(Qt.BrushStyle.NoBrush)
-            p.drawRoundedRect(r.adjusted(-1.5, -1.5, 1.5, 1.5), 6, 6)
-        inner = r.adjusted(7, 2, -5, -2)
-        if inner.width() < 10:
-            self._observe(a)
-            return
-        d = a.data
-        p.setPen(fg)
-        badge_w = 0
-        if a.late:
-            p.setFont(self._small)
-            fm = QFontMetrics(self._small)
-            badge_w = fm.horizontalAdvance("LATE") + 10
-            if inner.width() > badge_w + 40:
-                br = QRectF(inner.right() - badge_w, inner.top() + 1, badge_w, fm.height() + 2)
-                p.setPen(Qt.PenStyle.NoPen)
-                p.setBrush(QColor(LATE_COLOR))
-                p.drawRoundedRect(br, 3, 3)
-                p.setPen(QColor("#FFFFFF"))
-                p.drawText(br, Qt.AlignmentFlag.AlignCenter, "LATE")
-                p.setPen(fg)
-            else:
-                badge_w = 0
-        two_lines = inner.height() >= 30
-        fm_b = QFontMetrics(self._bold)
-        title = f"{st.glyph} {d.get('customer_name') or 'Customer'}"
-        p.setFont(self._bold)
-        line_h = fm_b.height()
-        top = QRectF(inner.left(), inner.top(), inner.width() - badge_w - 4, line_h)
-        if st.struck:
-            f = QFont(self._bold)
-            f.setStrikeOut(True)
-            p.setFont(f)
-        p.drawText(top, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
-                   fm_b.elidedText(title, Qt.TextElideMode.ElideRight, int(top.width())))
-        if two_lines:
-            p.setFont(self._font)
-            fm = QFontMetrics(self._font)
-            tz = self.model.time_zone
-            window = f"{clock_time(datetime.fromtimestamp(a.start, self._tz()), tz)}–" \
-                     f"{clock_time(datetime.fromtimestamp(a.end, self._tz()), tz)}"
-            second = f"{label_for(a.status)} · {d.get('service_type') or ''} · {window}"
-            bottom = QRectF(inner.left(), inner.top() + line_h + 1, inner.width(), fm.height())
-            p.drawText(bottom, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
-                       fm.elidedText(second, Qt.TextElideMode.ElideRight, int(bottom.width())))
-        self._observe(a)
-
-    def _observe(self, a: Appt) -> None:
-        if self.paint_observer is not None:
-            self.paint_observer(a.id, a.status, a.version)
-
-    def _paint_drag(self, p: QPainter) -> None:
-        if self._drag is None:
-            return
-        appt_id, row, start = self._drag
-        a = self.model.appointment(appt_id)
-        if a is None or row not in self._vis_pos:
-            return
-        x0 = self.x_for(start)
-        x1 = self.x_for(start + (a.end - a.start))
-        y = self.lane_y(row) + 3
-        r = QRectF(x0, y, x1 - x0, ROW_H - 6)
-        hl = self.palette().color(QPalette.ColorRole.Highlight)
-        fill = QColor(hl)
-        fill.setAlpha(50)
-        p.setPen(QPen(hl, 2, Qt.PenStyle.DashLine))
-        p.setBrush(fill)
-        p.drawRoundedRect(r, 5, 5)
-        lane = self.model.lanes[row]
-        p.setPen(self.palette().color(QPalette.ColorRole.Text))
-        p.setFont(self._bold)
-        label = f"{lane.name} · {clock_time(datetime.fromtimestamp(start, self._tz()), self.model.time_zone)}"
-        p.drawText(r.adjusted(8, 0, -4, 0), Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft, label)
-
-    def _paint_now(self, p: QPainter, vh: int) -> None:
-        now = self.now()
-        x = self.x_for(now)
-        if self._origin <= now <= self._origin + (self.end_hour - self.start_hour) * 3600 and x >= GUTTER:
-            p.setPen(QPen(QColor(NOW_LINE_COLOR), 2))
-            p.drawLine(int(x), HEADER - 6, int(x), vh)
-
-    def _paint_gutter(self, p: QPainter, first: int, last: int, clip: QRect, text: QColor, grid: QColor) -> None:
-        if clip.left() > GUTTER:
-            return
-        pal = self.palette()
-        p.fillRect(QRect(0, HEADER, GUTTER, self.viewport().height()), pal.color(QPalette.ColorRole.Window))
-        p.setPen(QPen(grid, 1))
-        p.drawLine(GUTTER - 1, 0, GUTTER - 1, self.viewport().height())
-        fm = QFontMetrics(self._lane_font)
-        muted = QColor(text)
-        muted.setAlpha(150)
-        for pos in range(first, last):
-            row = self._vis[pos]
-            lane = self.model.lanes[row]
-            y = HEADER + pos * ROW_H - self.verticalScrollBar().value()
-            appts = [self.model.appts[i] for i in lane.ids]
-            late = sum(1 for a in appts if a.late)
-            name_font = QFont(self._lane_font)
-            name_font.setBold(True)
-            name_font.setItalic(lane.tech_id is None)
-            p.setFont(name_font)
-            p.setPen(text)
-            p.drawText(QRect(14, y + 6, GUTTER - 24, fm.height() + 2), Qt.AlignmentFlag.AlignLeft,
-                       fm.elidedText(lane.name, Qt.TextElideMode.ElideRight, GUTTER - 24))
-            p.setFont(self._small)
-            done = sum(1 for a in appts if a.status in ("complete", "paused"))
-            summary = f"{len(appts)} job{'s' if len(appts) != 1 else ''}"
-            if appts:
-                summary += f" · {done} done"
-            p.setPen(muted)
-            p.drawText(QRect(14, y + 8 + fm.height(), GUTTER - 24, fm.height()), Qt.AlignmentFlag.AlignLeft,
-                       summary)
-            if late:
-                badge = f"⚠ {late} late"
-                w = QFontMetrics(self._small).horizontalAdvance(badge) + 10
-                br = QRect(GUTTER - w - 10, y + 8 + fm.height(), w, fm.height())
-                p.setPen(Qt.PenStyle.NoPen)
-                p.setBrush(QColor(LATE_COLOR))
-                p.drawRoundedRect(br, 3, 3)
-                p.setPen(QColor("#FFFFFF"))
-                p.drawText(br, Qt.AlignmentFlag.AlignCenter, badge)
-            p.setPen(QPen(grid, 1))
-            p.drawLine(0, y + ROW_H - 1, GUTTER, y + ROW_H - 1)
-
-    def _paint_header(self, p: QPainter, text: QColor, grid: QColor) -> None:
-        pal = self.palette()
-        vw = self.viewport().width()
-        p.fillRect(QRect(0, 0, vw, HEADER), pal.color(QPalette.ColorRole.Window))
-        p.setPen(QPen(grid, 1))
-        p.drawLine(0, HEADER - 1, vw, HEADER - 1)
-        p.setFont(self._bold)
-        p.setPen(text)
-        day = self.model.day
-        p.drawText(QRect(14, 0, GUTTER - 20, HEADER), Qt.AlignmentFlag.AlignVCenter,
-                   f"{day.strftime('%a, %b')} {day.day}")
-        p.setFont(self._font)
-        tz = self._tz()
-        for h in range(self.end_hour - self.start_hour + 1):
-            ts = self._origin + h * 3600
-            x = int(self.x_for(ts))
-            if x < GUTTER - 1 or x > vw:
-                continue
-            label = datetime.fromtimestamp(ts, tz).strftime("%I %p").lstrip("0")
-            p.drawText(QRect(x + 5, 0, int(self.pph) - 6, HEADER), Qt.AlignmentFlag.AlignVCenter, label)
-        now = self.now()
-        x = self.x_for(now)
-        if self._origin <= now <= self._origin + (self.end_hour - self.start_hour) * 3600 and x >= GUTTER:
-            label = clock_time(datetime.fromtimestamp(now, tz), self.model.time_zone)
-            w = QFontMetrics(self._small).horizontalAdvance(label) + 10
-            r = QRect(int(x) - w // 2, HEADER - 16, w, 14)
-            p.setPen(Qt.PenStyle.NoPen)
-            p.setBrush(QColor(NOW_LINE_COLOR))
-            p.drawRoundedRect(r, 3, 3)
-            p.setFont(self._small)
-            p.setPen(QColor("#FFFFFF"))
-            p.drawText(r, Qt.AlignmentFlag.AlignCenter, label)
-
     # --- events -----------------------------------------------------------------------------------
     def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)
@@ -568,6 +314,17 @@ class ScheduleView(QAbstractScrollArea):
             if row is not None and self.model.lanes[row].tech_id is not None:
                 self.technicianSelected.emit(int(self.model.lanes[row].tech_id))
         super().mousePressEvent(event)
+
+    def contextMenuEvent(self, event: QContextMenuEvent) -> None:
+        """A technician's row header: Pair phone… (field app QR code, Traccar Client, paired devices)."""
+        row = self.lane_at(event.pos().y()) if event.pos().x() < GUTTER else None
+        tech_id = self.model.lanes[row].tech_id if row is not None else None
+        if tech_id is None:
+            super().contextMenuEvent(event)
+            return
+        menu = QMenu(self)
+        menu.addAction("Pair phone…", lambda t=int(tech_id): self.pairPhoneRequested.emit(t))
+        menu.popup(event.globalPos())
 
     def mouseMoveEvent(self, event: QMouseEvent) -> None:
         pos = event.position().toPoint()

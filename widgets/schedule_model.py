@@ -4,21 +4,30 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from functools import cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from PySide6.QtCore import QAbstractItemModel, QModelIndex, QObject, QPersistentModelIndex, Qt
 
+from models.enums import Actor, AppointmentStatus
+from models.status_machine import allowed_targets
+from models.timefmt import DEFAULT_TIME_ZONE, parse_iso
 from widgets.status_colors import label_for
 
 Index = QModelIndex | QPersistentModelIndex
 UNASSIGNED = "Unassigned"
 
 
-def parse_dt(value: Any) -> datetime:
-    if isinstance(value, datetime):
-        return value
-    return datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+@cache
+def _dispatcher_moves(status: str) -> tuple[str, ...]:
+    return tuple(t.value for t in allowed_targets(AppointmentStatus(status), Actor.DISPATCHER))
+
+
+def patched(data: dict[str, Any], status: str, version: int) -> dict[str, Any]:
+    """An appointment dict with the status an event announced (labels and allowed moves follow)."""
+    return {**data, "status": status, "version": version, "status_label": label_for(status),
+            "allowed_transitions": list(_dispatcher_moves(status))}
 
 
 @dataclass
@@ -32,8 +41,8 @@ class Appt:
 
     @classmethod
     def from_api(cls, data: dict[str, Any]) -> Appt:
-        return cls(int(data["id"]), data, parse_dt(data["window_start"]).timestamp(),
-                   parse_dt(data["window_end"]).timestamp())
+        return cls(int(data["id"]), data, parse_iso(data["window_start"]).timestamp(),
+                   parse_iso(data["window_end"]).timestamp())
 
     @property
     def status(self) -> str:
@@ -78,7 +87,7 @@ class ScheduleModel(QAbstractItemModel):
     TechIdRole = Qt.ItemDataRole.UserRole + 5
     IsLaneRole = Qt.ItemDataRole.UserRole + 6
 
-    def __init__(self, time_zone: str = "America/Chicago", parent: QObject | None = None):
+    def __init__(self, time_zone: str = DEFAULT_TIME_ZONE, parent: QObject | None = None):
         super().__init__(parent)
         self.time_zone = time_zone
         self.day: date = datetime.now(ZoneInfo(time_zone)).date()
@@ -169,12 +178,7 @@ class ScheduleModel(QAbstractItemModel):
         appt = self.appts.get(appt_id)
         if appt is None or version <= appt.version:
             return False
-        from models.enums import Actor, AppointmentStatus
-        from models.status_machine import allowed_targets
-
-        allowed = [t.value for t in allowed_targets(AppointmentStatus(status), Actor.DISPATCHER)]
-        appt.data = {**appt.data, "status": status, "version": version, "status_label": label_for(status),
-                     "allowed_transitions": allowed}
+        appt.data = patched(appt.data, status, version)
         idx = self.index_of(appt_id)
         self.dataChanged.emit(idx, idx)
         return True

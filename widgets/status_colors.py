@@ -1,53 +1,17 @@
-"""Status colours (Okabe–Ito, colour-blind safe), glyphs and short labels for schedule blocks."""
+"""Status colours, glyphs and short labels for schedule blocks (the palette itself: models/status_palette.py)."""
 
 from __future__ import annotations
-
-from dataclasses import dataclass
 
 from PySide6.QtGui import QColor
 
 from models.enums import AppointmentStatus as S
 from models.status_machine import CONSOLE_LABELS
+from models.status_palette import CREW_COLORS, DARK, LATE_COLOR, LIGHT, NOW_LINE_COLOR, SITE_COLORS, StatusStyle
 
-
-@dataclass(frozen=True)
-class StatusStyle:
-    """How a status looks: fill, border and text colour, a glyph and a label (never colour alone)."""
-
-    fill: str
-    border: str
-    text: str
-    glyph: str
-    label: str
-    dashed: bool = False
-    struck: bool = False
-
-
-# Okabe–Ito hues, lightened for fills so dark text stays readable (WCAG AA on every fill).
-LIGHT: dict[S, StatusStyle] = {
-    S.SCHEDULED: StatusStyle("#EEF1F5", "#8792A2", "#1F2933", "○", "Scheduled", dashed=True),
-    S.DISPATCHED: StatusStyle("#D6ECFA", "#56B4E9", "#0B3550", "◐", "Dispatched"),
-    S.EN_ROUTE: StatusStyle("#FCE7BF", "#E69F00", "#4A3300", "➜", "En Route"),
-    S.ARRIVED: StatusStyle("#C8EDE0", "#009E73", "#00382A", "◉", "Arrived"),
-    S.IN_PROGRESS: StatusStyle("#0072B2", "#005A8C", "#FFFFFF", "▶", "In Progress"),
-    S.PAUSED: StatusStyle("#F4DCEA", "#CC79A7", "#4D1F38", "‖", "Paused"),
-    S.COMPLETE: StatusStyle("#E3E5E8", "#9AA1AA", "#3E4650", "✓", "Complete"),
-    S.CANCELLED: StatusStyle("#FFFFFF", "#B8BEC6", "#7A828C", "✕", "Cancelled", dashed=True, struck=True),
-}
-
-DARK: dict[S, StatusStyle] = {
-    S.SCHEDULED: StatusStyle("#2C3440", "#8792A2", "#E4E8EE", "○", "Scheduled", dashed=True),
-    S.DISPATCHED: StatusStyle("#173D57", "#56B4E9", "#E3F3FD", "◐", "Dispatched"),
-    S.EN_ROUTE: StatusStyle("#4D3A10", "#E69F00", "#FFF1D6", "➜", "En Route"),
-    S.ARRIVED: StatusStyle("#0F4536", "#009E73", "#DDF7EE", "◉", "Arrived"),
-    S.IN_PROGRESS: StatusStyle("#0072B2", "#56B4E9", "#FFFFFF", "▶", "In Progress"),
-    S.PAUSED: StatusStyle("#4A2A3C", "#CC79A7", "#FBE6F1", "‖", "Paused"),
-    S.COMPLETE: StatusStyle("#30353C", "#6E7681", "#B8C0CA", "✓", "Complete"),
-    S.CANCELLED: StatusStyle("#24282E", "#5A626C", "#8A929C", "✕", "Cancelled", dashed=True, struck=True),
-}
-
-LATE_COLOR = "#D55E00"  # vermillion: distinct from every status hue for protan/deutan/tritan viewers
-NOW_LINE_COLOR = "#D55E00"
+__all__ = [
+    "CREW_COLORS", "DARK", "LATE_COLOR", "LIGHT", "NOW_LINE_COLOR", "SITE_COLORS", "StatusStyle",
+    "label_for", "qcolor", "style_for",
+]
 
 
 def style_for(status: str, dark: bool = False) -> StatusStyle:

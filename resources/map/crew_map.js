@@ -1,18 +1,8 @@
 /* Crew map page logic: canvas tech markers with initials, job sites, next-job line, breadcrumbs, batched updates. */
 (function () {
   "use strict";
-  var COLORS = {
-    in_progress: "#0072B2", arrived: "#009E73", en_route: "#E69F00", dispatched: "#56B4E9",
-    available: "#5B6573", done: "#9AA1AA", stale: "#C3C8CE"
-  };
-  var LABELS = {
-    in_progress: "Working", arrived: "On site", en_route: "En route", dispatched: "Dispatched",
-    available: "Available", done: "Done for today"
-  };
-  var SITE_COLORS = {
-    scheduled: "#8792A2", dispatched: "#56B4E9", en_route: "#E69F00", arrived: "#009E73",
-    in_progress: "#0072B2", paused: "#CC79A7"
-  };
+  // Labels and colours come from Python (models/crew.py, widgets/status_colors.py) through CrewPage.init.
+  var COLORS = {}, LABELS = {}, SITE_COLORS = {};
   var LATE = "#D55E00";
   var TRAIL_MAX = 80;
 
@@ -24,7 +14,7 @@
         var c = r._ctx, p = this._point;
         c.beginPath();
         c.arc(p.x, p.y, this._radius + 4, 0, Math.PI * 2);
-        c.lineWidth = 3; c.strokeStyle = LATE; c.setLineDash([]); c.stroke();
+        c.globalAlpha = 1; c.lineWidth = 3; c.strokeStyle = LATE; c.setLineDash([]); c.stroke();
       }
       r._updateCircle(this);
       if (!this._empty() && this.options.initials) {
@@ -39,21 +29,110 @@
     }
   });
 
+  // The LATE ring reaches past the circle: the marker's bounds include it, so partial redraws never cut it.
+  TechMarker.include({
+    _updateBounds: function () {
+      L.CircleMarker.prototype._updateBounds.call(this);
+      if (this.options.late && this._pxBounds) {
+        this._pxBounds = L.bounds(this._pxBounds.min.subtract([6, 6]), this._pxBounds.max.add([6, 6]));
+      }
+    }
+  });
+
+  // Leaflet's canvas repaints the union of what changed: with thousands of job sites, a batch touching a few
+  // scattered markers repaints them all. This renderer repaints each changed spot on its own (up to MAX_SPOTS,
+  // then the union as before); panning and zooming still repaint everything.
+  var MAX_SPOTS = 200, CELL = 128;
+  function overlaps(a, b) { return a.max.x >= b.min.x && a.min.x <= b.max.x && a.max.y >= b.min.y && a.min.y <= b.max.y; }
+  function spotRenderer(options) {
+    var r = L.canvas(options);
+    var extend = r._extendRedrawBounds, redraw = r._redraw;
+    r._spots = [];
+    r._extendRedrawBounds = function (layer) {
+      extend.call(this, layer);
+      var pb = layer._pxBounds, spots = this._spots, last = spots[spots.length - 1];
+      if (pb && spots.length <= MAX_SPOTS) {
+        var pad = (layer.options.weight || 0) + 1;  // whole pixels: the spot cleared is the spot redrawn
+        var spot = L.bounds([Math.floor(pb.min.x - pad), Math.floor(pb.min.y - pad)],
+                            [Math.ceil(pb.max.x + pad), Math.ceil(pb.max.y + pad)]);
+        if (!last || !last.min.equals(spot.min) || !last.max.equals(spot.max)) { spots.push(spot); }
+      }
+    };
+    r._redraw = function () {
+      var spots = this._spots;
+      this._spots = [];
+      if (!this._redrawBounds || !spots.length || spots.length > MAX_SPOTS) { return redraw.call(this); }
+      this._redrawRequest = null;
+      this._redrawBounds = null;
+      // One pass over the markers, through a coarse grid of the spots, finds what each spot must repaint.
+      var grid = new Map(), i, k, cx, cy, key, cell;
+      for (i = 0; i < spots.length; i++) {
+        var sp = spots[i];
+        sp.layers = [];
+        for (cx = Math.floor(sp.min.x / CELL); cx <= Math.floor(sp.max.x / CELL); cx++) {
+          for (cy = Math.floor(sp.min.y / CELL); cy <= Math.floor(sp.max.y / CELL); cy++) {
+            key = cx * 65536 + cy;
+            cell = grid.get(key);
+            if (cell) { cell.push(i); } else { grid.set(key, [i]); }
+          }
+        }
+      }
+      for (var order = this._drawFirst; order; order = order.next) {
+        var layer = order.layer, pb = layer._pxBounds;
+        if (!pb) { continue; }
+        var x0 = Math.floor(pb.min.x / CELL), x1 = Math.floor(pb.max.x / CELL);
+        var y0 = Math.floor(pb.min.y / CELL), y1 = Math.floor(pb.max.y / CELL);
+        if ((x1 - x0 + 1) * (y1 - y0 + 1) > 64) {  // a long trail or line: checked against every spot
+          for (k = 0; k < spots.length; k++) { if (overlaps(pb, spots[k])) { spots[k].layers.push(layer); } }
+          continue;
+        }
+        var hit = null;
+        for (cx = x0; cx <= x1; cx++) {
+          for (cy = y0; cy <= y1; cy++) {
+            cell = grid.get(cx * 65536 + cy);
+            for (k = 0; cell && k < cell.length; k++) {
+              i = cell[k];
+              if ((hit && hit[i]) || !overlaps(pb, spots[i])) { continue; }
+              (hit = hit || {})[i] = true;
+              spots[i].layers.push(layer);
+            }
+          }
+        }
+      }
+      var ctx = this._ctx;
+      this._drawing = true;
+      for (i = 0; i < spots.length; i++) {
+        var b = spots[i], x = b.min.x, y = b.min.y, w = b.max.x - x, h = b.max.y - y;
+        ctx.clearRect(x, y, w, h);
+        ctx.save();
+        ctx.beginPath();
+        ctx.rect(x, y, w, h);
+        ctx.clip();
+        for (k = 0; k < b.layers.length; k++) { b.layers[k]._updatePath(); }
+        ctx.restore();
+      }
+      this._drawing = false;
+    };
+    return r;
+  }
+
   var P = {
     map: null, renderer: null, techs: {}, sites: {}, trails: {}, selected: null, follow: false,
     showTrails: false, bridge: null, skewMs: 0, staleMs: 300000, line: null,
-    stats: { batches: 0, updates: 0, totalMs: 0, maxMs: 0, lastMs: 0, loads: 0 }
+    stats: { batches: 0, updates: 0, totalMs: 0, maxMs: 0, lastMs: 0, loads: 0, redrawMs: 0, spots: 0 }
   };
   window.CrewPage = P;
 
   P.init = function (map, cfg) {
     P.map = map;
     P.loadedAt = performance.now();
-    P.renderer = L.canvas({ padding: 0.5, tolerance: 4 });
+    P.renderer = spotRenderer({ padding: 0.5, tolerance: 4 });
     P.siteLayer = L.layerGroup().addTo(map);
     P.trailLayer = L.layerGroup();
     P.techLayer = L.layerGroup().addTo(map);
     P.staleMs = (cfg.staleSeconds || 300) * 1000;
+    COLORS = cfg.colors || {}; LABELS = cfg.labels || {}; SITE_COLORS = cfg.siteColors || {};
+    LATE = cfg.late || LATE;
     P.stats.loads += 1;
     map.eachLayer(function (l) {
       if (l instanceof L.TileLayer) {
@@ -138,6 +217,7 @@
     if (t.current) html += '<br><span class="muted">Now:</span> ' + esc(t.current);
     html += '<br><span class="muted">Next job:</span> ' + esc(t.next ? t.next.label : "none today");
     html += '<br><span class="muted">Last fix:</span> ' + (stale ? '<span class="stale">' + age(t.fix_ms ? now - t.fix_ms : null) + " (stale)</span>" : age(now - t.fix_ms));
+    if (t.fix_ms && t.source) html += ' <span class="muted">· ' + esc(t.source) + "</span>";
     return html;
   };
 
@@ -152,10 +232,10 @@
       m.addTo(P.techLayer);
       e = P.techs[t.id] = { marker: m, data: t };
     } else {
+      var ll = e.marker.getLatLng(), style = P._style(t, now);
       e.data = t;
-      e.marker.setLatLng([t.lat, t.lng]);
-      e.marker.setStyle(P._style(t, now));
-      e.marker.setRadius(P._style(t, now).radius);
+      if (ll.lat !== t.lat || ll.lng !== t.lng) { e.marker.setLatLng([t.lat, t.lng]); }
+      e.marker.setStyle(style);  // (a circle marker's setStyle also sets its radius)
     }
     e.marker.setTooltipContent(P._tip(t));
     if (P.showTrails) P._trailPush(t.id, t.lat, t.lng);
@@ -167,11 +247,12 @@
     if (P.trails[id]) { P.trailLayer.removeLayer(P.trails[id]); delete P.trails[id]; }
   };
 
-  P._move = function (id, lat, lng, fixMs) {
+  P._move = function (id, lat, lng, fixMs, source) {
     var e = P.techs[id];
     if (!e) return false;
     var t = e.data, wasStale = P._isStale(t, P.now());
     t.lat = lat; t.lng = lng; t.fix_ms = fixMs;
+    if (source) t.source = source;
     e.marker.setLatLng([lat, lng]);
     if (wasStale) e.marker.setStyle(P._style(t, P.now()));
     if (P.showTrails) P._trailPush(id, lat, lng);
@@ -223,9 +304,13 @@
       m.bindTooltip(tip, { className: "crew-tip", direction: "top", offset: [0, -6] });
       m.on("click", function () { var d = P.sites[s.id].data; if (d.tech_id) P._clicked(d.tech_id); });
       m.addTo(P.siteLayer);
+      m.bringToBack();  // job sites stay under the technicians (one canvas draws both, in this order)
       P.sites[s.id] = { marker: m, data: s };
     } else {
-      e.data = s; e.marker.setLatLng([s.lat, s.lng]); e.marker.setStyle(style); e.marker.setTooltipContent(tip);
+      var at = e.marker.getLatLng();
+      e.data = s;
+      if (at.lat !== s.lat || at.lng !== s.lng) { e.marker.setLatLng([s.lat, s.lng]); }
+      e.marker.setStyle(style); e.marker.setTooltipContent(tip);
     }
   };
 
@@ -241,6 +326,7 @@
     P.line = L.polyline([[e.data.lat, e.data.lng], [e.data.next.lat, e.data.next.lng]], {
       renderer: P.renderer, color: "#0F172A", weight: 3, opacity: 0.8, dashArray: "8 6", interactive: false
     }).addTo(P.map);
+    e.marker.bringToFront();  // the line starts under the technician's initials, not across them
   };
 
   P._clicked = function (id) {
@@ -287,17 +373,18 @@
     (b.removeSites || []).forEach(function (id) { P._removeSite(id); n++; });
     (b.sites || []).forEach(function (s) { P._upsertSite(s); n++; });
     var moves = b.positions || [];
-    for (var i = 0; i < moves.length; i++) { P._move(moves[i][0], moves[i][1], moves[i][2], moves[i][3]); n++; }
+    for (var i = 0; i < moves.length; i++) { P._move(moves[i][0], moves[i][1], moves[i][2], moves[i][3], moves[i][4]); n++; }
     if (P.selected != null && (b.techs || moves.length)) {
       P._updateLine();
       if (P.follow && P.techs[P.selected]) P.map.panTo(P.techs[P.selected].marker.getLatLng(), { animate: false });
     }
     if (b.techs || b.removeTechs || b.sites || b.removeSites) P._legend();
     if (b.fit) P.fit();
-    var r = P.renderer;
+    var r = P.renderer, t1 = performance.now(), spots = r._spots.length;
     if (r._redrawRequest) { L.Util.cancelAnimFrame(r._redrawRequest); r._redrawRequest = null; r._redraw(); }
     var dt = performance.now() - t0;
     var s = P.stats;
+    s.redrawMs += performance.now() - t1; s.spots += spots;
     s.batches++; s.updates += n; s.totalMs += dt; s.lastMs = dt; s.maxMs = Math.max(s.maxMs, dt);
     return dt;
   };

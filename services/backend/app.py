@@ -28,10 +28,15 @@ from services.backend.routes import (
     booking_pages,
     company,
     crew,
+    devices,
     dispatch,
     events,
     field,
+    field_events,
+    field_jobs,
+    field_pages,
     insights,
+    osmand,
     portal,
     portal_pages,
     portal_prefs,
@@ -54,7 +59,8 @@ ROUTERS: list[APIRouter] = [
     appointments.router, field.router, alerts.router, events.router, company.router,
     booking.dispatcher_router, booking.portal_router, booking_pages.router, portal.router, portal_pages.router,
     tracker.pages, tracker.api, preview.router, settings_api.router, portal_prefs.router, visit_photos.router,
-    crew.router, sign_in_locks.router, insights.router, skills.router, dispatch.router,
+    crew.router, sign_in_locks.router, insights.router, field_jobs.router, field_events.router, field_pages.router,
+    osmand.router, devices.router, skills.router, dispatch.router,
 ]
 
 #: What one watchdog pass checks, in order.

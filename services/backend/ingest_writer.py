@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import queue
 import threading
+from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import Any
@@ -18,6 +19,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from models.enums import FixSource
 from models.schemas import PositionIn
 from models.tables import IdempotencyKey
 from services.backend import events, positions
@@ -30,11 +32,14 @@ WAIT_S = 60.0
 
 @dataclass
 class Batch:
-    user_id: int
+    user_id: int | None  # whose Idempotency-Key this is (None: no key, e.g. Traccar Client)
     technician_id: int
     fixes: list[PositionIn]
     key: str | None
     future: Future[dict[str, Any]] = field(default_factory=Future)
+    source: str = FixSource.FIELD_APP
+    #: Runs in the same transaction after a fresh ingest (e.g. the device's "last fix" for the console).
+    after: Callable[[Session, dict[str, Any]], None] | None = None
 
 
 def stored_answer(session: Session, user_id: int, key: str) -> dict[str, Any] | None:
@@ -47,14 +52,16 @@ def stored_answer(session: Session, user_id: int, key: str) -> dict[str, Any] | 
 def ingest_one(session: Session, ctx: Backend, b: Batch) -> dict[str, Any]:
     """Idempotency claim + ingest for one request, in the caller's transaction. `eta_due` stays in the result."""
     claim = None
-    if b.key:
+    if b.key and b.user_id is not None:
         prior = stored_answer(session, b.user_id, b.key)
         if prior is not None:
             return prior
         claim = IdempotencyKey(user_id=b.user_id, key=b.key, response={}, created_at=ctx.clock.now())
         session.add(claim)
         session.flush()  # a concurrent duplicate in another process blocks here, then fails on the unique key
-    result = positions.ingest(session, ctx, b.technician_id, b.fixes)
+    result = positions.ingest(session, ctx, b.technician_id, b.fixes, b.source)
+    if b.after is not None:
+        b.after(session, result)
     if claim is not None:
         claim.response = {k: v for k, v in result.items() if k != "eta_due"}
     return result
@@ -70,6 +77,17 @@ class IngestWriter:
     def submit(self, b: Batch) -> dict[str, Any]:
         self.queue.put(b)
         return b.future.result(timeout=WAIT_S)
+
+    def submit_many(self, batches: list[Batch]) -> list[Future[dict[str, Any]]]:
+        """Queue several batches at once (ingested in this order, usually in one transaction); wait on each."""
+        for b in batches:
+            self.queue.put(b)
+        for b in batches:
+            try:
+                b.future.result(timeout=WAIT_S)
+            except Exception:  # the caller reads each future's own outcome
+                pass
+        return [b.future for b in batches]
 
     def _loop(self) -> None:
         while True:

@@ -11,6 +11,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from models.enums import AppointmentStatus as S
+from models.enums import FixSource
 from models.events import EventName
 from models.schemas import PositionIn
 from models.tables import LatestPosition, Position
@@ -23,8 +24,11 @@ def _insert(session: Session) -> Any:
     return pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
 
 
-def ingest(session: Session, ctx: Backend, technician_id: int, fixes: list[PositionIn]) -> dict[str, Any]:
+def ingest(session: Session, ctx: Backend, technician_id: int, fixes: list[PositionIn],
+           source: str = FixSource.FIELD_APP) -> dict[str, Any]:
     """Store breadcrumbs (duplicates ignored) and move the latest position only forward in time.
+
+    `source` (field app, Traccar Client, simulator) is recorded on every breadcrumb and on the latest position.
 
     Returns counts, the new latest fix (if it moved) and `eta_due`: ETA jobs the caller runs after commit
     (en-route appointments whose ETA is 2 min old or whose tech jumped far). The geofence rules run on the
@@ -34,7 +38,7 @@ def ingest(session: Session, ctx: Backend, technician_id: int, fixes: list[Posit
     ordered = sorted(fixes, key=lambda f: f.recorded_at)
     rows = [
         {"technician_id": technician_id, "lat": f.lat, "lng": f.lng, "accuracy_m": f.accuracy_m,
-         "recorded_at": f.recorded_at, "received_at": now}
+         "recorded_at": f.recorded_at, "received_at": now, "source": source}
         for f in ordered
     ]
     ins = _insert(session)(Position).on_conflict_do_nothing(
@@ -51,13 +55,14 @@ def ingest(session: Session, ctx: Backend, technician_id: int, fixes: list[Posit
         last = newer[-1]
         if latest is None:
             latest = LatestPosition(technician_id=technician_id, lat=last.lat, lng=last.lng,
-                                    accuracy_m=last.accuracy_m, recorded_at=last.recorded_at, geo_state=geo_state)
+                                    accuracy_m=last.accuracy_m, recorded_at=last.recorded_at, geo_state=geo_state,
+                                    source=source)
             session.add(latest)
         else:
             latest.lat, latest.lng, latest.accuracy_m = last.lat, last.lng, last.accuracy_m
-            latest.recorded_at, latest.geo_state = last.recorded_at, geo_state
+            latest.recorded_at, latest.geo_state, latest.source = last.recorded_at, geo_state, source
         moved = {"technician_id": technician_id, "lat": last.lat, "lng": last.lng,
-                 "accuracy_m": last.accuracy_m, "recorded_at": last.recorded_at.isoformat()}
+                 "accuracy_m": last.accuracy_m, "recorded_at": last.recorded_at.isoformat(), "source": source}
         publish(session, EventName.POSITION_UPDATED, moved, now)
         eta_due = [eta_refresh.job(a, last.lat, last.lng) for a in candidates
                    if a.status == S.EN_ROUTE.value and eta_refresh.is_due(a, last.lat, last.lng, now)]

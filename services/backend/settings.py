@@ -12,6 +12,10 @@ class Settings(BaseSettings):
 
     db_url: str = "sqlite:///dispatch.db"
     public_url: str = ""  # base URL used in links sent to customers; defaults to the listening address
+    #: Where the console's embedded backend listens. Loopback by default; 0.0.0.0 opens it to the office network
+    #: on purpose (then set public_url to the HTTPS address of a reverse proxy so phones can pair).
+    embedded_host: str = "127.0.0.1"
+    embedded_port: int = 0  # 0: any free port; give a fixed one when a reverse proxy forwards to it
     token_ttl_hours: int = 24 * 14
     watchdog_interval_s: float = 30.0
     outbox_interval_s: float = 2.0

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Query
 from sqlalchemy import select
 
 from models.crew import crew_standing
+from models.enums import FIX_SOURCE_LABELS
 from models.tables import Appointment, LatestPosition, Position, Technician
 from models.timefmt import day_bounds, today
 from services.backend.deps import Ctx, Db, Dispatcher
@@ -47,10 +48,11 @@ def reassign_candidates(appt_id: int, user: Dispatcher, ctx: Ctx, db: Db) -> lis
             "status_label": standing["status_label"], "jobs_today": len(day.get(t.id, [])),
             "current_job": _brief(standing["current"]), "next_job": _brief(standing["next"]),
             "eta_seconds": None, "eta_minutes": None, "distance_m": None, "eta_provider": None,
-            "last_fix_age_s": None,
+            "last_fix_age_s": None, "last_fix_source_label": None,
         }
         if pos is not None:
             row["last_fix_age_s"] = max(0.0, (now - pos.recorded_at).total_seconds())
+            row["last_fix_source_label"] = FIX_SOURCE_LABELS.get(pos.source, pos.source)
             if appt.site_lat is not None and appt.site_lng is not None:
                 res = ctx.eta.estimate(pos.lat, pos.lng, appt.site_lat, appt.site_lng)
                 row.update(eta_seconds=round(res.seconds), eta_minutes=max(1, round(res.seconds / 60)),

@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import APIRouter, Response
 from sqlalchemy import func, select
 
-from models.enums import BioStatus, Channel, Role
+from models.enums import FIX_SOURCE_LABELS, BioStatus, Channel, Role
 from models.events import EventName
 from models.notifications import Kind
 from models.schemas import CustomerIn, JobIn, RejectIn, TechnicianIn
@@ -31,6 +31,7 @@ def technician_public(t: Technician) -> dict[str, Any]:
         "vehicle_color": t.vehicle_color, "bio": t.bio_approved, "bio_pending": t.bio_pending,
         "bio_status": t.bio_status, "bio_reject_reason": t.bio_reject_reason,
         "bio_submitted_at": t.bio_submitted_at, "active": t.active,
+        "photo_pending_url": f"/api/v1/technicians/{t.id}/photo?pending=true" if t.photo_pending_png else None,
     }
 
 
@@ -92,11 +93,14 @@ def get_technician(tech_id: int, user: Dispatcher, db: Db) -> dict[str, Any]:
 
 
 @router.get("/technicians/{tech_id}/photo", responses={200: {"content": {"image/png": {}}}})
-def technician_photo(tech_id: int, user: Dispatcher, db: Db) -> Response:
+def technician_photo(tech_id: int, user: Dispatcher, db: Db, pending: bool = False) -> Response:
+    """The photo customers see, or (`pending=true`) the one the technician sent for approval."""
     tech = _tech(db, tech_id)
-    if tech.photo_png is None:
-        raise NotFound("This technician has no photo.")
-    return Response(tech.photo_png, media_type="image/png", headers={"Cache-Control": "private, max-age=300"})
+    data = tech.photo_pending_png if pending else tech.photo_png
+    if data is None:
+        raise NotFound("This technician has no photo waiting for approval." if pending
+                       else "This technician has no photo.")
+    return Response(data, media_type="image/png", headers={"Cache-Control": "private, max-age=300"})
 
 
 def _bio_decision(db: Db, ctx: Ctx, user: Dispatcher, tech_id: int, approve: bool, reason: str = "") -> Technician:
@@ -107,9 +111,12 @@ def _bio_decision(db: Db, ctx: Ctx, user: Dispatcher, tech_id: int, approve: boo
     if approve:
         tech.bio_approved, tech.bio_status, tech.bio_reject_reason = tech.bio_pending, BioStatus.APPROVED, ""
         tech.bio_pending = ""
+        if tech.photo_pending_png is not None:  # a new headshot from the field app is approved with the bio
+            tech.photo_png, tech.photo_pending_png = tech.photo_pending_png, None
         text = "Your bio was approved and is now shown to customers."
     else:
         tech.bio_status, tech.bio_reject_reason = BioStatus.REJECTED, reason
+        tech.photo_pending_png = None
         text = f"Your bio was not approved: {reason}"
     audit(db, now, "bio.approved" if approve else "bio.rejected", "technician", tech.id, user, {"reason": reason})
     if tech.phone:
@@ -192,7 +199,8 @@ def create_job(body: JobIn, user: Dispatcher, ctx: Ctx, db: Db) -> dict[str, Any
 
 @router.get("/crew/positions")
 def crew_positions(user: Dispatcher, ctx: Ctx, db: Db) -> list[dict[str, Any]]:
-    """The latest position of every active technician."""
+    """The latest position of every active technician, with where it came from (`source`: field_app, traccar,
+    simulator)."""
     rows = db.execute(
         select(LatestPosition, Technician).join(Technician, Technician.id == LatestPosition.technician_id)
         .where(Technician.active.is_(True))
@@ -201,6 +209,7 @@ def crew_positions(user: Dispatcher, ctx: Ctx, db: Db) -> list[dict[str, Any]]:
     return [
         {"technician_id": t.id, "technician_name": t.name, "lat": p.lat, "lng": p.lng,
          "accuracy_m": p.accuracy_m, "recorded_at": p.recorded_at,
-         "age_s": max(0.0, (now - p.recorded_at).total_seconds())}
+         "age_s": max(0.0, (now - p.recorded_at).total_seconds()), "source": p.source,
+         "source_label": FIX_SOURCE_LABELS.get(p.source, p.source)}
         for p, t in rows
     ]

@@ -1,7 +1,7 @@
 """smart dispatch: skills, technicians' skills, skills a service requires, zones; appointments can be pinned
 
-Revision ID: 0006_smart_dispatch
-Revises: 0005_insights
+Revision ID: 0007_smart_dispatch
+Revises: 0006_field_devices
 """
 
 import sqlalchemy as sa
@@ -9,8 +9,8 @@ from alembic import op
 
 import models.tables
 
-revision = "0006_smart_dispatch"
-down_revision = "0005_insights"
+revision = "0007_smart_dispatch"
+down_revision = "0006_field_devices"
 branch_labels = None
 depends_on = None
 
