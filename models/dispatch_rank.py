@@ -248,6 +248,8 @@ def evaluate(tech: Tech, job: JobToPlace, now: datetime, drive: Drive, tz: str,
     drive_words = f"{duration_words(drive_min)} drive" if drive_min else "no drive"
     if prev is not None:
         reason = f"free at {clock_time(free_at, tz)} after {prev.visit.label or 'their previous visit'}, {drive_words}"
+    elif local(ws, tz).date() > local(max(free_at, now), tz).date():
+        reason = f"nothing booked before it that day, {drive_words}"
     elif free_at > now:
         reason = f"starts {clock_time(free_at, tz)}, {drive_words}"
     else:

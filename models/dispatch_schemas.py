@@ -55,6 +55,8 @@ class SuggestIn(_Window):
     duration_min: int | None = Field(default=None, ge=5, le=24 * 60)
     required_skills: list[str] | None = Field(default=None, max_length=50,
                                               description="default: what the job's service type requires")
+    service_type: str | None = Field(default=None, max_length=200,
+                                     description="for a job not booked yet: its skills come from this service")
     technician_ids: list[Id] | None = Field(default=None, max_length=1000)
     exclude_unskilled: bool = False
 

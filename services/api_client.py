@@ -462,13 +462,15 @@ class ApiClient:
     async def suggest(self, *, appointment_id: int | None = None, job_id: int | None = None,
                       lat: float | None = None, lng: float | None = None, window_start: datetime | None = None,
                       window_end: datetime | None = None, required_skills: list[str] | None = None,
-                      technician_ids: list[int] | None = None, exclude_unskilled: bool = False) -> JSON:
+                      technician_ids: list[int] | None = None, exclude_unskilled: bool = False,
+                      service_type: str | None = None, duration_min: int | None = None) -> JSON:
         """Technicians ranked for a job: {top_pick, suggestions: [{technician_id, name, arrive_at, reason,
         warnings, top_pick, …}]}."""
         body: JSON = {"appointment_id": appointment_id, "job_id": job_id, "lat": lat, "lng": lng,
                       "window_start": _iso(window_start) if window_start else None,
                       "window_end": _iso(window_end) if window_end else None, "required_skills": required_skills,
-                      "technician_ids": technician_ids, "exclude_unskilled": exclude_unskilled}
+                      "technician_ids": technician_ids, "exclude_unskilled": exclude_unskilled,
+                      "service_type": service_type, "duration_min": duration_min}
         return await self.request("POST", "/api/v1/dispatch/suggest", json=body)
 
     async def optimize_day(self, day: date, *, technician_ids: list[int] | None = None,

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -188,3 +188,74 @@ def test_skills_and_zones_editor(qtbot, api: Api, world: World, admin: httpx.Cli
     reader.show()
     wait_until(lambda: reader.skill_list.count() == 3, 10, "read-only load")
     assert reader.banner.isVisible() and not reader.add_skill_btn.isVisible() and reader.zone_name.isReadOnly()
+
+
+def _hvac_world(admin: httpx.Client, world: World) -> datetime:
+    """AC tune-ups need HVAC, which only Elena has; returns a free window's start two days ahead."""
+    admin.patch("/api/v1/settings", json={"bookable_services": ["AC tune-up", "Leak repair"]})
+    admin.post("/api/v1/skills", json={"name": "HVAC"})
+    assert admin.put("/api/v1/service-skills", json={"service_type": "AC tune-up", "skills": ["HVAC"]}).is_success
+    admin.put(f"/api/v1/technicians/{world.tech2['id']}/skills", json={"skills": ["HVAC"]})
+    now = datetime.now(UTC)
+    for client, lat, lng in ((world.field1, 30.40, -97.72), (world.field2, 30.27, -97.745)):  # Marcus up north
+        r = client.post("/api/v1/field/positions", headers={"Idempotency-Key": f"p{lat}"}, json={"positions": [
+            {"lat": lat, "lng": lng, "accuracy_m": 10, "recorded_at": (now - timedelta(minutes=1)).isoformat()}]})
+        assert r.status_code in (200, 202), r.text
+    return datetime.fromisoformat(world.appt1["window_start"]) + timedelta(days=2)
+
+
+@SQLITE
+def test_booking_accept_asks_who_is_best(qtbot, api: Api, world: World, admin: httpx.Client,  # type: ignore[no-untyped-def]
+                                         artifacts: Path) -> None:
+    from widgets.booking_actions import AcceptForm
+
+    start = _hvac_world(admin, world)
+    form = AcceptForm(client_for(world.dispatcher, api.url))
+    qtbot.addWidget(form)
+    form.show()
+    request = {"id": 1, "customer_name": "Ann Lee", "service_type": "AC tune-up", "lat": 30.265, "lng": -97.744,
+               "preferred_dates": [], "time_preference": "morning"}
+    form.prepare(request, [world.tech1, world.tech2], TZ, start.isoformat(), (start + timedelta(hours=2)).isoformat())
+    assert form.technician_id() is None
+    dlg = form.who_is_best()
+    assert dlg is not None
+    wait_until(lambda: dlg.list.model.rows, 10, "the ranking")
+    rows = dlg.list.model.rows
+    assert [r["name"] for r in rows] == ["Elena Torres", "Marcus Reed"] and rows[0]["top_pick"]
+    assert [w["message"] for w in rows[1]["warnings"]] == ["lacks HVAC"]  # the service's skill, asked by name
+    assert rows[0]["reason"].startswith("nothing booked before it that day, 1 min drive; there when the window")
+    dlg.list.resize(600, 300)
+    dlg.grab().save(str(artifacts / "booking-accept-who-is-best.png"))
+    dlg.list.assign.click()
+    assert form.technician_id() == world.tech2["id"] and not dlg.isVisible()
+    # A request without a map location can't be ranked by drive time: said in words, no dialog.
+    form.prepare({**request, "lat": None, "lng": None}, [world.tech1, world.tech2], TZ)
+    assert form.who_is_best() is None and "no map location" in form.error.text()
+
+
+@SQLITE
+def test_new_appointment_asks_who_is_best(qtbot, api: Api, world: World, admin: httpx.Client,  # type: ignore[no-untyped-def]
+                                          artifacts: Path) -> None:
+    from widgets.new_appointment import NewAppointmentDialog
+
+    start = _hvac_world(admin, world)
+    company = {"time_zone": TZ, "bookable_services": ["AC tune-up", "Leak repair"]}
+    dlg = NewAppointmentDialog(client_for(world.dispatcher, api.url), technicians=[world.tech1, world.tech2],
+                               company=company, start=start)
+    qtbot.addWidget(dlg)
+    dlg.show()
+    wait_until(lambda: dlg.map.page_ready, 20, "pin map page")
+    assert dlg.who_is_best() is None and dlg.status.text().startswith("Place the job on the map first")
+    dlg.customer.choose(world.cust1)
+    wait_until(lambda: dlg.map.pin is not None, 5, "the customer's pin")
+    dlg.service.setCurrentText("AC tune-up")
+    best = dlg.who_is_best()
+    assert best is not None
+    wait_until(lambda: best.list.model.rows, 10, "the ranking")
+    assert best.list.current()["name"] == "Elena Torres"
+    assert best.list.status.text().startswith("Best: Elena Torres — ")
+    best.grab().save(str(artifacts / "new-appointment-who-is-best.png"))
+    best.list.assign.click()
+    assert dlg.tech.currentData() == world.tech2["id"]
+    wait_until(lambda: dlg.check_label.text() == "Elena Torres is free then.", 10, "the live check")
+    dlg.close()

@@ -10,6 +10,7 @@ from typing import Any
 from PySide6.QtCore import QAbstractListModel, QModelIndex, QPersistentModelIndex, QRect, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QFont, QPainter, QPalette, QPen
 from PySide6.QtWidgets import (
+    QDialog,
     QLabel,
     QListView,
     QPushButton,
@@ -167,6 +168,7 @@ class SuggestList(QWidget):
         """Ask the server (the arguments of `ApiClient.suggest`) and show the answer."""
         assert self.api is not None
         self.status.setText("Finding who can be there first…")
+        self.assign.setEnabled(False)
         self.tasks.spawn(self._load(what))
 
     async def _load(self, what: dict[str, Any]) -> None:
@@ -192,3 +194,32 @@ class SuggestList(QWidget):
     def closeEvent(self, event: Any) -> None:  # noqa: N802
         self.tasks.cancel()
         super().closeEvent(event)
+
+
+class WhoIsBestDialog(QDialog):
+    """"Who is best?" for a job being booked: the ranked list in a small dialog; `picked(tech_id)` on Assign."""
+
+    picked = Signal(int)
+
+    def __init__(self, api: ApiClient, heading: str, *, time_zone: str = DEFAULT_TIME_ZONE,
+                 assign_text: str = "Choose", parent: QWidget | None = None, **what: Any):
+        super().__init__(parent)
+        self.setWindowTitle("Who is best?")
+        self.resize(620, 460)
+        lay = QVBoxLayout(self)
+        head = QLabel(heading, wordWrap=True)
+        head.setTextFormat(Qt.TextFormat.PlainText)
+        head.setStyleSheet("font-weight: 600;")
+        lay.addWidget(head)
+        self.list = SuggestList(api, time_zone=time_zone, assign_text=assign_text)
+        self.list.chosen.connect(self._chosen)
+        lay.addWidget(self.list, 1)
+        self.list.load(**what)
+
+    def _chosen(self, tech_id: int) -> None:
+        self.picked.emit(tech_id)
+        self.accept()
+
+    def done(self, result: int) -> None:
+        self.list.tasks.cancel()
+        super().done(result)

@@ -19,7 +19,7 @@ from services.backend import conflict_guard
 from services.backend.appointment_views import to_public
 from services.backend.audit import audit, who
 from services.backend.deps import Ctx, Db, Dispatcher
-from services.backend.dispatch_data import drive_pairs, load_day
+from services.backend.dispatch_data import drive_pairs, load_day, required_for
 from services.backend.errors import Invalid, NotFound, VersionMismatch
 from services.backend.events import publish_appointment
 from services.backend.locking import locked
@@ -55,10 +55,8 @@ def suggest(body: SuggestIn, user: Dispatcher, ctx: Ctx, db: Db) -> dict[str, An
     if body.required_skills is not None:
         required = tuple(body.required_skills)
     else:
-        from services.backend.dispatch_data import required_for
-
-        key = (job.service_type if job else "").strip().lower()
-        required = tuple(required_for(db, [key]).get(key, [])) if job else ()
+        key = (job.service_type if job else body.service_type or "").strip().lower()
+        required = tuple(required_for(db, [key]).get(key, [])) if key else ()
     target = JobToPlace(ws, we, site, timedelta(minutes=body.duration_min) if body.duration_min else None, required,
                         job.customer.name if job else "", appt.id if appt else None)
     techs = day.rank_techs()
