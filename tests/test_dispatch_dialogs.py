@@ -106,14 +106,27 @@ def test_optimize_dialog_apply_and_undo(qtbot, api: Api, world: World, artifacts
     after = dlg.table.cellWidget([dlg.table.item(r, 0).text() for r in range(2)].index("Marcus Reed"), 2).text()
     assert "Cy Far" in after and "#0B6E4F" in after  # shown as moved
     shoot(dlg, artifacts / "optimize-dialog.png")
-    dlg.notify.setChecked(True)
-    dlg.apply_btn.click()
+    # Apply asks first whether to text the customers, listing what changes for each; Cancel changes nothing.
+    ask = dlg.apply()
+    assert ask is not None and ask.text() == "Text the 2 customers whose visit changes?"
+    assert "Cy Far: Elena Torres → Marcus Reed" in ask.detailedText()
+    assert ask.defaultButton() is dlg.quiet_btn  # never texting is the default
+    ask.button(ask.StandardButton.Cancel).click()
+    assert dlg.message.text() == "Not applied. Nothing changed."
+    assert world.dispatcher.get(f"/api/v1/appointments/{a['id']}").json()["technician_id"] == world.tech2["id"]
+    sent = len(world.dispatcher.get("/api/v1/notifications", params={"appointment_id": a["id"]}).json())
+    dlg.apply()
+    dlg.text_btn.click()
     wait_until(lambda: dlg.message.text().startswith("Applied"), 15, "applied")
     assert dlg.message.text() == "Applied: 2 visits changed. Affected customers will get one text each."
     assert world.dispatcher.get(f"/api/v1/appointments/{a['id']}").json()["technician_id"] == world.tech1["id"]
+    texts = world.dispatcher.get("/api/v1/notifications", params={"appointment_id": a["id"]}).json()[sent:]
+    assert len([n for n in texts if n["to"] == "+15125550111"]) == 1  # Cy Far: one text, not one per field
     assert dlg.undo_btn.isEnabled()
     dlg.undo_btn.click()
     wait_until(lambda: dlg.message.text().startswith("Undone"), 15, "undone")
+    assert dlg.message.text() == "Undone: 2 visits back where they were. Their customers get one text with the " \
+        "time back."
     assert world.dispatcher.get(f"/api/v1/appointments/{a['id']}").json()["technician_id"] == world.tech2["id"]
 
 
@@ -130,7 +143,8 @@ def test_optimize_dialog_explains_a_changed_appointment(qtbot, api: Api, world: 
     world.dispatcher.patch(f"/api/v1/appointments/{a['id']}", headers={"If-Match": cur.headers["ETag"]},
                            json={"window_start": (datetime.fromisoformat(cur.json()["window_start"])
                                                   + timedelta(minutes=10)).isoformat()})
-    dlg.apply_btn.click()
+    dlg.apply()
+    dlg.quiet_btn.click()
     wait_until(lambda: "nothing was saved" in dlg.message.text(), 15, "the refusal")
     assert dlg.message.text().startswith("Cy Far's visit (")
     assert "was changed by Dana Dispatcher after this plan was made, so nothing was saved. Optimize again" \

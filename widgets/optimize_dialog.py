@@ -1,6 +1,6 @@
 """"Optimize day…": pick one technician or all (and whether to place unassigned work), see the plan before and
 after side by side with times, the totals and what moves for whom, then Apply it as one batch — asking whether
-to text the affected customers — or Undo what was applied."""
+to text the affected customers (each at most once; nobody unless the dispatcher says so) — or Undo it."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QListWidget,
+    QMessageBox,
     QPushButton,
     QSplitter,
     QTableWidget,
@@ -118,9 +119,8 @@ class OptimizeDialog(QDialog):
         self.message = QLabel("", wordWrap=True, textFormat=Qt.TextFormat.PlainText)
         root.addWidget(self.message)
         foot = QHBoxLayout()
-        self.notify = QCheckBox("Text affected customers about their new time or technician")
-        self.notify.setToolTip("Off: nobody is texted. On: each customer whose visit changes gets one text.")
-        foot.addWidget(self.notify, 1)
+        foot.addStretch(1)
+        self.ask: QMessageBox | None = None
         self.undo_btn = QPushButton("Undo")
         self.undo_btn.setEnabled(False)
         self.undo_btn.clicked.connect(self.revert)
@@ -175,17 +175,38 @@ class OptimizeDialog(QDialog):
         self.message.setText(" ".join(notes))
         self.apply_btn.setEnabled(bool(p["changes"]))
 
-    def apply(self) -> None:
+    def apply(self) -> QMessageBox | None:
+        """Ask whether to text the customers whose visit changes (listed with the change), then save the batch."""
         if not self.proposal or not self.proposal["changes"]:
+            return None
+        moves = self.proposal["moves"]
+        n = len(moves)
+        ask = QMessageBox(QMessageBox.Icon.Question, "Text the customers?",
+                          f"Text the {n} customer{'s' if n != 1 else ''} whose visit changes?", parent=self)
+        ask.setInformativeText("Each gets one text with their new time or technician; nobody else is texted.")
+        ask.setDetailedText("\n".join(m["words"] for m in moves))
+        self.text_btn = ask.addButton("Apply and text them", QMessageBox.ButtonRole.YesRole)
+        self.quiet_btn = ask.addButton("Apply without texting", QMessageBox.ButtonRole.NoRole)
+        ask.addButton(QMessageBox.StandardButton.Cancel)
+        ask.setDefaultButton(self.quiet_btn)
+        ask.buttonClicked.connect(self._answered)
+        self.ask = ask
+        ask.open()
+        return ask
+
+    def _answered(self, button: Any) -> None:
+        if button not in (self.text_btn, self.quiet_btn) or not self.proposal:
+            self.message.setText("Not applied. Nothing changed.")
             return
         self._busy("Saving the plan…")
-        self.tasks.spawn(self._apply(self.proposal["changes"], self.notify.isChecked(), undoing=False))
+        self.tasks.spawn(self._apply(self.proposal["changes"], button is self.text_btn, undoing=False))
 
     def revert(self) -> None:
         if self.undo is None:
             return
         self._busy("Undoing…")
-        self.tasks.spawn(self._apply(self.undo["changes"], False, undoing=True))
+        # Customers who were texted about the change are texted again that it is back; the others were never told.
+        self.tasks.spawn(self._apply(self.undo["changes"], bool(self.undo.get("notify_customers")), undoing=True))
 
     async def _apply(self, changes: list[dict[str, Any]], notify: bool, *, undoing: bool) -> None:
         try:
@@ -200,7 +221,8 @@ class OptimizeDialog(QDialog):
         n = len(result["saved"])
         if undoing:
             self.undo = None
-            self._done(f"Undone: {n} visit{'s' if n != 1 else ''} back where they were. No customer was texted.")
+            told = "Their customers get one text with the time back." if notify else "No customer was texted."
+            self._done(f"Undone: {n} visit{'s' if n != 1 else ''} back where they were. {told}")
             self.apply_btn.setEnabled(False)
         else:
             self.undo = result["undo"]

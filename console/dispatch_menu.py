@@ -1,0 +1,140 @@
+"""The Dispatch menu (and its toolbar button): Optimize day…, Who is best for the selected visit…, Skills and
+zones…. Each opens a dialog over the one API client; saved changes go into the live store so the grid follows."""
+
+from __future__ import annotations
+
+from html import escape
+from typing import TYPE_CHECKING, Any
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import QMenu, QToolBar, QWidget
+
+from console import theme
+from services.api_client import ApiError
+from widgets.optimize_dialog import OptimizeDialog
+from widgets.skills_zones_editor import SkillsZonesEditor
+from widgets.suggest_list import WhoIsBestDialog
+
+if TYPE_CHECKING:
+    from console.live import LiveSync
+    from console.main_window import MainWindow
+
+
+class DispatchMenu:
+    """Owns the actions; `install()` builds it into a window."""
+
+    def __init__(self, window: MainWindow, live: LiveSync):
+        self.window, self.live = window, live
+        self.dialog: QWidget | None = None
+        self.actions = {
+            "optimize": self._action("&Optimize day…", "Ctrl+Shift+O", self.open_optimize, "route",
+                                     "Re-plan the day's routes for one technician or all, preview, then apply"),
+            "best": self._action("&Who is best for the selected visit…", "Ctrl+Shift+W", self.open_who_is_best,
+                                 "people", "Technicians ranked by when they can really be there, with warnings"),
+            "skills": self._action("&Skills and zones…", None, self.open_skills_zones, "tags",
+                                   "Skills technicians carry, skills each service needs, and service zones"),
+        }
+
+    def _action(self, text: str, shortcut: str | None, slot: Any, icon: str, tip: str) -> QAction:
+        act = QAction(theme.icon(icon), text, self.window)
+        if shortcut:
+            act.setShortcut(QKeySequence(shortcut))
+            act.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+            tip += f" ({act.shortcut().toString(QKeySequence.SequenceFormat.NativeText)})"
+        act.setToolTip(tip)
+        act.triggered.connect(lambda _checked=False: slot())
+        self.window.addAction(act)
+        return act
+
+    def install(self) -> QMenu:
+        """The Dispatch menu before Reports/Help, and Optimize day on the main toolbar."""
+        bar = self.window.menuBar()
+        menu = QMenu("&Dispatch", self.window)
+        menu.addActions([self.actions["optimize"], self.actions["best"]])
+        menu.addSeparator()
+        menu.addAction(self.actions["skills"])
+        before = next((a for a in bar.actions() if a.text().replace("&", "") in ("Reports", "Help")), None)
+        bar.insertMenu(before, menu) if before is not None else bar.addMenu(menu)
+        tb = self.window.findChild(QToolBar, "toolbar_main")
+        if tb is not None:
+            tb.addSeparator()
+            tb.addAction(self.actions["optimize"])
+            tb.layout().invalidate()  # a window already shown lays its toolbar out again now
+            tb.layout().activate()
+        self.window.actions_by_name.update({f"dispatch_{k}": a for k, a in self.actions.items()})
+        return menu
+
+    def _show(self, dialog: QWidget) -> QWidget:
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.destroyed.connect(lambda *_: setattr(self, "dialog", None) if self.dialog is dialog else None)
+        self.dialog = dialog
+        dialog.show()
+        return dialog
+
+    # --- the actions ------------------------------------------------------------------------------------------
+    def open_optimize(self) -> OptimizeDialog:
+        dlg = OptimizeDialog(self.live.client, self.live.store.active_technicians(), self.live.model.day,
+                             time_zone=self.live.tz, parent=self.window)
+        dlg.applied.connect(self._applied)
+        self._show(dlg)
+        return dlg
+
+    def _applied(self, result: dict[str, Any]) -> None:
+        for appt in result.get("saved") or []:
+            self.live.apply(appt)
+
+    def open_who_is_best(self) -> WhoIsBestDialog | None:
+        """For the visit selected on the grid (an unassigned one, or one to hand to someone else)."""
+        appt_id = self.window.view.selected_id
+        appt = self.live.model.appointment(appt_id) if appt_id is not None else None
+        if appt is None:
+            self.window.banner.show_message("Select a visit on the schedule first (an unassigned one, or one to "
+                                            "hand to someone else), then ask who is best.", kind="info")
+            return None
+        data = appt.data
+        heading = f"{data.get('customer_name')} — {data.get('service_type')} · now with " \
+                  f"{data.get('technician_name') or 'nobody (unassigned)'}"
+        dlg = WhoIsBestDialog(self.live.client, heading, time_zone=self.live.tz, assign_text="Assign",
+                              parent=self.window, appointment_id=int(appt_id))
+        dlg.picked.connect(lambda tech_id: self.assign(int(appt_id), tech_id))
+        self._show(dlg)
+        return dlg
+
+    def assign(self, appt_id: int, tech_id: int) -> None:
+        appt = self.live.model.appointment(appt_id)
+        if appt is None:
+            return
+        if appt.technician_id == tech_id:
+            self.window.statusBar().showMessage("Already with that technician; nothing changed.", 6000)
+            return
+        version, name = appt.version, appt.data.get("customer_name")
+
+        async def go() -> None:
+            try:
+                data = await self.live.client.patch_appointment(appt_id, version, technician_id=tech_id)
+            except ApiError as exc:
+                if exc.status == 412:
+                    await self.live.refresh_appointment(appt_id)
+                    self.window.banner.show_message(escape(
+                        f"{name}'s visit was changed by {(exc.details or {}).get('updated_by') or 'someone else'} "
+                        "first, so it was not reassigned. The grid shows the latest; ask again."))
+                else:
+                    self.window.banner.show_message(escape(f"Couldn't assign {name}: {exc.message}"))
+                return
+            self.live.apply(data)
+            self.window.statusBar().showMessage(f"Assigned {name} to {data.get('technician_name')}.", 6000)
+
+        self.window.tasks.spawn(go(), "assign the visit")
+
+    def open_skills_zones(self) -> SkillsZonesEditor:
+        return self._show(SkillsZonesEditor(self.live.client, is_admin=self.window.role == "admin",
+                                            parent=self.window))  # type: ignore[return-value]
+
+
+def install(window: MainWindow, live: LiveSync) -> DispatchMenu:
+    """Add the Dispatch menu and the Optimize day toolbar button to the main window."""
+    menu = DispatchMenu(window, live)
+    menu.install()
+    window.dispatch_menu = menu  # type: ignore[attr-defined]
+    return menu

@@ -1,0 +1,113 @@
+"""The Dispatch menu in the running console: Who is best for the selected (unassigned) visit assigns it, Optimize
+day opens on the grid's day, Skills and zones by role; screenshots at 1920×1080 with the demo company."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from PySide6.QtWidgets import QMessageBox, QToolBar
+
+from console.dispatch_menu import install
+from tests.console_support import Console, local_day, token_of
+from tests.qt_loop import wait_until
+
+SQLITE = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+
+
+def _titles(menu: Any) -> list[str]:
+    return [a.text().replace("&", "") for a in menu.actions() if not a.isSeparator()]
+
+
+@SQLITE
+def test_dispatch_menu_assigns_the_unassigned_visit_to_who_is_best(qtbot: Any, qloop: Any, world: Any,
+                                                                    tmp_path: Path) -> None:
+    start = datetime.fromisoformat(world.appt1["window_start"]) + timedelta(hours=4)
+    loose = world.schedule(world.cust1["id"], None, start=start)
+    for client, lat, lng in ((world.field1, 30.45, -97.80), (world.field2, 30.266, -97.745)):
+        client.post("/api/v1/field/positions", headers={"Idempotency-Key": f"p{lat}"}, json={"positions": [
+            {"lat": lat, "lng": lng, "accuracy_m": 8, "recorded_at": datetime.now(UTC).isoformat()}]})
+    c = Console(qtbot, world.api.url, token_of(world.dispatcher), tmp_path, day=local_day(start.isoformat()))
+    w = c.window
+    try:
+        dm = install(w, c.live)
+        bar = [a for a in w.menuBar().actions() if a.text().replace("&", "") == "Dispatch"]
+        assert len(bar) == 1 and _titles(bar[0].menu()) == [
+            "Optimize day…", "Who is best for the selected visit…", "Skills and zones…"]
+        toolbar = w.findChild(QToolBar, "toolbar_main")
+        assert dm.actions["optimize"] in toolbar.actions()
+        assert "Ctrl+Shift+O" in dm.actions["optimize"].toolTip()
+        # Nothing selected: said in words.
+        assert dm.open_who_is_best() is None and "Select a visit on the schedule first" in w.banner.text.text()
+        qtbot.waitUntil(lambda: c.model.appointment(loose["id"]) is not None, timeout=5000)
+        w.view.select(loose["id"])
+        dm.actions["best"].trigger()
+        dlg = dm.dialog
+        assert dlg is not None and "now with nobody (unassigned)" in dlg.findChildren(type(w.link_label))[0].text()
+        wait_until(lambda: dlg.list.model.rows, 10, "the ranking")
+        # Both are free in time; Marcus is already at Ann Lee's earlier that day, so no drive at all.
+        best = dlg.list.current()
+        assert best["name"] == "Marcus Reed" and best["top_pick"] and best["warnings"] == []
+        assert best["reason"].startswith("free at ")
+        assert " after Ann Lee, no drive; there when the window opens" in best["reason"]
+        dlg.list.assign.click()
+        qtbot.waitUntil(lambda: c.model.appointment(loose["id"]).technician_id == world.tech1["id"], timeout=5000)
+        qtbot.waitUntil(lambda: w.statusBar().currentMessage() == "Assigned Ann Lee to Marcus Reed.", timeout=5000)
+        fresh = world.dispatcher.get(f"/api/v1/appointments/{loose['id']}").json()
+        assert fresh["technician_id"] == world.tech1["id"] and fresh["updated_by"] == "Dana Dispatcher"
+        # Optimize day opens on the grid's day with every active technician to choose from.
+        dm.actions["optimize"].trigger()
+        opt = dm.dialog
+        assert opt.day == c.model.day and opt.who.count() == 3 and opt.who.currentText() == "All technicians"
+        opt.close()
+        # A dispatcher reads skills and zones; only administrators change them.
+        dm.actions["skills"].trigger()
+        ed = dm.dialog
+        assert ed.banner.isVisibleTo(ed) and not ed.add_skill_btn.isVisibleTo(ed)
+        ed.close()
+    finally:
+        c.close()
+
+
+@SQLITE
+def test_optimize_the_demo_day_screenshots(qtbot: Any, qloop: Any, server: Any, tmp_path: Path,
+                                           artifacts: Path) -> None:
+    from console.local_auth import local_dispatcher_token
+    from console.wiring import wire
+    from services.backend.demo import seed_if_empty
+
+    seed_if_empty(server.backend)
+    c = Console(qtbot, server.url, local_dispatcher_token(server.backend), tmp_path, size=(1920, 1080))
+    try:
+        wire(c.window, c.live)
+        dm = install(c.window, c.live)
+        c.window.role = "admin"
+        qtbot.waitUntil(lambda: len(c.model.appts) > 10, timeout=5000)
+        tb = c.window.findChild(QToolBar, "toolbar_main")
+        assert tb.widgetForAction(dm.actions["optimize"]).isVisible()  # the toolbar button, on a shown window
+        assert c.window.grab().save(str(artifacts / "console-dispatch-menu.png"))
+        dlg = dm.open_optimize()
+        dlg.unassigned.setChecked(True)
+        dlg.run_btn.click()
+        wait_until(lambda: dlg.proposal is not None and dlg.run_btn.isEnabled(), 60, "a proposal")
+        t = dlg.proposal["totals"]
+        assert t["after"]["drive_min"] <= t["before"]["drive_min"] + 0.5
+        assert t["after"]["at_risk"] <= t["before"]["at_risk"]
+        assert dlg.table.rowCount() == len(c.live.store.active_technicians())
+        dlg.resize(1600, 1000)
+        qtbot.wait(200)
+        assert dlg.grab().save(str(artifacts / "optimize-demo-day.png"))
+        if dlg.proposal["changes"]:
+            ask = dlg.apply()
+            assert isinstance(ask, QMessageBox)
+            ask.button(QMessageBox.StandardButton.Cancel).click()
+        dlg.close()
+        ed = dm.open_skills_zones()
+        wait_until(lambda: ed.tech_list.count() > 0, 10, "skills and zones")
+        ed.tabs.setCurrentIndex(1)
+        assert ed.grab().save(str(artifacts / "skills-zones-demo.png"))
+        ed.close()
+    finally:
+        c.close()
