@@ -32,6 +32,8 @@ class DispatchMenu:
                                      "Re-plan the day's routes for one technician or all, preview, then apply"),
             "best": self._action("&Who is best for the selected visit…", "Ctrl+Shift+W", self.open_who_is_best,
                                  "people", "Technicians ranked by when they can really be there, with warnings"),
+            "pin": self._action("&Pin the selected visit in place", "Ctrl+Shift+K", self.toggle_pin, "open",
+                                "Optimize day keeps a pinned visit's technician and time (📌 on the schedule)"),
             "skills": self._action("&Skills and zones…", None, self.open_skills_zones, "tags",
                                    "Skills technicians carry, skills each service needs, and service zones"),
         }
@@ -51,7 +53,7 @@ class DispatchMenu:
         """The Dispatch menu before Reports/Help, and Optimize day on the main toolbar."""
         bar = self.window.menuBar()
         menu = QMenu("&Dispatch", self.window)
-        menu.addActions([self.actions["optimize"], self.actions["best"]])
+        menu.addActions([self.actions["optimize"], self.actions["best"], self.actions["pin"]])
         menu.addSeparator()
         menu.addAction(self.actions["skills"])
         before = next((a for a in bar.actions() if a.text().replace("&", "") in ("Reports", "Help")), None)
@@ -62,6 +64,9 @@ class DispatchMenu:
             tb.addAction(self.actions["optimize"])
             tb.layout().invalidate()  # a window already shown lays its toolbar out again now
             tb.layout().activate()
+        self.actions["pin"].setCheckable(True)
+        self.window.appointmentSelected.connect(lambda _id: self._sync_pin())
+        self.live.appointmentRefreshed.connect(lambda _id: self._sync_pin())
         self.window.actions_by_name.update({f"dispatch_{k}": a for k, a in self.actions.items()})
         return menu
 
@@ -126,6 +131,39 @@ class DispatchMenu:
             self.window.statusBar().showMessage(f"Assigned {name} to {data.get('technician_name')}.", 6000)
 
         self.window.tasks.spawn(go(), "assign the visit")
+
+    def _selected(self) -> Any:
+        appt_id = self.window.view.selected_id
+        return self.live.model.appointment(appt_id) if appt_id is not None else None
+
+    def _sync_pin(self) -> None:
+        appt = self._selected()
+        self.actions["pin"].setChecked(bool(appt is not None and appt.data.get("pinned")))
+
+    def toggle_pin(self) -> None:
+        """Pin the selected visit (Optimize day leaves its technician and time alone) or unpin it."""
+        appt = self._selected()
+        if appt is None:
+            self._sync_pin()
+            self.window.banner.show_message("Select a visit on the schedule first, then pin it.", kind="info")
+            return
+        pinned, name, appt_id = not appt.data.get("pinned"), appt.data.get("customer_name"), appt.id
+
+        async def go() -> None:
+            try:
+                data = await self.live.client.pin_appointment(appt_id, pinned)
+            except ApiError as exc:
+                self._sync_pin()
+                self.window.banner.show_message(escape(f"Couldn't {'pin' if pinned else 'unpin'} {name}: "
+                                                       f"{exc.message}"))
+                return
+            self.live.apply(data)
+            self._sync_pin()
+            self.window.statusBar().showMessage(
+                f"Pinned {name}: Optimize day keeps this visit's technician and time." if pinned else
+                f"Unpinned {name}: Optimize day may move it.", 6000)
+
+        self.window.tasks.spawn(go(), "pin the visit")
 
     def open_skills_zones(self) -> SkillsZonesEditor:
         return self._show(SkillsZonesEditor(self.live.client, is_admin=self.window.role == "admin",

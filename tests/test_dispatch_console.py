@@ -35,7 +35,8 @@ def test_dispatch_menu_assigns_the_unassigned_visit_to_who_is_best(qtbot: Any, q
         dm = install(w, c.live)
         bar = [a for a in w.menuBar().actions() if a.text().replace("&", "") == "Dispatch"]
         assert len(bar) == 1 and _titles(bar[0].menu()) == [
-            "Optimize day…", "Who is best for the selected visit…", "Skills and zones…"]
+            "Optimize day…", "Who is best for the selected visit…", "Pin the selected visit in place",
+            "Skills and zones…"]
         toolbar = w.findChild(QToolBar, "toolbar_main")
         assert dm.actions["optimize"] in toolbar.actions()
         assert "Ctrl+Shift+O" in dm.actions["optimize"].toolTip()
@@ -57,6 +58,15 @@ def test_dispatch_menu_assigns_the_unassigned_visit_to_who_is_best(qtbot: Any, q
         qtbot.waitUntil(lambda: w.statusBar().currentMessage() == "Assigned Ann Lee to Marcus Reed.", timeout=5000)
         fresh = world.dispatcher.get(f"/api/v1/appointments/{loose['id']}").json()
         assert fresh["technician_id"] == world.tech1["id"] and fresh["updated_by"] == "Dana Dispatcher"
+        # Pin it: Optimize day will leave it alone; the menu item shows the selected visit's pin.
+        assert not dm.actions["pin"].isChecked()
+        dm.actions["pin"].trigger()
+        qtbot.waitUntil(lambda: w.statusBar().currentMessage().startswith("Pinned Ann Lee: Optimize day keeps"),
+                        timeout=5000)
+        assert world.dispatcher.get(f"/api/v1/appointments/{loose['id']}").json()["pinned"] is True
+        assert c.model.appointment(loose["id"]).data["pinned"] and dm.actions["pin"].isChecked()
+        w.view.select(world.appt1["id"])
+        qtbot.waitUntil(lambda: not dm.actions["pin"].isChecked(), timeout=2000)  # follows the selection
         # Optimize day opens on the grid's day with every active technician to choose from.
         dm.actions["optimize"].trigger()
         opt = dm.dialog
@@ -85,6 +95,10 @@ def test_optimize_the_demo_day_screenshots(qtbot: Any, qloop: Any, server: Any, 
         dm = install(c.window, c.live)
         c.window.role = "admin"
         qtbot.waitUntil(lambda: len(c.model.appts) > 10, timeout=5000)
+        pin = next(a for a in sorted(c.model.appts.values(), key=lambda a: a.id) if a.status == "scheduled")
+        c.window.view.select(pin.id)
+        dm.toggle_pin()
+        qtbot.waitUntil(lambda: bool(c.model.appointment(pin.id).data.get("pinned")), timeout=5000)
         tb = c.window.findChild(QToolBar, "toolbar_main")
         assert tb.widgetForAction(dm.actions["optimize"]).isVisible()  # the toolbar button, on a shown window
         assert c.window.grab().save(str(artifacts / "console-dispatch-menu.png"))
