@@ -1,5 +1,6 @@
-"""The Dispatch menu (and its toolbar button): Optimize day…, Who is best for the selected visit…, Skills and
-zones…. Each opens a dialog over the one API client; saved changes go into the live store so the grid follows."""
+"""The Dispatch menu (and its toolbar button): Optimize day…, Who is best for the selected visit…, Pin, Skills and
+zones…, plus the schedule bar's Skills & zones filter. Each dialog works over the one API client; saved changes go
+into the live store so the grid follows."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from PySide6.QtWidgets import QMenu, QToolBar, QWidget
 
 from console import theme
 from services.api_client import ApiError
+from widgets.dispatch_filter import SkillZoneFilter
 from widgets.optimize_dialog import OptimizeDialog
 from widgets.skills_zones_editor import SkillsZonesEditor
 from widgets.suggest_list import WhoIsBestDialog
@@ -27,6 +29,7 @@ class DispatchMenu:
     def __init__(self, window: MainWindow, live: LiveSync):
         self.window, self.live = window, live
         self.dialog: QWidget | None = None
+        self.filter = SkillZoneFilter(live.client)
         self.actions = {
             "optimize": self._action("&Optimize day…", "Ctrl+Shift+O", self.open_optimize, "route",
                                      "Re-plan the day's routes for one technician or all, preview, then apply"),
@@ -64,11 +67,19 @@ class DispatchMenu:
             tb.addAction(self.actions["optimize"])
             tb.layout().invalidate()  # a window already shown lays its toolbar out again now
             tb.layout().activate()
+        bar_lay = self.window.bar.layout()
+        bar_lay.insertWidget(bar_lay.indexOf(self.window.bar.status_btn) + 1, self.filter)
+        self.filter.changed.connect(self._filter)
+        self.filter.reload()
         self.actions["pin"].setCheckable(True)
         self.window.appointmentSelected.connect(lambda _id: self._sync_pin())
         self.live.appointmentRefreshed.connect(lambda _id: self._sync_pin())
         self.window.actions_by_name.update({f"dispatch_{k}": a for k, a in self.actions.items()})
         return menu
+
+    def _filter(self) -> None:
+        f = self.filter
+        self.window.view.set_extra_filter(f.tech_ids(), f.match if f.chosen_zones else None)
 
     def _show(self, dialog: QWidget) -> QWidget:
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
@@ -166,8 +177,10 @@ class DispatchMenu:
         self.window.tasks.spawn(go(), "pin the visit")
 
     def open_skills_zones(self) -> SkillsZonesEditor:
-        return self._show(SkillsZonesEditor(self.live.client, is_admin=self.window.role == "admin",
-                                            parent=self.window))  # type: ignore[return-value]
+        editor = SkillsZonesEditor(self.live.client, is_admin=self.window.role == "admin", parent=self.window)
+        editor.changed.connect(self.filter.reload)  # the schedule's filter lists what was just saved
+        self._show(editor)
+        return editor
 
 
 def install(window: MainWindow, live: LiveSync) -> DispatchMenu:

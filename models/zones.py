@@ -47,6 +47,12 @@ def zip5(value: str | None) -> str:
     return m.group(1) if m else ""
 
 
+def zip_in_address(address: str | None) -> str:
+    """The ZIP code at the end of a one-line address ('…, Austin, TX 78741-1234' → '78741'); '' when none."""
+    m = re.search(r"\b(\d{5})(?:-\d{4})?\W*$", address or "")
+    return m.group(1) if m else ""
+
+
 def clean_zips(values: Iterable[Any]) -> list[str]:
     """Five-digit ZIPs in the order given, duplicates dropped; ZoneError names a bad one."""
     out: list[str] = []

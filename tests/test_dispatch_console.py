@@ -125,3 +125,48 @@ def test_optimize_the_demo_day_screenshots(qtbot: Any, qloop: Any, server: Any, 
         ed.close()
     finally:
         c.close()
+
+
+@SQLITE
+def test_schedule_filters_by_skill_and_zone(qtbot: Any, qloop: Any, world: Any, tmp_path: Path,
+                                            artifacts: Path) -> None:
+    from tests.conftest import add_user
+
+    add_user(world.api.server, "ada@example.com", "admin1234", "admin", "Ada Admin")
+    admin = world.api.login("ada@example.com", "admin1234")
+    admin.post("/api/v1/skills", json={"name": "HVAC"})
+    admin.post("/api/v1/skills", json={"name": "Plumbing"})
+    admin.put(f"/api/v1/technicians/{world.tech2['id']}/skills", json={"skills": ["HVAC"]})
+    admin.post("/api/v1/zones", json={"name": "Downtown", "polygon": [  # around Ann Lee, not Bob Diaz
+        [30.26, -97.75], [30.27, -97.75], [30.27, -97.735], [30.26, -97.735]]})
+    admin.post("/api/v1/zones", json={"name": "Clarksville", "zips": ["78703"]})
+    c = Console(qtbot, world.api.url, token_of(world.dispatcher), tmp_path,
+                day=local_day(world.appt1["window_start"]))
+    w = c.window
+    try:
+        dm = install(w, c.live)
+        f = dm.filter
+        qtbot.waitUntil(lambda: f.skills == ["HVAC"] and len(f.zones) == 2, timeout=5000)  # skills someone has
+        assert f.text() == "Skills & zones" and f.isVisible()
+
+        def lanes() -> list[Any]:
+            return [c.model.lanes[r].tech_id for r in w.view._vis]
+
+        assert set(lanes()) == {None, world.tech1["id"], world.tech2["id"]}
+        f.actions_["HVAC"].setChecked(True)  # technicians with HVAC (and the Unassigned lane)
+        assert set(lanes()) == {None, world.tech2["id"]} and f.text() == "HVAC"
+        # The technician filter of the bar still applies on top, and changing it keeps the skill filter.
+        w.bar.search.setText("a")
+        assert set(lanes()) == {None, world.tech2["id"]}
+        w.bar.search.setText("")
+        f.actions_["HVAC"].setChecked(False)
+        assert set(lanes()) == {None, world.tech1["id"], world.tech2["id"]}
+        downtown = next(z.id for z in f.zones if z.name == "Downtown")
+        f.actions_[downtown].setChecked(True)  # visits elsewhere dim
+        ann, bob = c.model.appointment(world.appt1["id"]), c.model.appointment(world.appt2["id"])
+        assert w.view.matches(ann) and not w.view.matches(bob) and f.text() == "Downtown"
+        w.grab().save(str(artifacts / "schedule-zone-filter.png"))
+        f.set_choice(set(), set())
+        assert w.view.matches(bob) and f.text() == "Skills & zones" and not f.clear_action.isEnabled()
+    finally:
+        c.close()
