@@ -127,13 +127,15 @@ class Suggestion:
     knock_on: list[dict[str, Any]] = field(default_factory=list)
     top_pick: bool = False
     rank: int = 0
+    start_from: Place | None = None  # where they drive to the job from (a map draws it)
 
     def to_dict(self) -> dict[str, Any]:
         return {"technician_id": self.technician_id, "name": self.name, "arrive_at": self.arrive_at,
                 "free_at": self.free_at, "drive_min": self.drive_min, "after": self.after, "reason": self.reason,
                 "warnings": [{"kind": w.kind, "message": w.message, "minutes": w.minutes} for w in self.warnings],
                 "window_late_min": self.window_late_min, "knock_on": self.knock_on, "top_pick": self.top_pick,
-                "rank": self.rank}
+                "rank": self.rank,
+                "from": {"lat": self.start_from.lat, "lng": self.start_from.lng} if self.start_from else None}
 
 
 def _utc(dt: datetime) -> datetime:
@@ -257,7 +259,7 @@ def evaluate(tech: Tech, job: JobToPlace, now: datetime, drive: Drive, tz: str,
     if arrive > free_at + timedelta(seconds=drive_s) and arrive == ws:
         reason += f"; there when the window opens ({clock_time(ws, tz)})"
     return Suggestion(tech.id, tech.name, arrive, free_at, drive_min, prev.visit.label if prev else "", reason,
-                      warnings, late, knock)
+                      warnings, late, knock, start_from=from_place)
 
 
 def rank(job: JobToPlace, techs: Iterable[Tech], now: datetime, drive: Drive, tz: str, *,

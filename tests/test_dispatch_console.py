@@ -35,8 +35,8 @@ def test_dispatch_menu_assigns_the_unassigned_visit_to_who_is_best(qtbot: Any, q
         dm = install(w, c.live)
         bar = [a for a in w.menuBar().actions() if a.text().replace("&", "") == "Dispatch"]
         assert len(bar) == 1 and _titles(bar[0].menu()) == [
-            "Optimize day…", "Who is best for the selected visit…", "Pin the selected visit in place",
-            "Skills and zones…"]
+            "Optimize day…", "Who is best for the selected visit…", "Assign on the map…",
+            "Pin the selected visit in place", "Skills and zones…"]
         toolbar = w.findChild(QToolBar, "toolbar_main")
         assert dm.actions["optimize"] in toolbar.actions()
         assert "Ctrl+Shift+O" in dm.actions["optimize"].toolTip()
@@ -168,5 +168,60 @@ def test_schedule_filters_by_skill_and_zone(qtbot: Any, qloop: Any, world: Any, 
         w.grab().save(str(artifacts / "schedule-zone-filter.png"))
         f.set_choice(set(), set())
         assert w.view.matches(bob) and f.text() == "Skills & zones" and not f.clear_action.isEnabled()
+    finally:
+        c.close()
+
+
+@SQLITE
+def test_assign_on_the_map_with_the_conflict_check(qtbot: Any, qloop: Any, world: Any, tmp_path: Path,
+                                                   artifacts: Path) -> None:
+    from tests.qt_loop import js, wait_js
+
+    # An unassigned visit at the very time both technicians are booked: each would overlap.
+    loose = world.schedule(world.cust1["id"], None, start=datetime.fromisoformat(world.appt1["window_start"]))
+    for client, lat, lng in ((world.field1, 30.40, -97.72), (world.field2, 30.28, -97.76)):
+        client.post("/api/v1/field/positions", headers={"Idempotency-Key": f"p{lat}"}, json={"positions": [
+            {"lat": lat, "lng": lng, "accuracy_m": 8, "recorded_at": datetime.now(UTC).isoformat()}]})
+    c = Console(qtbot, world.api.url, token_of(world.dispatcher), tmp_path, day=local_day(loose["window_start"]))
+    w = c.window
+    try:
+        dm = install(w, c.live)
+        assert dm.open_assign_map() is None and "then assign it on the map" in w.banner.text.text()
+        qtbot.waitUntil(lambda: c.model.appointment(loose["id"]) is not None, timeout=5000)
+        w.view.select(loose["id"])
+        dm.actions["map"].trigger()
+        dlg = dm.dialog
+        wait_until(lambda: dlg.answer is not None and dlg.page_ready, 20, "the ranking and the map")
+        assert dlg.answer["site"] == {"lat": 30.265, "lng": -97.744}
+        assert {s["name"]: s["from"] for s in dlg.answer["suggestions"]} == {
+            "Marcus Reed": {"lat": 30.265, "lng": -97.744}, "Elena Torres": {"lat": 30.28, "lng": -97.76}}
+        labels = wait_js(dlg.view.page(), "Array.from(document.querySelectorAll('.tech')).map(e => e.innerText)",
+                         lambda v: v and len(v) == 2)
+        assert all("can be there at" in t and "⚠" in t for t in labels)  # both overlap: warned on the map too
+        assert js(dlg.view.page(), "document.querySelectorAll('.leaflet-tooltip.job').length") == 1
+        # Clicking Elena on the map selects her in the list.
+        assert js(dlg.view.page(), f"AssignPage.click({world.tech2['id']})") is True
+        qtbot.waitUntil(lambda: dlg.list.current()["name"] == "Elena Torres", timeout=3000)
+        assert js(dlg.view.page(), "document.querySelector('.tech.selected').innerText").startswith(
+            f"{dlg.list.current()['rank']}. Elena Torres")
+        dlg.resize(1280, 760)
+        qtbot.wait(300)
+        dlg.grab().save(str(artifacts / "assign-on-the-map.png"))
+        # Assign: the conflict check asks first; Cancel leaves it unassigned.
+        dlg.list.assign.click()
+        qtbot.waitUntil(lambda: dm.ask is not None and dm.ask.isVisible(), timeout=5000)
+        assert dm.ask.text() == "Assigning Ann Lee to Elena Torres clashes with their schedule:"
+        assert dm.ask.informativeText().startswith("•  Overlaps Bob Diaz ")
+        dm.ask.button(QMessageBox.StandardButton.Cancel).click()
+        assert w.statusBar().currentMessage() == "Ann Lee was not assigned."
+        assert world.dispatcher.get(f"/api/v1/appointments/{loose['id']}").json()["technician_id"] is None
+        # Again, and this time "anyway".
+        dm.ask = None
+        dm.assign(loose["id"], world.tech2["id"])
+        qtbot.waitUntil(lambda: dm.ask is not None and dm.ask.isVisible(), timeout=5000)
+        dm.assign_anyway.click()
+        qtbot.waitUntil(lambda: w.statusBar().currentMessage() == "Assigned Ann Lee to Elena Torres.", timeout=5000)
+        assert world.dispatcher.get(f"/api/v1/appointments/{loose['id']}").json()["technician_id"] == \
+            world.tech2["id"]
     finally:
         c.close()

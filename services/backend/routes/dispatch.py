@@ -66,6 +66,7 @@ def suggest(body: SuggestIn, user: Dispatcher, ctx: Ctx, db: Db) -> dict[str, An
     db.commit()
     return {"appointment_id": target.appointment_id, "window_start": ws, "window_end": we,
             "required_skills": list(required), "computed_at": now, "time_zone": tz,
+            "site": {"lat": site.lat, "lng": site.lng} if site else None,
             "top_pick": next((s.technician_id for s in ranked if s.top_pick), None),
             "suggestions": [s.to_dict() for s in ranked]}
 
