@@ -103,12 +103,18 @@ def test_optimize_the_demo_day_screenshots(qtbot: Any, qloop: Any, server: Any, 
         assert tb.widgetForAction(dm.actions["optimize"]).isVisible()  # the toolbar button, on a shown window
         assert c.window.grab().save(str(artifacts / "console-dispatch-menu.png"))
         dlg = dm.open_optimize()
-        dlg.unassigned.setChecked(True)
-        dlg.run_btn.click()
+        dlg.run_btn.click()  # the technicians' own work: never worse on drive time or visits at risk
         wait_until(lambda: dlg.proposal is not None and dlg.run_btn.isEnabled(), 60, "a proposal")
         t = dlg.proposal["totals"]
         assert t["after"]["drive_min"] <= t["before"]["drive_min"] + 0.5
         assert t["after"]["at_risk"] <= t["before"]["at_risk"]
+        dlg.proposal = None
+        dlg.unassigned.setChecked(True)  # and the unassigned visits placed where they fit
+        dlg.run_btn.click()
+        wait_until(lambda: dlg.proposal is not None and dlg.run_btn.isEnabled(), 60, "a proposal")
+        placed = [m for m in dlg.proposal["moves"] if m["from_technician_id"] is None]
+        assert placed and f"{len(placed)} unassigned visit" in dlg.totals.text()
+        assert all(m["words"].startswith(f"{m['label']}: Unassigned → ") for m in placed)
         assert dlg.table.rowCount() == len(c.live.store.active_technicians())
         dlg.resize(1600, 1000)
         qtbot.wait(200)
@@ -121,8 +127,32 @@ def test_optimize_the_demo_day_screenshots(qtbot: Any, qloop: Any, server: Any, 
         ed = dm.open_skills_zones()
         wait_until(lambda: ed.tech_list.count() > 0, 10, "skills and zones")
         ed.tabs.setCurrentIndex(1)
+        assert [s["name"] for s in ed.skills] == ["Electrical", "EPA 608", "HVAC", "Plumbing"]
+        assert all(t["skills"] for t in ed.techs)  # every demo technician has a trade
         assert ed.grab().save(str(artifacts / "skills-zones-demo.png"))
         ed.close()
+        # The demo's zones filter the board; the demo's unassigned work gets a ranked "who is best".
+        f = dm.filter
+        qtbot.waitUntil(lambda: len(f.zones) == 3 and len(f.skills) == 4, timeout=5000)
+        south = next(z.id for z in f.zones if z.name == "South")
+        f.actions_[south].setChecked(True)
+        f.actions_["Electrical"].setChecked(True)
+        shown = {c.model.lanes[r].tech_id for r in c.window.view._vis}
+        electricians = {t["technician_id"] for t in f.techs if "Electrical" in t["skills"]}
+        assert shown == electricians | {None} and 0 < len(electricians) < len(f.techs)
+        dim = [a for a in c.model.appts.values() if not c.window.view.matches(a)]
+        assert dim and all(not a.data["address"].rstrip().endswith(("78704", "78741", "78745")) for a in dim)
+        c.window.repaint()
+        assert c.window.grab().save(str(artifacts / "console-filter-south-electrical.png"))
+        f.set_choice(set(), set())
+        loose = next(a for a in c.model.appts.values() if a.technician_id is None and a.status == "scheduled")
+        c.window.view.select(loose.id)
+        best = dm.open_who_is_best()
+        wait_until(lambda: best.list.model.rows, 10, "the demo ranking")
+        best.resize(640, 640)
+        qtbot.wait(100)
+        assert best.grab().save(str(artifacts / "who-is-best-demo.png"))
+        best.close()
     finally:
         c.close()
 

@@ -107,7 +107,7 @@ def test_watchdog_late_alert_and_actions(qtbot, world, artifacts) -> None:  # ty
         assert dlg.list.current() == first
         assert dlg.list.status.text().startswith("No technician can take it without a problem")
         dlg.grab().save(str(artifacts / "late-reassign-who-is-best.png"))
-        assert dlg.ok.text() == "Reassign to Elena"
+        assert dlg.ok.text() == "Reassign to Elena anyway" and "overlaps Bob Diaz" in dlg.ok.toolTip()
         qtbot.mouseClick(dlg.ok, Qt.MouseButton.LeftButton)
         spin_until(lambda: _closed(dlg), 3, "reassign dialog closed")
         fresh = d.get(f"/api/v1/appointments/{appt['id']}").json()

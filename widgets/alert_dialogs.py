@@ -258,8 +258,10 @@ class ReassignDialog(_ActionDialog):
     def _on_pick(self) -> None:
         c = self.chosen()
         self.ok.setEnabled(c is not None)
-        if c is not None:
-            self.ok.setText(f"Reassign to {c['name'].split()[0]}")
+        if c is not None:  # a clash is never accepted silently: the button says "anyway"
+            clash = [w for w in c.get("warnings") or [] if w["kind"] != "window"]
+            self.ok.setText(f"Reassign to {c['name'].split()[0]}" + (" anyway" if clash else ""))
+            self.ok.setToolTip("; ".join(w["message"] for w in clash))
 
     def submit(self) -> None:
         c = self.chosen()

@@ -32,6 +32,7 @@ class SkillZoneFilter(QToolButton):
         self.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
         self.setToolTip("Show only technicians with some skills, or highlight visits in some zones")
         self.setAccessibleName("Skills and zones filter")
+        self.setMinimumWidth(self.fontMetrics().horizontalAdvance("Electrical · Downtown") + 28)
         self.menu_ = QMenu(self)
         self.setMenu(self.menu_)
         self._build()

@@ -154,7 +154,10 @@ class OptimizeDialog(QDialog):
         self.proposal = p
         self.tz = p.get("time_zone") or self.tz
         moved = {m["appointment_id"] for m in p["moves"]}
-        self.totals.setText(totals_text(p["totals"]))
+        placed = sum(1 for m in p["moves"] if m.get("from_technician_id") is None)
+        self.totals.setText(totals_text(p["totals"]) + (
+            f" · {placed} unassigned visit{'s' if placed != 1 else ''} placed (counted after, not before)"
+            if placed else ""))
         self.table.setRowCount(len(p["technicians"]))
         for r, t in enumerate(p["technicians"]):
             self.table.setItem(r, 0, QTableWidgetItem(t["name"]))

@@ -207,6 +207,10 @@ class SkillsZonesEditor(QDialog):
         if r < 0 or r >= len(rows):
             return
         have = {s.lower() for s in rows[r]["skills"]}
+        if not self.skills:
+            hint = QListWidgetItem("No skills yet: add them on the Skills tab (e.g. HVAC, Plumbing, EPA 608).")
+            hint.setFlags(Qt.ItemFlag.NoItemFlags)
+            checks.addItem(hint)
         for s in self.skills:
             item = QListWidgetItem(s["name"])
             flags = Qt.ItemFlag.ItemIsEnabled | (Qt.ItemFlag.ItemIsUserCheckable if self.is_admin else
