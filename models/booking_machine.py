@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from enum import StrEnum
 
 from models.enums import BookingState as B
+
+#: A request without a contractor response this long after it came in raises the reminder alert.
+REMINDER_AFTER = timedelta(hours=48)
 
 
 class BookingActor(StrEnum):

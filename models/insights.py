@@ -77,9 +77,6 @@ def late_cause_for_status(status: str) -> LateCause:
 
 # --- booking requests ----------------------------------------------------------------------------------------
 
-#: A request without a contractor response this long after submission reminds the dispatchers (once).
-BOOKING_REMINDER_AFTER = timedelta(hours=48)
-
 #: Response-time histogram bins in minutes: (lower bound inclusive, upper bound exclusive or None, label).
 RESPONSE_BINS: tuple[tuple[int, int | None, str], ...] = (
     (0, 60, "Under 1 h"),

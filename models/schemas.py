@@ -2,10 +2,22 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Annotated, Any, Literal
+import re
+from datetime import date, datetime
+from functools import cache
+from types import UnionType
+from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from models.enums import AppointmentStatus, Role
 
@@ -23,6 +35,17 @@ def _not_number(v: object) -> object:
 
 
 AwareDatetime = Annotated[datetime, BeforeValidator(_not_number), AfterValidator(_aware)]
+_ISO_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def _iso_day(v: object) -> object:
+    if isinstance(v, str) and not _ISO_DAY.match(v.strip()):
+        raise ValueError("must be a date as YYYY-MM-DD")  # not a number of seconds, not a date-time
+    return v
+
+
+#: A calendar day in a query string: exactly YYYY-MM-DD, as the schema says (format: date).
+Day = Annotated[date, BeforeValidator(_iso_day)]
 #: The range of a 64-bit database integer (event ids, counts): larger numbers fit no column.
 MAX_INT = 2**63 - 1
 #: Object ids are 32-bit integer columns on PostgreSQL: a larger id names nothing the backend stores.
@@ -57,10 +80,40 @@ def _check_text(value: Any) -> Any:
     return value
 
 
+def _scalar_kinds(annotation: Any) -> set[type]:
+    """The plain types a field admits (Annotated and unions unwrapped), or {object} for anything richer."""
+    if get_origin(annotation) is Annotated:
+        return _scalar_kinds(get_args(annotation)[0])
+    if get_origin(annotation) in (Union, UnionType):
+        return set().union(*(_scalar_kinds(a) for a in get_args(annotation)))
+    if annotation in (int, float, bool, type(None)):
+        return {annotation}
+    return {object}
+
+
+@cache
+def _json_kinds(model: type[BaseModel], name: str) -> frozenset[type]:
+    field = model.model_fields.get(name)
+    return frozenset(_scalar_kinds(field.annotation) if field is not None else {object})
+
+
 class Body(BaseModel):
-    """Every request body: unknown fields refused, text trimmed, and no text the databases cannot store."""
+    """Every request body: unknown fields refused, text trimmed, no text the databases cannot store, and numbers
+    and true/false only as JSON numbers and booleans (as the schema says; "30.1" or true is no latitude)."""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _json_types(cls, value: Any, info: ValidationInfo) -> Any:
+        kinds = _json_kinds(cls, info.field_name or "")
+        if object in kinds or value is None:
+            return value
+        if bool in kinds and not isinstance(value, bool):
+            raise ValueError("must be true or false")
+        if kinds & {int, float} and (isinstance(value, str | bool) or not isinstance(value, int | float)):
+            raise ValueError("must be a number" if float in kinds else "must be a whole number")
+        return value
 
     @field_validator("*", mode="after")
     @classmethod

@@ -16,7 +16,7 @@ DEFAULT_TIMEOUT = httpx.Timeout(10.0, connect=5.0)
 
 
 class ApiError(Exception):
-    """An API answer other than success, carrying the API's own message (API.md §4).
+    """An API answer other than success, carrying the API's own message (docs/api.md, Errors).
 
     `status` 0 means the server could not be reached (network error or timeout).
     """
@@ -252,7 +252,7 @@ class ApiClient:
     async def decline_booking(self, request_id: int, message: str) -> JSON:
         return await self.request("POST", f"/api/v1/booking-requests/{request_id}/decline", json={"message": message})
 
-    # --- booking inbox --------------------------------------------------
+    # --- booking inbox (widgets/booking_inbox.py) -------------------------------------------------------
     async def booking_request(self, request_id: int) -> JSON:
         """One booking request with contact, preferences, notes and photo links."""
         return await self.request("GET", f"/api/v1/booking-requests/{request_id}")
@@ -268,7 +268,7 @@ class ApiClient:
         body = {"customer_id": customer_id} if customer_id is not None else {"appointment_id": appointment_id}
         return await self.request("POST", "/api/v1/portal-preview", json=body)
 
-    # --- settings, customers' switches, job contacts ------------------------------------------
+    # --- settings, customers' switches, job contacts ----------------------------------------------------
     async def get_settings(self) -> JSON:
         return await self.request("GET", "/api/v1/settings")
 
@@ -294,7 +294,7 @@ class ApiClient:
     async def remove_job_contact(self, job_id: int, contact_id: int) -> None:
         await self.request("DELETE", f"/api/v1/jobs/{job_id}/contacts/{contact_id}")
 
-    # --- crew map and late-alert panel --------------------------------------------------------
+    # --- crew map and late-alert panel ------------------------------------------------------------------
     async def reassign_candidates(self, appt_id: int) -> list[JSON]:
         """Other active technicians, fastest to the job site first, with their current status."""
         return await self.request("GET", f"/api/v1/appointments/{appt_id}/reassign-candidates")
@@ -303,7 +303,7 @@ class ApiClient:
         """A technician's recorded fixes over the last `minutes`, oldest first."""
         return await self.request("GET", f"/api/v1/crew/{tech_id}/breadcrumbs", params={"minutes": minutes})
 
-    # --- visit photos on the appointment card -------------------------------
+    # --- visit photos on the appointment card -----------------------------------------------------------
     async def visit_photos(self, appt_id: int) -> list[JSON]:
         """The visit's photos with `shared_with_customer` (only shared ones reach the customer portal)."""
         return await self.request("GET", f"/api/v1/appointments/{appt_id}/photos")

@@ -16,6 +16,9 @@ from typing import Any
 
 import httpx
 
+from models import events
+from models.events import EventName
+from models.public.common import Public
 from services.api_client import ApiClient, ApiError, error_from_response
 
 log = logging.getLogger(__name__)
@@ -34,6 +37,15 @@ class SseEvent:
     id: int | None
     name: str
     data: dict[str, Any]
+
+    def payload(self) -> Public | None:
+        """The payload as its model (models/events.py), None for a name this client does not know or a payload
+        that does not fit it."""
+        return events.read(self.name, self.data)
+
+    def fits(self) -> bool:
+        """False for a known event whose payload does not match its model (an unknown name passes)."""
+        return self.name not in events.PAYLOADS or self.payload() is not None
 
 
 async def parse_sse(lines: AsyncIterator[str]) -> AsyncIterator[SseEvent]:
@@ -188,7 +200,7 @@ class EventStream:
         raise httpx.RemoteProtocolError("the server closed the event stream")
 
     def _dispatch(self, ev: SseEvent) -> None:
-        if ev.name == "stream.reset":
+        if ev.name == EventName.STREAM_RESET:
             if ev.id is not None:
                 self.last_event_id = ev.id
             self.on_refresh("reset")
@@ -201,4 +213,8 @@ class EventStream:
         if ev.id is not None:
             self.last_event_id = ev.id
         self.last_event_at = datetime.now(UTC)
+        if not ev.fits():
+            log.warning("event %s (%s) skipped: its payload does not match the contract: %s", ev.id, ev.name,
+                        str(ev.data)[:300])
+            return
         self.on_event(ev.id, ev.name, ev.data)

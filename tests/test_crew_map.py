@@ -162,7 +162,7 @@ def test_only_changes_reach_the_page(qapp) -> None:  # type: ignore[no-untyped-d
     # A position: a move, not a record.
     store.apply_position({"technician_id": 2, "lat": 30.3, "lng": -97.6, "recorded_at": now.isoformat()})
     diff.position(2)
-    assert diff.batch() == {"positions": [[2, 30.3, -97.6, now.timestamp() * 1000]]}
+    assert diff.batch() == {"positions": [[2, 30.3, -97.6, now.timestamp() * 1000, ""]]}
     # Reassigned to Tech 2 and finished: both markers change, the site leaves the map.
     store.upsert_appointment({**appt(1, 2, "in_progress"), "version": 2})
     diff.appointment(store.appointment(1))  # type: ignore[arg-type]

@@ -183,7 +183,8 @@ def test_bio_approvals_show_the_new_photo_from_the_field_app(world: Any, qloop: 
 
     from PIL import Image
 
-    from widgets.bio_approvals import Widget
+    from tests.console_support import loaded_live
+    from widgets.bio_approvals import BioApprovals
 
     buf = io.BytesIO()
     Image.new("RGB", (800, 600), "#aa5500").save(buf, "JPEG")
@@ -193,7 +194,9 @@ def test_bio_approvals_show_the_new_photo_from_the_field_app(world: Any, qloop: 
     async def scenario() -> None:
         api = ApiClient(world.api.url)
         await api.login("dana@example.com", "dispatch123")
-        w = Widget(api)
+        live = await loaded_live(api)
+        w = BioApprovals(api, live.store)
+        w.start()
         w.show()
         await until(lambda: world.tech1["id"] in w.photos, what="the pending photo")
         assert w.photos[world.tech1["id"]].width() == 512  # the headshot sent for approval (no approved one yet)

@@ -7,13 +7,15 @@ import logging
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import APIRouter, Depends, FastAPI
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from services.backend import booking_ops, eta_refresh, param_guard, visit_facts, watchdog
+from models.public.staff import HealthPublic
+from services.backend import booking_ops, contract, eta_refresh, param_guard, visit_facts, watchdog
 from services.backend.clock import Clock
 from services.backend.context import Backend
 from services.backend.db import make_engine, make_read_engine, make_sessionmaker, normalise_url, upgrade_schema
@@ -130,16 +132,18 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     app.state.backend = ctx
     app.add_middleware(UserContentHeaders)
     install_error_handlers(app)
+    contract.install(app)  # every operation's error statuses in the real error format (services/backend/contract.py)
 
-    @app.get("/healthz", tags=["ops"])
-    def healthz() -> JSONResponse:
+    @app.get("/healthz", tags=["ops"], response_model=HealthPublic,
+             responses=contract.errors(503, s503="The database is unreachable."))
+    def healthz() -> Any:
         """200 when the backend can serve (database reachable)."""
         try:
             with ctx.engine.connect() as conn:
                 conn.execute(text("SELECT 1"))
         except Exception as exc:
             return JSONResponse(error_body("unavailable", f"Database unreachable: {exc}"), 503)
-        return JSONResponse({"status": "ok", "instance": ctx.instance_id})
+        return {"status": "ok", "instance": ctx.instance_id}
 
     for router in ROUTERS:
         app.include_router(router)

@@ -16,7 +16,7 @@ from models.tables import BookingRequest, Customer, PendingUpload
 from services.backend import booking_checks as checks
 from services.backend import booking_ops as ops
 from services.backend.context import Backend
-from services.backend.errors import ApiError, BadRequest, Invalid, TooLarge, TooMany, describe_validation
+from services.backend.errors import BadRequest, Invalid, TooLarge, TooMany, UnsupportedMediaType, describe_validation
 from services.backend.photos import MAX_BYTES, CleanPhoto, PhotoError, process, too_large
 
 MAX_BODY = 3 * MAX_BYTES + 2 * 1024 * 1024
@@ -69,7 +69,7 @@ async def read_submission(request: Request) -> Submission:
                           body.notes)
         return Submission(draft, raw if isinstance(raw, dict) else {})
     if ctype not in ("multipart/form-data", "application/x-www-form-urlencoded"):
-        raise ApiError("Send the request as application/json or multipart/form-data.")
+        raise UnsupportedMediaType("Send the request as application/json or multipart/form-data.")
     form = await request.form(max_files=10, max_fields=60)
     values: dict[str, Any] = {k: str(v) for k, v in form.items() if not isinstance(v, UploadFile)}
     service = values.get("service_type", values.get("service", ""))

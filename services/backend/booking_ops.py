@@ -14,6 +14,7 @@ from models.booking_machine import (
     CONSOLE_LABELS,
     CUSTOMER_WORDS,
     OPEN,
+    REMINDER_AFTER,
     BookingAction,
     BookingActor,
     BookingTransitionError,
@@ -48,8 +49,6 @@ from services.backend.errors import Conflict, Invalid, InvalidTransition, NotFou
 from services.backend.events import publish, publish_appointment
 from services.backend.notify import customer_person, notify_people
 from services.backend.photos import CleanPhoto
-
-STALE_AFTER = timedelta(hours=48)
 
 
 class ScheduleConflict(Conflict):
@@ -134,7 +133,7 @@ def photo_meta(db: Session, req_ids: list[int]) -> dict[int, list[dict[str, Any]
 
 
 def is_stale(req: BookingRequest, now: datetime) -> bool:
-    return B(req.state) in OPEN and req.responded_at is None and now - req.created_at >= STALE_AFTER
+    return B(req.state) in OPEN and req.responded_at is None and now - req.created_at >= REMINDER_AFTER
 
 
 def to_dispatcher(req: BookingRequest, now: datetime, photos: list[dict[str, Any]]) -> dict[str, Any]:
@@ -388,7 +387,7 @@ def check_stale(db: Session, ctx: Backend, now: datetime) -> int:
     prune_pending(db, now)
     due = db.scalars(select(BookingRequest).where(
         BookingRequest.state.in_([s.value for s in OPEN]), BookingRequest.responded_at.is_(None),
-        BookingRequest.created_at <= now - STALE_AFTER).limit(200))
+        BookingRequest.created_at <= now - REMINDER_AFTER).limit(200))
     raised = 0
     for req in due:
         hours = int((now - req.created_at).total_seconds() // 3600)

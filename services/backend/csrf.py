@@ -14,6 +14,7 @@ from collections.abc import Awaitable, Callable
 
 from fastapi import Request
 
+from services.backend.contract import UNSAFE, answers
 from services.backend.errors import Forbidden
 
 HEADER = "X-CSRF-Token"
@@ -56,6 +57,7 @@ def require(cookie: str) -> Callable[[Request], Awaitable[None]]:
     authentication answers them.
     """
 
+    @answers(403, methods=UNSAFE)
     async def check(request: Request) -> None:
         if request.method in _SAFE:
             return

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from models.enums import Role
 from models.tables import ApiToken, User
 from services.backend.context import Backend
+from services.backend.contract import answers
 from services.backend.errors import Forbidden, Unauthorized
 from services.backend.security import token_hash
 
@@ -34,6 +35,7 @@ def get_db(ctx: Ctx) -> Iterator[Session]:
 Db = Annotated[Session, Depends(get_db)]
 
 
+@answers(401)
 def current_user(request: Request, ctx: Ctx) -> User:
     """The signed-in user, read outside the request's own transaction (returned detached, columns loaded)."""
     auth = request.headers.get("authorization", "")
@@ -60,18 +62,21 @@ def current_user(request: Request, ctx: Ctx) -> User:
 CurrentUser = Annotated[User, Depends(current_user)]
 
 
+@answers(403)
 def dispatcher(user: CurrentUser) -> User:
     if user.role not in (Role.DISPATCHER, Role.ADMIN):
         raise Forbidden("Only dispatchers and administrators can do this.")
     return user
 
 
+@answers(403)
 def admin(user: CurrentUser) -> User:
     if user.role != Role.ADMIN:
         raise Forbidden("Only administrators can change company-wide settings.")
     return user
 
 
+@answers(403)
 def technician(user: CurrentUser) -> User:
     if user.role != Role.TECHNICIAN or user.technician_id is None:
         raise Forbidden("This is the technicians' field-app API; sign in with a technician account.")

@@ -12,6 +12,7 @@ from pydantic_core import to_jsonable_python
 from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Mount, Route
 
 log = logging.getLogger(__name__)
 
@@ -69,6 +70,10 @@ class PreconditionRequired(ApiError):
 
 class TooLarge(ApiError):
     status, code = 413, "payload_too_large"
+
+
+class UnsupportedMediaType(ApiError):
+    status, code = 415, "unsupported_media_type"
 
 
 class TooMany(ApiError):
@@ -148,6 +153,23 @@ def describe_validation(errors: list[dict[str, Any]]) -> tuple[str, list[dict[st
     return f"Invalid input — {text}.", details
 
 
+def allowed_methods(request: Request) -> list[str]:
+    """Every method some route answers on this path (Starlette's own 405 names only the first route's)."""
+    from fastapi import routing
+
+    flatten = getattr(routing, "iter_route_contexts", None)
+    path = request.scope["path"]
+    methods: set[str] = set()
+    for route in flatten(request.app.routes) if flatten is not None else request.app.routes:
+        original = getattr(route, "original_route", route)
+        if isinstance(original, Mount):
+            if path.startswith(original.path + "/"):
+                methods |= {"GET", "HEAD"}  # static files
+        elif isinstance(original, Route) and route.path_regex.match(path):
+            methods |= route.methods or set()
+    return sorted(methods)
+
+
 def install_error_handlers(app: FastAPI) -> None:
     """Answer every error, validation and unexpected ones included, in that format."""
 
@@ -164,11 +186,15 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         code = _STATUS_CODES.get(exc.status_code, "error")
         message = exc.detail if isinstance(exc.detail, str) else "Request failed."
+        if exc.status_code == 400 and message == "There was an error parsing the body":
+            message = "The request body could not be read. Send a JSON object in UTF-8 (or the form this takes)."
         if exc.status_code == 404 and message == "Not Found":
             message = f"Nothing at {request.url.path}."
+        headers = getattr(exc, "headers", None)
         if exc.status_code == 405:
             message = f"{request.method} is not allowed on {request.url.path}."
-        return JSONResponse(error_body(code, message), exc.status_code, headers=getattr(exc, "headers", None))
+            headers = {**(headers or {}), "Allow": ", ".join(allowed_methods(request))}
+        return JSONResponse(error_body(code, message), exc.status_code, headers=headers)
 
     # Safety nets: input the checks before the database missed is still the client's to fix, never a 500.
     @app.exception_handler(IntegrityError)

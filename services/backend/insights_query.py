@@ -14,10 +14,10 @@ from typing import Any
 from sqlalchemy import and_, case, func, or_, select, true
 from sqlalchemy.orm import Session
 
+from models.booking_machine import REMINDER_AFTER
 from models.enums import AlertKind
 from models.enums import BookingState as B
 from models.insights import (
-    BOOKING_REMINDER_AFTER,
     GRACE,
     LATE_CAUSE_LABELS,
     NPS_DETRACTOR_MAX,
@@ -224,9 +224,9 @@ class _Compute:
         br = BookingRequest
         answered = br.responded_at.is_not(None)
         wait = minutes_between(br.responded_at, br.created_at)
-        limit = BOOKING_REMINDER_AFTER.total_seconds() / 60
+        limit = REMINDER_AFTER.total_seconds() / 60
         decided = or_(answered,
-                      and_(br.state.in_(OPEN_BOOKING), br.created_at <= at(self.q.now - BOOKING_REMINDER_AFTER)),
+                      and_(br.state.in_(OPEN_BOOKING), br.created_at <= at(self.q.now - REMINDER_AFTER)),
                       and_(br.state == B.CANCELLED.value, minutes_between(br.updated_at, br.created_at) >= limit))
         cols = {
             "bookings": func.count(),

@@ -19,6 +19,7 @@ from fastapi import Request
 from fastapi.routing import APIRoute
 
 from models.schemas import MAX_ID, MAX_INT, storable
+from services.backend.contract import answers
 from services.backend.errors import Invalid, NotFound
 
 _INTEGER = re.compile(r"^\s*[+-]?\d+\s*$")
@@ -58,6 +59,7 @@ def out_of_range(value: str | None, largest: int = MAX_INT) -> bool:
     return len(digits) > 19 or not -largest - 1 <= int(value) <= largest
 
 
+@answers(422)  # any query string can carry a value no database takes (404s come with path parameters)
 async def check(request: Request) -> None:
     """The app-wide dependency."""
     route = request.scope.get("route")

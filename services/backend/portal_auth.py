@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from models.tables import Customer, PortalSession
 from services.backend.context import Backend
+from services.backend.contract import answers
 from services.backend.deps import Ctx, Db
 from services.backend.errors import Forbidden, Unauthorized
 from services.backend.security import new_token, token_hash
@@ -60,12 +61,14 @@ def optional_portal_user(request: Request, ctx: Ctx, db: Db) -> PortalUser | Non
     return user
 
 
+@answers(401)
 def portal_user(user: Annotated[PortalUser | None, Depends(optional_portal_user)]) -> PortalUser:
     if user is None:
         raise Unauthorized("Sign in to the portal with the link we sent you (request a new one at /portal).")
     return user
 
 
+@answers(403)
 def portal_writer(user: Annotated[PortalUser, Depends(portal_user)]) -> PortalUser:
     """Refuse every write from a console preview session."""
     if user.preview:

@@ -10,19 +10,22 @@ from sqlalchemy import select
 from models.alerts import severity
 from models.enums import Channel
 from models.events import EventName
+from models.public.alerts import AlertPublic, NotificationPublic
+from models.public.appointments import MessageSentPublic
 from models.schemas import MessageTechIn, NoteIn
 from models.tables import Alert, Appointment, Notification
 from services.backend import late_outcome, outbox
 from services.backend.alerts import alert_public, alerts_public
 from services.backend.alerts import resolve as resolve_alert
 from services.backend.audit import audit
+from services.backend.contract import errors
 from services.backend.deps import Ctx, Db, Dispatcher
 from services.backend.errors import Conflict, Invalid, NotFound
 from services.backend.events import publish
 
 router = APIRouter(prefix="/api/v1", tags=["dispatcher"])
 
-@router.get("/alerts")
+@router.get("/alerts", response_model=list[AlertPublic])
 def list_alerts(user: Dispatcher, ctx: Ctx, db: Db, open: bool = True) -> list[dict[str, Any]]:
     """Alerts, worst first (models/alerts.py: LATE, stale bookings, customer notes, change requests), oldest
     first within a kind. Each names its technician, customer, window start and the technician's current ETA."""
@@ -41,7 +44,8 @@ def _alert(db: Db, alert_id: int) -> Alert:
     return alert
 
 
-@router.post("/alerts/{alert_id}/acknowledge")
+@router.post("/alerts/{alert_id}/acknowledge", response_model=AlertPublic,
+             responses=errors(409, s409="The alert was already resolved."))
 def acknowledge(alert_id: int, user: Dispatcher, ctx: Ctx, db: Db) -> dict[str, Any]:
     """Record that a dispatcher is handling this alert (visible to every other console)."""
     alert = _alert(db, alert_id)
@@ -56,7 +60,7 @@ def acknowledge(alert_id: int, user: Dispatcher, ctx: Ctx, db: Db) -> dict[str, 
     return alert_public(db, ctx, alert)
 
 
-@router.post("/alerts/{alert_id}/resolve")
+@router.post("/alerts/{alert_id}/resolve", response_model=AlertPublic)
 def resolve(alert_id: int, user: Dispatcher, ctx: Ctx, db: Db, body: NoteIn | None = None) -> dict[str, Any]:
     """Close an alert with an optional note."""
     alert = _alert(db, alert_id)
@@ -72,7 +76,7 @@ def resolve(alert_id: int, user: Dispatcher, ctx: Ctx, db: Db, body: NoteIn | No
     return alert_public(db, ctx, alert)
 
 
-@router.post("/appointments/{appt_id}/message-tech", status_code=202)
+@router.post("/appointments/{appt_id}/message-tech", status_code=202, response_model=MessageSentPublic)
 def message_tech(appt_id: int, body: MessageTechIn, user: Dispatcher, ctx: Ctx, db: Db) -> dict[str, Any]:
     """Text the appointment's technician through the outbox."""
     appt = db.get(Appointment, appt_id)
@@ -98,7 +102,7 @@ def notification_public(n: Notification) -> dict[str, Any]:
     }
 
 
-@router.get("/notifications")
+@router.get("/notifications", response_model=list[NotificationPublic])
 def list_notifications(
     user: Dispatcher, db: Db, appointment_id: int | None = None, customer_id: int | None = None,
     limit: int = 200,

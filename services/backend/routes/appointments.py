@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date as Date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Query, Response
@@ -10,19 +9,25 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from models.enums import Source
-from models.schemas import AppointmentIn, AppointmentPatch, StatusIn
+from models.public.appointments import AppointmentDetailPublic, AppointmentPublic, day_rows
+from models.schemas import AppointmentIn, AppointmentPatch, Day, StatusIn
 from models.tables import Appointment, Job
 from models.timefmt import day_bounds, today
 from services.backend import appointment_ops as ops
 from services.backend.appointment_views import day_list, detail
 from services.backend.audit import who
 from services.backend.context import Backend
+from services.backend.contract import errors
 from services.backend.deps import Ctx, Db, Dispatcher
 from services.backend.errors import Invalid, NotFound
 from services.backend.locking import locked
 
 router = APIRouter(prefix="/api/v1/appointments", tags=["dispatcher"])
-IfMatch = Annotated[str | None, Header(alias="If-Match")]
+IfMatch = Annotated[str | None, Header(alias="If-Match", description="the ETag last read, e.g. \"3\"")]
+#: Every answer with one appointment carries its version as the ETag.
+WITH_ETAG: dict[int | str, dict[str, Any]] = {200: {"headers": {"ETag": {
+    "description": "the appointment's version, quoted; send it back as If-Match", "required": True,
+    "schema": {"type": "string"}}}}}
 
 
 def load(db: Session, appt_id: int, *, lock: bool = False) -> Appointment:
@@ -39,21 +44,23 @@ def answer(db: Session, ctx: Backend, appt: Appointment, response: Response) -> 
     return detail(db, appt, ctx.clock.now())
 
 
-@router.get("")
+@router.get("", response_model=list[AppointmentPublic])
 def list_appointments(
     user: Dispatcher,
     ctx: Ctx,
     db: Db,
-    date: Annotated[Date | None, Query(description="Local day, YYYY-MM-DD (company time zone); default today")] = None,
+    date: Annotated[Day | None, Query(description="Local day, YYYY-MM-DD (company time zone); default today")] = None,
     technician_id: int | None = None,
-) -> list[dict[str, Any]]:
+) -> Response:
     """The appointments whose window starts on `date` in the company's time zone."""
     tz = ctx.company(db).time_zone
     start, end = day_bounds(date or today(ctx.clock.now(), tz), tz)
-    return day_list(db, start, end, technician_id)
+    rows = day_list(db, start, end, technician_id)
+    # Checked and serialised as the response model, without a model instance per row (a day can hold 10,000).
+    return Response(day_rows.dump_json(day_rows.validate_python(rows)), media_type="application/json")
 
 
-@router.post("", status_code=201)
+@router.post("", status_code=201, response_model=AppointmentDetailPublic, responses={201: WITH_ETAG[200]})
 def create_appointment(body: AppointmentIn, user: Dispatcher, ctx: Ctx, db: Db, response: Response) -> dict[str, Any]:
     """Schedule a visit for a job (status `scheduled`); the customer is told when notifications are on."""
     job = db.get(Job, body.job_id)
@@ -64,13 +71,13 @@ def create_appointment(body: AppointmentIn, user: Dispatcher, ctx: Ctx, db: Db, 
     return answer(db, ctx, appt, response)
 
 
-@router.get("/{appt_id}")
+@router.get("/{appt_id}", response_model=AppointmentDetailPublic, responses=WITH_ETAG)
 def get_appointment(appt_id: int, user: Dispatcher, ctx: Ctx, db: Db, response: Response) -> dict[str, Any]:
     """One appointment with its status history; the ETag is its version."""
     return answer(db, ctx, load(db, appt_id), response)
 
 
-@router.patch("/{appt_id}")
+@router.patch("/{appt_id}", response_model=AppointmentDetailPublic, responses=WITH_ETAG)
 def patch_appointment(
     appt_id: int, body: AppointmentPatch, user: Dispatcher, ctx: Ctx, db: Db, response: Response,
     if_match: IfMatch = None,
@@ -85,7 +92,9 @@ def patch_appointment(
     return answer(db, ctx, appt, response)
 
 
-@router.post("/{appt_id}/status")
+@router.post("/{appt_id}/status", response_model=AppointmentDetailPublic,
+             responses={**WITH_ETAG, **errors(409, s409="The state machine refuses this transition; the message "
+                                                        "names the allowed ones.")})
 def set_status(
     appt_id: int, body: StatusIn, user: Dispatcher, ctx: Ctx, db: Db, response: Response,
     if_match: IfMatch = None,

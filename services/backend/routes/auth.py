@@ -8,9 +8,11 @@ from typing import Any
 from fastapi import APIRouter, Request
 from sqlalchemy import func, select
 
+from models.public.staff import LoginPublic, UserPublic
 from models.schemas import LoginIn
 from models.tables import ApiToken, User
 from services.backend import throttle
+from services.backend.contract import errors
 from services.backend.deps import Ctx, CurrentUser, Db
 from services.backend.errors import Unauthorized
 from services.backend.security import new_token, token_hash, verify_nobody, verify_password
@@ -25,7 +27,10 @@ def user_public(user: User) -> dict[str, Any]:
     }
 
 
-@router.post("/login", responses={429: {"description": "Too many sign-in attempts; wait `Retry-After` seconds"}})
+@router.post("/login", response_model=LoginPublic,
+             responses=errors(401, 429, s401="Wrong email or password (the same answer whether or not the "
+                                                  "account exists).", s429="Too many sign-in attempts; wait "
+                                                                          "`Retry-After` seconds."))
 def login(body: LoginIn, request: Request, ctx: Ctx, db: Db) -> dict[str, Any]:
     """Exchange email and password for a bearer token. Wrong passwords are throttled per account and per client
     address (429 with `Retry-After`, growing waits), the same way whether or not the account exists."""
@@ -48,7 +53,7 @@ def login(body: LoginIn, request: Request, ctx: Ctx, db: Db) -> dict[str, Any]:
     return {"token": token, "expires_at": expires, "user": user_public(user)}
 
 
-@router.get("/me")
+@router.get("/me", response_model=UserPublic)
 def me(user: CurrentUser) -> dict[str, Any]:
     """Who the token belongs to."""
     return user_public(user)

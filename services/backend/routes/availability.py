@@ -22,6 +22,7 @@ from models.board_schemas import (
     WeekOut,
 )
 from models.events import EventName
+from models.schemas import Day
 from models.tables import Appointment, Job, Technician, TimeOffRow, User, WorkingHoursRow
 from models.timefmt import today
 from services.backend import schedule_load
@@ -138,7 +139,7 @@ def _today(ctx: Ctx, tz: str) -> Date:
 
 @router.get("/availability", response_model=AvailabilityOut)
 def availability(user: Dispatcher, ctx: Ctx, db: Db,
-                 date: Annotated[Date | None, Query(description="local day YYYY-MM-DD; default today")] = None,
+                 date: Annotated[Day | None, Query(description="local day YYYY-MM-DD; default today")] = None,
                  ) -> dict[str, Any]:
     """Every active tech's shift, time off, spans to shade and booked/capacity for the day (grid row headers)."""
     tz = ctx.company(db).time_zone
@@ -147,7 +148,7 @@ def availability(user: Dispatcher, ctx: Ctx, db: Db,
 
 @router.get("/schedule/week", response_model=WeekOut)
 def week(user: Dispatcher, ctx: Ctx, db: Db,
-         start: Annotated[Date | None, Query(description="first day YYYY-MM-DD; default this week's Monday")] = None,
+         start: Annotated[Day | None, Query(description="first day YYYY-MM-DD; default this week's Monday")] = None,
          ) -> dict[str, Any]:
     """Technicians × 7 days: visits, booked minutes and capacity per cell (the week view)."""
     tz = ctx.company(db).time_zone

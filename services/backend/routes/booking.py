@@ -11,11 +11,13 @@ from starlette.concurrency import run_in_threadpool
 from models.booking_machine import BookingAction
 from models.booking_schemas import AcceptIn, BookingRequestIn, CounterIn, DeclineIn
 from models.enums import BookingState
+from models.public.booking import BookingRequestCustomerPublic, BookingRequestPublic
 from models.tables import BookingPhoto, BookingRequest
 from services.backend import booking_intake as intake
 from services.backend import booking_ops as ops
 from services.backend import csrf
 from services.backend.context import Backend
+from services.backend.contract import errors
 from services.backend.deps import Ctx, Db, Dispatcher
 from services.backend.errors import NotFound
 from services.backend.portal_auth import COOKIE, PortalCustomer, PortalWriter
@@ -27,7 +29,7 @@ portal_router = APIRouter(prefix="/api/v1/portal/booking-requests", tags=["porta
 # --- dispatcher ---
 
 
-@dispatcher_router.get("")
+@dispatcher_router.get("", response_model=list[BookingRequestPublic])
 def list_requests(
     user: Dispatcher, ctx: Ctx, db: Db,
     state: Annotated[BookingState | None, Query(description="only requests in this state")] = None,
@@ -43,7 +45,7 @@ def list_requests(
     return [ops.to_dispatcher(r, now, photos[r.id]) for r in reqs]
 
 
-@dispatcher_router.get("/{req_id}")
+@dispatcher_router.get("/{req_id}", response_model=BookingRequestPublic)
 def get_request(req_id: int, user: Dispatcher, ctx: Ctx, db: Db) -> dict[str, Any]:
     """One request with customer contact, preferences, notes and photo links."""
     req = ops.load(db, req_id)
@@ -58,6 +60,8 @@ def _photo(db: Db, req_id: int, photo_id: int) -> BookingPhoto:
 
 
 _IMAGE = {200: {"content": {"image/jpeg": {}, "image/png": {}, "image/webp": {}}, "description": "the image"}}
+REFUSED = errors(409, s409="The request's state does not allow this step (the message names the allowed ones), "
+                            "or the chosen technician is booked then (`schedule_conflict`).")
 
 
 @dispatcher_router.get("/{req_id}/photos/{photo_id}", response_class=Response, responses=_IMAGE)
@@ -78,7 +82,7 @@ def _answer(ctx: Backend, db: Db, req: BookingRequest) -> dict[str, Any]:
     return ops.to_dispatcher(req, ctx.clock.now(), ops.photo_meta(db, [req.id])[req.id])
 
 
-@dispatcher_router.post("/{req_id}/review")
+@dispatcher_router.post("/{req_id}/review", response_model=BookingRequestPublic, responses=REFUSED)
 def review(req_id: int, user: Dispatcher, ctx: Ctx, db: Db) -> dict[str, Any]:
     """Mark the request under review (the customer reads "We're reviewing your request")."""
     req = ops.review(db, ctx, user, req_id)
@@ -86,7 +90,7 @@ def review(req_id: int, user: Dispatcher, ctx: Ctx, db: Db) -> dict[str, Any]:
     return _answer(ctx, db, req)
 
 
-@dispatcher_router.post("/{req_id}/accept")
+@dispatcher_router.post("/{req_id}/accept", response_model=BookingRequestPublic, responses=REFUSED)
 def accept(req_id: int, body: AcceptIn, user: Dispatcher, ctx: Ctx, db: Db) -> dict[str, Any]:
     """Confirm: creates the job and its appointment in one transaction. With a technician, an overlap with
     their schedule is refused (409 naming the clash) unless `allow_overlap` is true."""
@@ -95,7 +99,7 @@ def accept(req_id: int, body: AcceptIn, user: Dispatcher, ctx: Ctx, db: Db) -> d
     return _answer(ctx, db, req)
 
 
-@dispatcher_router.post("/{req_id}/counter")
+@dispatcher_router.post("/{req_id}/counter", response_model=BookingRequestPublic, responses=REFUSED)
 def counter(req_id: int, body: CounterIn, user: Dispatcher, ctx: Ctx, db: Db) -> dict[str, Any]:
     """Propose another time with a message; the customer gets a link to accept or decline it."""
     req = ops.counter(db, ctx, user, req_id, body)
@@ -103,7 +107,7 @@ def counter(req_id: int, body: CounterIn, user: Dispatcher, ctx: Ctx, db: Db) ->
     return _answer(ctx, db, req)
 
 
-@dispatcher_router.post("/{req_id}/decline")
+@dispatcher_router.post("/{req_id}/decline", response_model=BookingRequestPublic, responses=REFUSED)
 def decline(req_id: int, body: DeclineIn, user: Dispatcher, ctx: Ctx, db: Db) -> dict[str, Any]:
     """Decline with a message (required) telling the customer why and what they can do instead."""
     req = ops.decline(db, ctx, user, req_id, body.message)
@@ -153,7 +157,11 @@ _CREATE_BODY = {
 }
 
 
-@portal_router.post("", status_code=201, openapi_extra=_CREATE_BODY)
+@portal_router.post("", status_code=201, openapi_extra=_CREATE_BODY, response_model=BookingRequestCustomerPublic,
+                    responses=errors(400, 403, 413, 415, 429,
+                                     s403="Online booking is off for this account, onboarding is not finished, or "
+                                          "the session is a read-only preview.",
+                                     s429="Too many requests in the last hour."))
 async def create_request(request: Request, user: PortalWriter, ctx: Ctx, db: Db) -> dict[str, Any]:
     """Send a booking request (JSON, or multipart with up to 3 photos). 403 when online booking is off for
     the account or onboarding is not finished; 413 for a photo over 10 MB; 422 naming each field to fix."""
@@ -169,7 +177,7 @@ async def create_request(request: Request, user: PortalWriter, ctx: Ctx, db: Db)
     return await run_in_threadpool(run)
 
 
-@portal_router.get("")
+@portal_router.get("", response_model=list[BookingRequestCustomerPublic])
 def my_requests(user: PortalCustomer, ctx: Ctx, db: Db) -> list[dict[str, Any]]:
     """The signed-in customer's own requests, newest first."""
     reqs = db.scalars(select(BookingRequest).where(BookingRequest.customer_id == user.customer.id)
@@ -177,7 +185,7 @@ def my_requests(user: PortalCustomer, ctx: Ctx, db: Db) -> list[dict[str, Any]]:
     return [customer_answer(ctx, db, r) for r in reqs]
 
 
-@portal_router.get("/{req_id}")
+@portal_router.get("/{req_id}", response_model=BookingRequestCustomerPublic)
 def my_request(req_id: int, user: PortalCustomer, ctx: Ctx, db: Db) -> dict[str, Any]:
     """One of the customer's own requests (another customer's is a 404)."""
     return customer_answer(ctx, db, ops.load(db, req_id, customer_id=user.customer.id))
@@ -189,19 +197,19 @@ def _customer_step(ctx: Backend, db: Db, user: Any, req_id: int, action: Booking
     return customer_answer(ctx, db, req)
 
 
-@portal_router.post("/{req_id}/cancel")
+@portal_router.post("/{req_id}/cancel", response_model=BookingRequestCustomerPublic, responses=REFUSED)
 def cancel(req_id: int, user: PortalWriter, ctx: Ctx, db: Db) -> dict[str, Any]:
     """Cancel a request that is not confirmed yet."""
     return _customer_step(ctx, db, user, req_id, BookingAction.CANCEL)
 
 
-@portal_router.post("/{req_id}/accept-counter")
+@portal_router.post("/{req_id}/accept-counter", response_model=BookingRequestCustomerPublic, responses=REFUSED)
 def accept_counter(req_id: int, user: PortalWriter, ctx: Ctx, db: Db) -> dict[str, Any]:
     """Accept the proposed time: the appointment is created and shows in My Schedule."""
     return _customer_step(ctx, db, user, req_id, BookingAction.ACCEPT_COUNTER)
 
 
-@portal_router.post("/{req_id}/decline-counter")
+@portal_router.post("/{req_id}/decline-counter", response_model=BookingRequestCustomerPublic, responses=REFUSED)
 def decline_counter(req_id: int, user: PortalWriter, ctx: Ctx, db: Db) -> dict[str, Any]:
     """Decline the proposed time (the request is closed; send a new one for other dates)."""
     return _customer_step(ctx, db, user, req_id, BookingAction.DECLINE_COUNTER)

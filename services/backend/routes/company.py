@@ -6,12 +6,13 @@ from typing import Any
 
 from fastapi import APIRouter
 
+from models.public.staff import CompanyPublic
 from services.backend.deps import Ctx, CurrentUser, Db
 
 router = APIRouter(prefix="/api/v1", tags=["company"])
 
 
-@router.get("/company")
+@router.get("/company", response_model=CompanyPublic)
 def get_company(user: CurrentUser, ctx: Ctx, db: Db) -> dict[str, Any]:
     """Public company facts: name, phone, email, time zone (IANA) and booking switches."""
     c = ctx.company(db)

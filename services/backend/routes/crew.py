@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from models.crew import crew_standing
 from models.enums import FIX_SOURCE_LABELS
+from models.public.appointments import BreadcrumbPublic, ReassignCandidatePublic
 from models.tables import Appointment, LatestPosition, Position, Technician
 from models.timefmt import day_bounds, today
 from services.backend.deps import Ctx, Db, Dispatcher
@@ -18,7 +19,7 @@ from services.backend.errors import NotFound
 router = APIRouter(prefix="/api/v1", tags=["dispatcher"])
 
 
-@router.get("/appointments/{appt_id}/reassign-candidates")
+@router.get("/appointments/{appt_id}/reassign-candidates", response_model=list[ReassignCandidatePublic])
 def reassign_candidates(appt_id: int, user: Dispatcher, ctx: Ctx, db: Db) -> list[dict[str, Any]]:
     """The other active technicians, fastest to the job site first (ETA from their latest position).
 
@@ -68,7 +69,7 @@ def _brief(a: dict[str, Any] | None) -> dict[str, Any] | None:
     return {k: a[k] for k in ("id", "status", "window_start", "customer_name")}
 
 
-@router.get("/crew/{tech_id}/breadcrumbs")
+@router.get("/crew/{tech_id}/breadcrumbs", response_model=list[BreadcrumbPublic])
 def breadcrumbs(tech_id: int, user: Dispatcher, ctx: Ctx, db: Db,
                 minutes: int = Query(default=120, ge=1, le=1440)) -> list[dict[str, Any]]:
     """A technician's recorded fixes over the last `minutes`, oldest first (at most 2,000)."""

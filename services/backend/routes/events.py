@@ -9,6 +9,7 @@ from fastapi import APIRouter, Header, Request
 from fastapi.responses import StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
+from models.events import EventName, StreamReset
 from models.schemas import MAX_INT
 from services.backend import events
 from services.backend.deps import Ctx, Dispatcher
@@ -56,7 +57,8 @@ async def stream(
         last = newest if start is None else start
         yield "retry: 2000\n\n"
         if start is not None and oldest is not None and start < oldest - 1:
-            yield events.sse_format(newest, "stream.reset", {"reason": "events were pruned", "newest": newest})
+            reset = StreamReset(reason="events were pruned", newest=newest)
+            yield events.sse_format(newest, EventName.STREAM_RESET, reset.model_dump(mode="json"))
             last = newest
         elif start is not None and start > newest:
             last = newest

@@ -7,7 +7,6 @@ Status actions accept `If-Match` (the version the tech saw: 412 when someone cha
 
 from __future__ import annotations
 
-from datetime import date as Date
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
@@ -18,13 +17,15 @@ from sqlalchemy.orm import Session
 from models.enums import Actor, BioStatus, Source
 from models.enums import AppointmentStatus as S
 from models.events import EventName
-from models.schemas import BioIn, PauseIn, PositionBatchesIn, PositionsIn
+from models.public.appointments import BioPublic, FieldAppointmentPublic, PositionsResultPublic
+from models.schemas import BioIn, Day, PauseIn, PositionBatchesIn, PositionsIn
 from models.status_machine import allowed_targets
 from models.tables import Appointment, Technician
 from services.backend import devices, eta_refresh, field_views, idempotent, ingest_writer
 from services.backend.appointment_ops import change_status, parse_if_match
 from services.backend.audit import who
 from services.backend.context import Backend
+from services.backend.contract import errors
 from services.backend.deps import Ctx, Db
 from services.backend.errors import Conflict, Invalid, VersionMismatch
 from services.backend.events import publish
@@ -34,6 +35,8 @@ router = APIRouter(prefix="/api/v1/field", tags=["field app"], dependencies=[Dep
 IfMatch = Annotated[str | None, Header(alias="If-Match", description="the appointment's version (ETag) you saw")]
 IdemKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=200,
                                        description="a fresh random value per change; a retry reuses it")]
+REFUSED = errors(409, 412, s409="The state machine refuses this step now; the message names the allowed ones.",
+                 s412="Someone else changed the job after the version sent in If-Match; nothing was applied.")
 
 
 def tz_of(ctx: Backend, db: Session) -> str:
@@ -45,8 +48,8 @@ def field_view(appt: Appointment, tz: str = "America/Chicago") -> dict[str, Any]
     return field_views.appointment_view(appt, tz)
 
 
-@router.get("/appointments")
-def my_appointments(user: FieldTech, ctx: Ctx, db: Db, date: Date | None = None) -> list[dict[str, Any]]:
+@router.get("/appointments", response_model=list[FieldAppointmentPublic])
+def my_appointments(user: FieldTech, ctx: Ctx, db: Db, date: Day | None = None) -> list[dict[str, Any]]:
     """The signed-in technician's appointments on `date` (default today, company time zone), in window order.
 
     Each carries `status_label`, `window_text`, `short_address`, `actions` (what the status machine allows the
@@ -103,35 +106,35 @@ def _move(request: Request, db: Db, ctx: Ctx, user: FieldTech, appt_id: int, tar
     return out
 
 
-@router.post("/appointments/{appt_id}/confirm")
+@router.post("/appointments/{appt_id}/confirm", response_model=FieldAppointmentPublic, responses=REFUSED)
 def confirm(appt_id: int, request: Request, user: FieldTech, ctx: Ctx, db: Db, if_match: IfMatch = None,
             idempotency_key: IdemKey = None) -> dict[str, Any]:
     """Confirm the job: scheduled → dispatched."""
     return _move(request, db, ctx, user, appt_id, S.DISPATCHED, if_match=if_match, key=idempotency_key)
 
 
-@router.post("/appointments/{appt_id}/on-my-way")
+@router.post("/appointments/{appt_id}/on-my-way", response_model=FieldAppointmentPublic, responses=REFUSED)
 def on_my_way(appt_id: int, request: Request, user: FieldTech, ctx: Ctx, db: Db, if_match: IfMatch = None,
               idempotency_key: IdemKey = None) -> dict[str, Any]:
     """On My Way: dispatched → en_route (texts the customer with the ETA and tracker link)."""
     return _move(request, db, ctx, user, appt_id, S.EN_ROUTE, if_match=if_match, key=idempotency_key)
 
 
-@router.post("/appointments/{appt_id}/start")
+@router.post("/appointments/{appt_id}/start", response_model=FieldAppointmentPublic, responses=REFUSED)
 def start(appt_id: int, request: Request, user: FieldTech, ctx: Ctx, db: Db, if_match: IfMatch = None,
           idempotency_key: IdemKey = None) -> dict[str, Any]:
     """Start: dispatched/en_route/arrived → in_progress (location is no longer shared)."""
     return _move(request, db, ctx, user, appt_id, S.IN_PROGRESS, if_match=if_match, key=idempotency_key)
 
 
-@router.post("/appointments/{appt_id}/complete")
+@router.post("/appointments/{appt_id}/complete", response_model=FieldAppointmentPublic, responses=REFUSED)
 def complete(appt_id: int, request: Request, user: FieldTech, ctx: Ctx, db: Db, if_match: IfMatch = None,
              idempotency_key: IdemKey = None) -> dict[str, Any]:
     """Complete: in_progress → complete (the tracker link expires)."""
     return _move(request, db, ctx, user, appt_id, S.COMPLETE, if_match=if_match, key=idempotency_key)
 
 
-@router.post("/appointments/{appt_id}/pause")
+@router.post("/appointments/{appt_id}/pause", response_model=FieldAppointmentPublic, responses=REFUSED)
 def pause(appt_id: int, body: PauseIn, request: Request, user: FieldTech, ctx: Ctx, db: Db,
           if_match: IfMatch = None, idempotency_key: IdemKey = None) -> dict[str, Any]:
     """Pause for a follow-up: in_progress → paused, with a message the customer sees."""
@@ -139,7 +142,7 @@ def pause(appt_id: int, body: PauseIn, request: Request, user: FieldTech, ctx: C
                  key=idempotency_key)
 
 
-@router.put("/bio")
+@router.put("/bio", response_model=BioPublic)
 def put_bio(body: BioIn, user: FieldTech, ctx: Ctx, db: Db) -> dict[str, Any]:
     """Submit a bio; customers see it only after a dispatcher approves it."""
     tech = db.get(Technician, user.technician_id)
@@ -152,7 +155,8 @@ def put_bio(body: BioIn, user: FieldTech, ctx: Ctx, db: Db) -> dict[str, Any]:
     return {"bio_status": tech.bio_status, "bio_pending": tech.bio_pending, "bio": tech.bio_approved}
 
 
-@router.post("/positions")
+@router.post("/positions", response_model=PositionsResultPublic, response_model_exclude_unset=True,
+             responses=errors(409, s409="A request with this Idempotency-Key is still being processed."))
 def post_positions(
     body: PositionsIn, request: Request, user: FieldTech, ctx: Ctx, db: Db,
     idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key", max_length=200)] = None,

@@ -13,6 +13,7 @@ from models import settings_schema
 from models.board_schemas import GeocodeOut
 from models.tables import GeocodeCacheRow
 from services.backend.context import Backend
+from services.backend.contract import errors
 from services.backend.deps import Ctx, Dispatcher
 from services.backend.errors import ApiError
 from services.geocode import GeocodeError, Geocoder, from_settings, normalise_query
@@ -59,7 +60,9 @@ def current_geocoder(ctx: Backend) -> Geocoder | None:
     return geo
 
 
-@router.get("/geocode", response_model=GeocodeOut)
+@router.get("/geocode", response_model=GeocodeOut,
+            responses=errors(502, 503, s502="The geocoding service did not answer; place the pin on the map.",
+                             s503="No geocoder is set up in Settings → Map and ETA."))
 def geocode(user: Dispatcher, ctx: Ctx,
             q: Annotated[str, Query(min_length=3, max_length=300, description="an address as typed")],
             ) -> dict[str, Any]:

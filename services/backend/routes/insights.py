@@ -10,6 +10,7 @@ from fastapi import APIRouter, Query
 
 from models.insights import MAX_RANGE_DAYS, GroupBy, local_range
 from models.insights_schemas import InsightsOut
+from models.schemas import Day
 from models.tables import Technician
 from services.backend import insights_query, visit_facts
 from services.backend.deps import Ctx, Dispatcher
@@ -24,9 +25,9 @@ EARLIEST, LATEST = date(1970, 1, 2), date(2999, 12, 31)
 def insights(
     user: Dispatcher,
     ctx: Ctx,
-    from_: Annotated[date | None, Query(alias="from", description="First local day, YYYY-MM-DD; default 29 days "
+    from_: Annotated[Day | None, Query(alias="from", description="First local day, YYYY-MM-DD; default 29 days "
                                                                    "before `to`")] = None,
-    to: Annotated[date | None, Query(description="Last local day (inclusive); default today")] = None,
+    to: Annotated[Day | None, Query(description="Last local day (inclusive); default today")] = None,
     technician_id: Annotated[int | None, Query(description="Only visits this technician had")] = None,
     service_type: Annotated[str | None, Query(max_length=200, description="Only this service type")] = None,
     group_by: Annotated[GroupBy, Query(description="day, week (Monday to Sunday) or technician")] = GroupBy.DAY,

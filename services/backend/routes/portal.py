@@ -5,17 +5,27 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request, Response
-from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 
 from models.portal_schemas import ChangeRequestIn, MagicLinkIn, NoteTextIn, SurveyIn
+from models.public.common import Accepted, Url
+from models.public.portal import (
+    ActivityPublic,
+    ChangeRequestPublic,
+    DocumentPublic,
+    NotePublic,
+    SchedulePublic,
+    SurveyPublic,
+    VisitPublic,
+)
 from models.tables import ChangeRequest, CustomerNote, VisitPhoto
 from services.backend import csrf, stripe_checkout
 from services.backend import portal_actions as actions
 from services.backend import portal_views as views
 from services.backend.context import Backend
+from services.backend.contract import errors
 from services.backend.deps import Ctx, Db
 from services.backend.errors import Conflict, Invalid, NotFound
 from services.backend.portal_auth import COOKIE, PortalCustomer, PortalUser, PortalWriter
@@ -31,7 +41,8 @@ def pay_online(ctx: Backend, db: Db) -> bool:
     return bool(ctx.setting(db, "stripe_api_key"))
 
 
-@router.post("/magic-link", status_code=202)
+@router.post("/magic-link", status_code=202, response_model=Accepted,
+             responses=errors(429, s429="Too many sign-in link requests for this address or from this client."))
 def magic_link(body: MagicLinkIn, request: Request, ctx: Ctx, db: Db) -> dict[str, str]:
     """Always 202 — never says whether an account exists. The link goes out through the outbox."""
     actions.request_magic_link(db, ctx, body, request.client.host if request.client else "")
@@ -46,7 +57,7 @@ def logout(request: Request, ctx: Ctx, db: Db) -> Response:
     return r
 
 
-@router.get("/schedule")
+@router.get("/schedule", response_model=SchedulePublic)
 def schedule(user: PortalCustomer, ctx: Ctx, db: Db) -> dict[str, Any]:
     """Upcoming visits by time, past visits newest first, today's live status (6-stage labels)."""
     out = views.schedule(db, ctx.company(db), user, ctx.clock.now())
@@ -54,7 +65,7 @@ def schedule(user: PortalCustomer, ctx: Ctx, db: Db) -> dict[str, Any]:
     return out
 
 
-@router.get("/visits/{appointment_id}")
+@router.get("/visits/{appointment_id}", response_model=VisitPublic)
 def visit(appointment_id: int, user: PortalCustomer, ctx: Ctx, db: Db) -> dict[str, Any]:
     """Summary, notes, technician, only the photos the contractor shared, activity, survey and documents."""
     appt = views.owned_appointment(db, user, appointment_id)
@@ -63,7 +74,8 @@ def visit(appointment_id: int, user: PortalCustomer, ctx: Ctx, db: Db) -> dict[s
     return out
 
 
-@router.get("/visits/{appointment_id}/photos/{photo_id}", responses={200: {"content": {"image/*": {}}}})
+@router.get("/visits/{appointment_id}/photos/{photo_id}", response_class=Response,
+            responses={200: {"content": {"image/*": {}}, "description": "the photo"}})
 def visit_photo(appointment_id: int, photo_id: int, user: PortalCustomer, db: Db) -> Response:
     appt = views.owned_appointment(db, user, appointment_id)
     photo = db.get(VisitPhoto, photo_id)
@@ -72,7 +84,8 @@ def visit_photo(appointment_id: int, photo_id: int, user: PortalCustomer, db: Db
     return Response(photo.data, media_type=photo.content_type, headers={"Cache-Control": "private, max-age=300"})
 
 
-@router.get("/appointments/{appointment_id}/technician-photo", responses={200: {"content": {"image/png": {}}}})
+@router.get("/appointments/{appointment_id}/technician-photo", response_class=Response,
+            responses={200: {"content": {"image/png": {}}, "description": "the headshot"}})
 def technician_photo(appointment_id: int, user: PortalCustomer, db: Db) -> Response:
     appt = views.owned_appointment(db, user, appointment_id)
     if appt.technician is None or appt.technician.photo_png is None:
@@ -81,14 +94,14 @@ def technician_photo(appointment_id: int, user: PortalCustomer, db: Db) -> Respo
                     headers={"Cache-Control": "private, max-age=300"})
 
 
-@router.get("/jobs/{job_id}/activity")
+@router.get("/jobs/{job_id}/activity", response_model=list[ActivityPublic])
 def job_activity(job_id: int, user: PortalCustomer, ctx: Ctx, db: Db) -> list[dict[str, Any]]:
     """Every status change of the job in customer words with times (pause messages included), newest first."""
     job = views.owned_job(db, user, job_id)
     return views.activity(db, job, ctx.company(db), user.customer.id)
 
 
-@router.get("/change-requests")
+@router.get("/change-requests", response_model=list[ChangeRequestPublic])
 def list_change_requests(user: PortalCustomer, db: Db) -> list[dict[str, Any]]:
     ids = [a.id for a in views.appointments(db, user)]
     if not ids:
@@ -100,7 +113,9 @@ def list_change_requests(user: PortalCustomer, db: Db) -> list[dict[str, Any]]:
             for c in rows]
 
 
-@router.post("/change-requests", status_code=201)
+@router.post("/change-requests", status_code=201, response_model=ChangeRequestPublic,
+             responses=errors(404, 409, s404="No such appointment in your account.",
+                              s409="The visit is already over."))
 def create_change_request(body: ChangeRequestIn, user: PortalWriter, ctx: Ctx, db: Db) -> dict[str, Any]:
     """Ask the office to change a visit; dispatchers get a `change_request` alert."""
     appt = views.owned_appointment(db, user, body.appointment_id)
@@ -134,7 +149,8 @@ def note_public(n: CustomerNote) -> dict[str, Any]:
             "photo_url": f"/api/v1/portal/notes/{n.id}/photo" if n.photo else None}
 
 
-@router.post("/appointments/{appointment_id}/notes", status_code=201,
+@router.post("/appointments/{appointment_id}/notes", status_code=201, response_model=NotePublic,
+             responses=errors(400, 409, 413, s409="The visit is already over."),
              openapi_extra={"requestBody": {"content": {
                  "application/json": {"schema": {"type": "object", "properties": {"text": {"type": "string"}}}},
                  "multipart/form-data": {"schema": {"type": "object", "properties": {
@@ -147,7 +163,8 @@ async def add_note(appointment_id: int, request: Request, user: PortalWriter, ct
     return note_public(note)
 
 
-@router.get("/notes/{note_id}/photo", responses={200: {"content": {"image/jpeg": {}}}})
+@router.get("/notes/{note_id}/photo", response_class=Response,
+            responses={200: {"content": {"image/jpeg": {}, "image/png": {}}, "description": "the photo"}})
 def note_photo(note_id: int, user: PortalCustomer, db: Db) -> Response:
     note = db.get(CustomerNote, note_id)
     if note is None or note.photo is None or note.customer_id != user.customer.id:
@@ -157,7 +174,8 @@ def note_photo(note_id: int, user: PortalCustomer, db: Db) -> Response:
                     headers={"Cache-Control": "private, max-age=300"})
 
 
-@router.post("/appointments/{appointment_id}/survey", status_code=201)
+@router.post("/appointments/{appointment_id}/survey", status_code=201, response_model=SurveyPublic,
+             responses=errors(409, s409="The visit is not complete yet, or feedback was already sent."))
 def survey(appointment_id: int, body: SurveyIn, user: PortalWriter, ctx: Ctx, db: Db) -> dict[str, Any]:
     """One survey per completed visit: 1–5 stars or 0–10 NPS (company setting), categories, comment."""
     appt = views.owned_appointment(db, user, appointment_id)
@@ -166,19 +184,20 @@ def survey(appointment_id: int, body: SurveyIn, user: PortalWriter, ctx: Ctx, db
             "comment": s.comment}
 
 
-@router.get("/documents")
+@router.get("/documents", response_model=list[DocumentPublic])
 def documents(user: PortalCustomer, ctx: Ctx, db: Db) -> list[dict[str, Any]]:
     """Estimates and invoices the contractor shared with this customer."""
     return views.documents(db, user, ctx.company(db), pay_online(ctx, db))
 
 
-@router.get("/documents/{doc_id}")
+@router.get("/documents/{doc_id}", response_model=DocumentPublic)
 def document(doc_id: int, user: PortalCustomer, ctx: Ctx, db: Db) -> dict[str, Any]:
     doc = views.owned_document(db, user, doc_id)
     return views.document(doc, ctx.company(db), pay_online(ctx, db))
 
 
-@router.post("/documents/{doc_id}/approve")
+@router.post("/documents/{doc_id}/approve", response_model=DocumentPublic,
+             responses=errors(409, s409="Not an open estimate."))
 def approve(doc_id: int, user: PortalWriter, ctx: Ctx, db: Db) -> dict[str, Any]:
     """Approve a shared estimate; dispatchers get an `estimate_approved` alert."""
     doc = actions.approve_estimate(db, ctx, user, views.owned_document(db, user, doc_id))
@@ -204,7 +223,9 @@ def start_checkout(db: Db, ctx: Backend, user: PortalUser, doc_id: int) -> str:
     return session.url
 
 
-@router.post("/documents/{doc_id}/checkout")
-def checkout(doc_id: int, user: PortalWriter, ctx: Ctx, db: Db) -> JSONResponse:
+@router.post("/documents/{doc_id}/checkout", response_model=Url,
+             responses=errors(409, 502, s409="Not an open invoice, or online payment is not set up.",
+                              s502="The payment provider did not answer."))
+def checkout(doc_id: int, user: PortalWriter, ctx: Ctx, db: Db) -> dict[str, str]:
     """Start Stripe Checkout for an open invoice → `{url}` of the payment page (409 when not configured)."""
-    return JSONResponse({"url": start_checkout(db, ctx, user, doc_id)})
+    return {"url": start_checkout(db, ctx, user, doc_id)}

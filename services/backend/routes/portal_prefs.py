@@ -7,9 +7,10 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from pydantic import BaseModel, ConfigDict
 from sqlalchemy import func, select
 
+from models.public.portal import PreferencesPublic
+from models.schemas import Body
 from models.status_machine import FINAL
 from models.tables import Appointment, Customer, Job
 from services.backend import csrf
@@ -40,8 +41,7 @@ def prefs_public(db: Db, c: Customer) -> dict[str, Any]:
     }
 
 
-class PrefsIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class PrefsIn(Body):
     sms: bool | None = None
     push: bool | None = None
     email: bool | None = None
@@ -79,13 +79,13 @@ def _apply(db: Db, ctx: Ctx, c: Customer, prefs: PrefsIn) -> dict[str, str]:
     return {}
 
 
-@router.get("/api/v1/portal/preferences")
+@router.get("/api/v1/portal/preferences", response_model=PreferencesPublic)
 def get_prefs(user: PortalCustomer, db: Db) -> dict[str, Any]:
     """The signed-in customer's notification preferences."""
     return prefs_public(db, db.get(Customer, user.customer.id))  # type: ignore[arg-type]
 
 
-@router.put("/api/v1/portal/preferences")
+@router.put("/api/v1/portal/preferences", response_model=PreferencesPublic)
 def put_prefs(body: PrefsIn, user: PortalWriter, ctx: Ctx, db: Db) -> dict[str, Any]:
     """Change preferences. Quiet hours hold back non-urgent texts; the arrival ping is always sent."""
     c = db.get(Customer, user.customer.id)
@@ -107,7 +107,7 @@ def _page(request: Request, ctx: Ctx, db: Db, user: Any, *, errors: dict[str, st
                   customer=c, prefs=prefs, errors=errors or {}, saved=saved)
 
 
-@router.get("/portal/preferences", response_class=HTMLResponse)
+@router.get("/portal/preferences", response_class=HTMLResponse, include_in_schema=False)
 def prefs_page(request: Request, user: OptionalPortalUser, ctx: Ctx, db: Db) -> Response:
     """The notification settings page."""
     if user is None:
@@ -115,7 +115,7 @@ def prefs_page(request: Request, user: OptionalPortalUser, ctx: Ctx, db: Db) -> 
     return _page(request, ctx, db, user, saved=request.query_params.get("saved") == "1")
 
 
-@router.post("/portal/preferences", response_class=HTMLResponse)
+@router.post("/portal/preferences", response_class=HTMLResponse, include_in_schema=False)
 def prefs_submit(
     request: Request, user: OptionalPortalUser, ctx: Ctx, db: Db,
     sms: Annotated[str | None, Form()] = None, push: Annotated[str | None, Form()] = None,

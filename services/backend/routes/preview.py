@@ -10,6 +10,7 @@ from fastapi.responses import RedirectResponse
 
 from models.enums import Actor
 from models.enums import AppointmentStatus as S
+from models.public.portal import PreviewPublic
 from models.schemas import PreviewIn
 from models.tables import Appointment, Customer, MagicLink
 from services.backend import portal_actions
@@ -25,7 +26,7 @@ router = APIRouter(tags=["dispatcher"])
 SESSION_TTL = timedelta(hours=1)
 
 
-@router.post("/api/v1/portal-preview", status_code=201)
+@router.post("/api/v1/portal-preview", status_code=201, response_model=PreviewPublic)
 def create_preview(body: PreviewIn, user: Dispatcher, ctx: Ctx, db: Db) -> dict[str, Any]:
     """`{customer_id}` or `{appointment_id}` → `{url, expires_at}`: opens exactly what that customer sees,
     read-only ("Preview — actions disabled"; every write is refused with 403). Single use; audit-logged."""

@@ -5,16 +5,21 @@ from __future__ import annotations
 import base64
 from typing import Any
 
-from fastapi import APIRouter, Body
-from pydantic import BaseModel, ConfigDict, Field
+from fastapi import APIRouter
+from fastapi import Body as JsonBody
+from pydantic import Field
 from sqlalchemy import select
 
 from models import settings_schema as S
 from models.events import EventName
+from models.public.settings import SettingsPublic
+from models.public.staff import ContactPublic, CustomerPublic, LogoPublic, TestSentPublic
+from models.schemas import Body
 from models.tables import Company, Customer, Job, JobContact, Notification
 from services.backend import outbox, photos
 from services.backend.audit import audit
 from services.backend.context import ETA_SETTINGS
+from services.backend.contract import errors
 from services.backend.deps import Admin, Ctx, Db, Dispatcher
 from services.backend.errors import Invalid, NotFound, TooLarge
 from services.backend.events import publish
@@ -34,14 +39,14 @@ def settings_public(ctx: Ctx, company: Company) -> dict[str, Any]:
     return out
 
 
-@router.get("/settings")
+@router.get("/settings", response_model=SettingsPublic)
 def get_settings(user: Dispatcher, ctx: Ctx, db: Db) -> dict[str, Any]:
     """All company settings (dispatchers read; admins change)."""
     return settings_public(ctx, ctx.company(db))
 
 
-@router.patch("/settings")
-def patch_settings(user: Admin, ctx: Ctx, db: Db, body: dict[str, Any] = Body(...)) -> dict[str, Any]:
+@router.patch("/settings", response_model=SettingsPublic)
+def patch_settings(user: Admin, ctx: Ctx, db: Db, body: dict[str, Any] = JsonBody(...)) -> dict[str, Any]:
     """Change some settings; each is validated, audited and pushed live to other consoles."""
     if not body:
         raise Invalid("Send at least one setting to change.", [])
@@ -79,18 +84,17 @@ def patch_settings(user: Admin, ctx: Ctx, db: Db, body: dict[str, Any] = Body(..
     audit(db, now, "settings.changed", "company", company.id, user, changes)
     publish(db, EventName.SETTINGS_UPDATED, {"changed": sorted(changes)}, now)
     db.commit()
-    ctx.extras.pop("providers_key", None)  # rebuild notification providers with the new settings
     if changes.keys() & set(ETA_SETTINGS):
         ctx.rebuild_eta(db)  # ETAs follow the new provider, road factor or speed at once (in this backend)
     return settings_public(ctx, company)
 
 
-class LogoIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class LogoIn(Body):
     png_base64: str = Field(min_length=4, max_length=3_000_000)
 
 
-@router.put("/settings/logo")
+@router.put("/settings/logo", response_model=LogoPublic,
+            responses=errors(413, s413="The image declares more pixels than the server accepts."))
 def put_logo(body: LogoIn, user: Admin, ctx: Ctx, db: Db) -> dict[str, Any]:
     """Set the company logo (PNG/JPEG/WebP; stored as a 256-px PNG) shown in the portal, tracker and texts."""
     import io
@@ -118,13 +122,12 @@ def put_logo(body: LogoIn, user: Admin, ctx: Ctx, db: Db) -> dict[str, Any]:
     return {"has_logo": True}
 
 
-class TestIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class TestIn(Body):
     channel: str = Field(pattern="^(sms|email)$")
     to: str = Field(min_length=3, max_length=200)
 
 
-@router.post("/settings/notifications/test")
+@router.post("/settings/notifications/test", response_model=TestSentPublic)
 def send_test(body: TestIn, user: Admin, ctx: Ctx, db: Db) -> dict[str, Any]:
     """Send a test SMS or email right now through the configured provider and say how it went."""
     now = ctx.clock.now()
@@ -142,8 +145,7 @@ def send_test(body: TestIn, user: Admin, ctx: Ctx, db: Db) -> dict[str, Any]:
     return {"status": sent.status, "provider": sent.provider, "error": sent.last_error}
 
 
-class CustomerPatch(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class CustomerPatch(Body):
     booking_allowed: bool | None = None
     use_company_booking_default: bool = False
     notifications_enabled: bool | None = None
@@ -153,7 +155,7 @@ class CustomerPatch(BaseModel):
     onboarding_done: bool | None = None
 
 
-@router.patch("/customers/{customer_id}")
+@router.patch("/customers/{customer_id}", response_model=CustomerPublic)
 def patch_customer(customer_id: int, body: CustomerPatch, user: Dispatcher, ctx: Ctx, db: Db) -> dict[str, Any]:
     """Per-customer switches: online booking (or the company default), notifications, onboarding."""
     from services.backend.routes.staff import customer_public
@@ -178,8 +180,7 @@ def patch_customer(customer_id: int, body: CustomerPatch, user: Dispatcher, ctx:
     return customer_public(c)
 
 
-class ContactIn(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+class ContactIn(Body):
     name: str = Field(min_length=1, max_length=200)
     email: str = Field(default="", max_length=200)
     phone: str = Field(default="", max_length=40)
@@ -200,7 +201,7 @@ def _job(db: Db, job_id: int) -> Job:
     return job
 
 
-@router.get("/jobs/{job_id}/contacts")
+@router.get("/jobs/{job_id}/contacts", response_model=list[ContactPublic])
 def list_contacts(job_id: int, user: Dispatcher, db: Db) -> list[dict[str, Any]]:
     """Extra people who receive this job's notifications."""
     _job(db, job_id)
@@ -208,7 +209,7 @@ def list_contacts(job_id: int, user: Dispatcher, db: Db) -> list[dict[str, Any]]
     return [contact_public(c) for c in rows]
 
 
-@router.post("/jobs/{job_id}/contacts", status_code=201)
+@router.post("/jobs/{job_id}/contacts", status_code=201, response_model=ContactPublic)
 def add_contact(job_id: int, body: ContactIn, user: Dispatcher, ctx: Ctx, db: Db) -> dict[str, Any]:
     """Add a job contact (e.g. tenant or landlord): they get the job's texts/emails and their own portal link."""
     _job(db, job_id)

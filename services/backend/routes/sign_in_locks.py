@@ -9,6 +9,7 @@ from fastapi import APIRouter
 from sqlalchemy import func, select
 
 from models.enums import Role
+from models.public.staff import LockedAccountPublic, UnlockedPublic
 from models.tables import ThrottleBucket, User
 from services.backend import throttle
 from services.backend.audit import audit
@@ -26,7 +27,7 @@ def lock_public(user: User, row: ThrottleBucket, now: Any) -> dict[str, Any]:
             "locked_until": locked_until, "retry_after_s": max(0, wait)}
 
 
-@router.get("/locked")
+@router.get("/locked", response_model=list[LockedAccountPublic])
 def locked_accounts(user: Dispatcher, ctx: Ctx, db: Db) -> list[dict[str, Any]]:
     """Staff and technician accounts that cannot sign in right now because of wrong passwords, longest lock
     first (accounts that do not exist are never listed)."""
@@ -39,7 +40,7 @@ def locked_accounts(user: Dispatcher, ctx: Ctx, db: Db) -> list[dict[str, Any]]:
     return [lock_public(users[r.key], r, now) for r in rows if r.key in users]
 
 
-@router.post("/{user_id}/unlock")
+@router.post("/{user_id}/unlock", response_model=UnlockedPublic)
 def unlock(user_id: int, user: Dispatcher, ctx: Ctx, db: Db) -> dict[str, Any]:
     """Let an account sign in again at once (administrators only); its failed attempts are forgotten."""
     if user.role != Role.ADMIN:

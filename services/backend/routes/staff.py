@@ -10,10 +10,13 @@ from sqlalchemy import func, select
 from models.enums import FIX_SOURCE_LABELS, BioStatus, Channel, Role
 from models.events import EventName
 from models.notifications import Kind
+from models.public.appointments import CrewPositionPublic
+from models.public.staff import CustomerListItemPublic, CustomerPublic, JobPublic, TechnicianPublic
 from models.schemas import CustomerIn, JobIn, RejectIn, TechnicianIn
 from models.tables import Customer, Job, LatestPosition, Technician, User
 from services.backend import outbox
 from services.backend.audit import audit
+from services.backend.contract import errors
 from services.backend.deps import Ctx, Db, Dispatcher
 from services.backend.errors import Conflict, Invalid, NotFound
 from services.backend.events import publish
@@ -21,6 +24,7 @@ from services.backend.notify import notify_job
 from services.backend.security import hash_password
 
 router = APIRouter(prefix="/api/v1", tags=["dispatcher"])
+NO_PENDING_BIO = errors(409, s409="The technician has no bio waiting for approval.")
 
 
 def technician_public(t: Technician) -> dict[str, Any]:
@@ -55,14 +59,15 @@ def job_public(j: Job) -> dict[str, Any]:
     }
 
 
-@router.get("/technicians")
+@router.get("/technicians", response_model=list[TechnicianPublic])
 def list_technicians(user: Dispatcher, db: Db) -> list[dict[str, Any]]:
     """Every technician, active first, by name."""
     techs = db.scalars(select(Technician).order_by(Technician.active.desc(), Technician.name))
     return [technician_public(t) for t in techs]
 
 
-@router.post("/technicians", status_code=201)
+@router.post("/technicians", status_code=201, response_model=TechnicianPublic,
+             responses=errors(409, s409="The email already has an account."))
 def create_technician(body: TechnicianIn, user: Dispatcher, ctx: Ctx, db: Db) -> dict[str, Any]:
     """Add a technician; with `email` and `password` they can sign in to the field app."""
     now = ctx.clock.now()
@@ -87,12 +92,13 @@ def _tech(db: Db, tech_id: int) -> Technician:
     return tech
 
 
-@router.get("/technicians/{tech_id}")
+@router.get("/technicians/{tech_id}", response_model=TechnicianPublic)
 def get_technician(tech_id: int, user: Dispatcher, db: Db) -> dict[str, Any]:
     return technician_public(_tech(db, tech_id))
 
 
-@router.get("/technicians/{tech_id}/photo", responses={200: {"content": {"image/png": {}}}})
+@router.get("/technicians/{tech_id}/photo", response_class=Response,
+            responses={200: {"content": {"image/png": {}}, "description": "the headshot"}})
 def technician_photo(tech_id: int, user: Dispatcher, db: Db, pending: bool = False) -> Response:
     """The photo customers see, or (`pending=true`) the one the technician sent for approval."""
     tech = _tech(db, tech_id)
@@ -127,19 +133,19 @@ def _bio_decision(db: Db, ctx: Ctx, user: Dispatcher, tech_id: int, approve: boo
     return tech
 
 
-@router.post("/technicians/{tech_id}/bio/approve")
+@router.post("/technicians/{tech_id}/bio/approve", response_model=TechnicianPublic, responses=NO_PENDING_BIO)
 def approve_bio(tech_id: int, user: Dispatcher, ctx: Ctx, db: Db) -> dict[str, Any]:
     """Approve the pending bio: customers see it from now on; the technician is told."""
     return technician_public(_bio_decision(db, ctx, user, tech_id, True))
 
 
-@router.post("/technicians/{tech_id}/bio/reject")
+@router.post("/technicians/{tech_id}/bio/reject", response_model=TechnicianPublic, responses=NO_PENDING_BIO)
 def reject_bio(tech_id: int, body: RejectIn, user: Dispatcher, ctx: Ctx, db: Db) -> dict[str, Any]:
     """Reject the pending bio with a reason the technician sees."""
     return technician_public(_bio_decision(db, ctx, user, tech_id, False, body.reason))
 
 
-@router.get("/customers")
+@router.get("/customers", response_model=list[CustomerListItemPublic])
 def list_customers(user: Dispatcher, ctx: Ctx, db: Db, q: str = "", limit: int = 200) -> list[dict[str, Any]]:
     """Customers by name; `q` matches name, email, address, city, ZIP or the phone's digits (any format). Each
     carries `phone_display` and `visits` (past/upcoming counts and the nearest few of each)."""
@@ -148,7 +154,7 @@ def list_customers(user: Dispatcher, ctx: Ctx, db: Db, q: str = "", limit: int =
     return search_customers(db, q.strip(), ctx.clock.now(), str(ctx.setting(db, "country") or "US"), limit=limit)
 
 
-@router.post("/customers", status_code=201)
+@router.post("/customers", status_code=201, response_model=CustomerPublic)
 def create_customer(body: CustomerIn, user: Dispatcher, ctx: Ctx, db: Db) -> dict[str, Any]:
     if not body.email and not body.phone:
         raise Invalid.field("phone", "give a phone number or an email so the customer can be reached")
@@ -165,7 +171,7 @@ def create_customer(body: CustomerIn, user: Dispatcher, ctx: Ctx, db: Db) -> dic
     return customer_public(c)
 
 
-@router.get("/customers/{customer_id}")
+@router.get("/customers/{customer_id}", response_model=CustomerPublic)
 def get_customer(customer_id: int, user: Dispatcher, db: Db) -> dict[str, Any]:
     c = db.get(Customer, customer_id)
     if c is None:
@@ -173,7 +179,7 @@ def get_customer(customer_id: int, user: Dispatcher, db: Db) -> dict[str, Any]:
     return customer_public(c)
 
 
-@router.post("/jobs", status_code=201)
+@router.post("/jobs", status_code=201, response_model=JobPublic)
 def create_job(body: JobIn, user: Dispatcher, ctx: Ctx, db: Db) -> dict[str, Any]:
     """Create a job; the customer is told (with the portal link) when their notifications are on."""
     cust = db.get(Customer, body.customer_id)
@@ -197,7 +203,7 @@ def create_job(body: JobIn, user: Dispatcher, ctx: Ctx, db: Db) -> dict[str, Any
     return job_public(job)
 
 
-@router.get("/crew/positions")
+@router.get("/crew/positions", response_model=list[CrewPositionPublic])
 def crew_positions(user: Dispatcher, ctx: Ctx, db: Db) -> list[dict[str, Any]]:
     """The latest position of every active technician, with where it came from (`source`: field_app, traccar,
     simulator)."""

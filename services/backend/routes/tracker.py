@@ -8,16 +8,17 @@ from functools import lru_cache
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
-from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from models.enums import AppointmentStatus as S
+from models.public.tracker import PushSubscribedPublic, TrackerPublic
 from models.tables import Appointment, PushSubscription, TrackerLink
 from models.tracker_schemas import PushSubscriptionIn
 from services.backend import tracker_view
 from services.backend.context import Backend
+from services.backend.contract import errors
 from services.backend.deps import Ctx, Db
 from services.backend.errors import NotFound
 from services.backend.templating import SECURITY_HEADERS, STATIC, render
@@ -81,18 +82,23 @@ def tracker_page(token: str, request: Request, ctx: Ctx, db: Db) -> Response:
     return resp
 
 
-@api.get("/{token}")
-def tracker_json(token: str, ctx: Ctx, db: Db) -> JSONResponse:
+@api.get("/{token}", response_model=TrackerPublic, response_model_exclude_unset=True,
+         responses=errors(404, s404="No such link (or a malformed one)."))
+def tracker_json(token: str, ctx: Ctx, db: Db, response: Response) -> dict[str, Any]:
     """State, technician first name/photo/approved bio/vehicle, company, ETA, position only while en route,
     late banner. After complete or cancel: `state: expired`, no technician data."""
     data, _, link = _view(db, ctx, token)
     if data["push"] is not None:
         data["push"]["subscribe_url"] = f"/api/v1/tracker/{token}/push-subscriptions"
-    return JSONResponse(jsonable_encoder(data), headers=NO_STORE)
+    response.headers.update(NO_STORE)
+    return data
 
 
-@api.post("/{token}/push-subscriptions", status_code=201)
-def add_push_subscription(token: str, body: PushSubscriptionIn, ctx: Ctx, db: Db) -> JSONResponse:
+@api.post("/{token}/push-subscriptions", status_code=201, response_model=PushSubscribedPublic,
+          responses={200: {"model": PushSubscribedPublic, "description": "Already subscribed: its keys were updated."},
+                     **errors(404, s404="No such link, or it has expired.")})
+def add_push_subscription(token: str, body: PushSubscriptionIn, ctx: Ctx, db: Db,
+                          response: Response) -> dict[str, Any]:
     """Store this browser's Web Push subscription for the appointment's customer (arrival ping by push)."""
     link, appt = _link(db, token)
     if link.expired_at is not None or S(appt.status) in (S.COMPLETE, S.CANCELLED):
@@ -110,7 +116,9 @@ def add_push_subscription(token: str, body: PushSubscriptionIn, ctx: Ctx, db: Db
         existing.p256dh, existing.auth = body.keys.p256dh, body.keys.auth
         status = 200
     db.commit()
-    return JSONResponse({"id": existing.id, "subscribed": True}, status_code=status, headers=NO_STORE)
+    response.status_code = status
+    response.headers.update(NO_STORE)
+    return {"id": existing.id, "subscribed": True}
 
 
 def _png(data: bytes) -> Response:

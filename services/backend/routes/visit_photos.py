@@ -8,6 +8,7 @@ from fastapi import APIRouter, Response
 from sqlalchemy import select
 
 from models.portal_schemas import PhotoShareIn
+from models.public.appointments import VisitPhotoPublic
 from models.tables import Appointment, VisitPhoto
 from services.backend.audit import audit
 from services.backend.deps import Ctx, Db, Dispatcher
@@ -29,7 +30,7 @@ def _photo(db: Db, appointment_id: int, photo_id: int) -> VisitPhoto:
     return photo
 
 
-@router.get("/{appointment_id}/photos")
+@router.get("/{appointment_id}/photos", response_model=list[VisitPhotoPublic])
 def list_photos(appointment_id: int, user: Dispatcher, db: Db) -> list[dict[str, Any]]:
     """The visit's photos, oldest first, with whether each is shared with the customer."""
     if db.get(Appointment, appointment_id) is None:
@@ -38,13 +39,14 @@ def list_photos(appointment_id: int, user: Dispatcher, db: Db) -> list[dict[str,
     return [photo_public(p) for p in rows]
 
 
-@router.get("/{appointment_id}/photos/{photo_id}/image", responses={200: {"content": {"image/*": {}}}})
+@router.get("/{appointment_id}/photos/{photo_id}/image", response_class=Response,
+            responses={200: {"content": {"image/*": {}}, "description": "the photo"}})
 def photo_image(appointment_id: int, photo_id: int, user: Dispatcher, db: Db) -> Response:
     p = _photo(db, appointment_id, photo_id)
     return Response(p.data, media_type=p.content_type, headers={"Cache-Control": "private, max-age=300"})
 
 
-@router.patch("/{appointment_id}/photos/{photo_id}")
+@router.patch("/{appointment_id}/photos/{photo_id}", response_model=VisitPhotoPublic)
 def share_photo(appointment_id: int, photo_id: int, body: PhotoShareIn, user: Dispatcher, ctx: Ctx,
                 db: Db) -> dict[str, Any]:
     """Share a photo with the customer (or stop sharing it); only shared photos reach the portal."""
