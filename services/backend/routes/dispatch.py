@@ -11,6 +11,8 @@ from sqlalchemy import select
 from models.dispatch_optimize import Leg, OptVisit, optimize, prepare_tech
 from models.dispatch_rank import JobToPlace, Place, rank
 from models.dispatch_schemas import ApplyIn, OptimizeIn, PinIn, SuggestIn
+from models.public.appointments import AppointmentPublic
+from models.public.dispatch import AppliedPlanPublic, OptimizePublic, SuggestPublic
 from models.tables import Appointment, Job
 from models.timefmt import day_bounds, local, time_range, window_text
 from services import drive_times
@@ -18,6 +20,7 @@ from services.backend import appointment_ops as ops
 from services.backend import conflict_guard
 from services.backend.appointment_views import to_public
 from services.backend.audit import audit, who
+from services.backend.contract import errors
 from services.backend.deps import Ctx, Db, Dispatcher
 from services.backend.dispatch_data import drive_pairs, load_day, required_for
 from services.backend.errors import Invalid, NotFound, VersionMismatch
@@ -31,7 +34,7 @@ def _grace(db: Db, ctx: Ctx) -> int:
     return int(ctx.setting(db, "late_threshold_min"))
 
 
-@router.post("/dispatch/suggest")
+@router.post("/dispatch/suggest", response_model=SuggestPublic)
 def suggest(body: SuggestIn, user: Dispatcher, ctx: Ctx, db: Db) -> dict[str, Any]:
     """Every technician ranked for a job: when they can really be there, why, and what it costs (warnings)."""
     tz = ctx.company(db).time_zone
@@ -78,7 +81,7 @@ def _leg(leg: Leg, tz: str) -> dict[str, Any]:
             "drive_min": round(leg.drive_min, 1), "pinned": v.pinned, "technician_id": leg.visit.technician_id}
 
 
-@router.post("/dispatch/optimize")
+@router.post("/dispatch/optimize", response_model=OptimizePublic)
 def optimize_day(body: OptimizeIn, user: Dispatcher, ctx: Ctx, db: Db) -> dict[str, Any]:
     """A proposal for the day (nothing is saved): per technician the visits before and after with times, what
     moves for whom, and totals before/after (drive minutes, visits at risk of missing their window)."""
@@ -143,7 +146,9 @@ def _visit_words(a: Appointment, tz: str) -> str:
     return f"{a.job.customer.name}'s visit ({window_text(a.window_start, a.window_end, tz)})"
 
 
-@router.post("/dispatch/apply")
+@router.post("/dispatch/apply", response_model=AppliedPlanPublic,
+             responses=errors(409, 412, s409="A change would clash with a technician's schedule; nothing was saved.",
+                              s412="An appointment changed after the plan was made; nothing was saved."))
 def apply_plan(body: ApplyIn, user: Dispatcher, ctx: Ctx, db: Db) -> dict[str, Any]:
     """Save every change as one batch: each appointment must still have the version sent (else 412 naming it, and
     nothing is saved); each change goes through the usual schedule change (audited, conflict-checked); customers
@@ -187,7 +192,7 @@ def apply_plan(body: ApplyIn, user: Dispatcher, ctx: Ctx, db: Db) -> dict[str, A
                      "notify_customers": body.notify_customers}}
 
 
-@router.post("/appointments/{appt_id}/pin")
+@router.post("/appointments/{appt_id}/pin", response_model=AppointmentPublic, responses=errors(412))
 def pin(appt_id: int, body: PinIn, user: Dispatcher, ctx: Ctx, db: Db, response: Response,
         if_match: Annotated[str | None, Header()] = None) -> dict[str, Any]:
     """Pin a visit (the optimizer keeps its technician and window) or unpin it; audited. If-Match optional."""

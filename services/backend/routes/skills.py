@@ -9,9 +9,11 @@ from sqlalchemy import delete, select
 
 from models.dispatch_schemas import ServiceSkillsIn, SkillIn, SkillListIn, ZoneIn, ZonePatch
 from models.events import EventName
+from models.public.dispatch import ServiceSkillsPublic, SkillPublic, TechnicianSkillsPublic, ZonePublic
 from models.tables import ServiceSkill, Skill, Technician, TechnicianSkill, User, Zone
 from models.zones import ZoneError, clean_polygon, clean_zips, shape_from_row, zones_for
 from services.backend.audit import audit
+from services.backend.contract import errors
 from services.backend.deps import Admin, Ctx, Db, Dispatcher
 from services.backend.dispatch_data import required_for, skills_of
 from services.backend.errors import Conflict, Invalid, NotFound
@@ -53,7 +55,7 @@ def _by_names(db: Db, names: list[str], field: str) -> list[Skill]:
 
 
 # --- skills -------------------------------------------------------------------------------------------------
-@router.get("/skills")
+@router.get("/skills", response_model=list[SkillPublic])
 def list_skills(user: Dispatcher, db: Db) -> list[dict[str, Any]]:
     """Every skill tag, by name, with how many technicians have it and which services require it."""
     techs: dict[int, int] = {}
@@ -66,7 +68,8 @@ def list_skills(user: Dispatcher, db: Db) -> list[dict[str, Any]]:
             for s in db.scalars(select(Skill).order_by(Skill.name_key))]
 
 
-@router.post("/skills", status_code=201)
+@router.post("/skills", status_code=201, response_model=SkillPublic,
+              responses=errors(409, s409="A skill with that name exists."))
 def add_skill(body: SkillIn, user: Admin, ctx: Ctx, db: Db) -> dict[str, Any]:
     """Add a skill tag (admins): "HVAC", "EPA 608"; names are unique whatever their case."""
     _unique_skill(db, body.name)
@@ -78,7 +81,8 @@ def add_skill(body: SkillIn, user: Admin, ctx: Ctx, db: Db) -> dict[str, Any]:
     return {"id": s.id, "name": s.name, "technicians": 0, "services": []}
 
 
-@router.patch("/skills/{skill_id}")
+@router.patch("/skills/{skill_id}", response_model=SkillPublic,
+               responses=errors(409, s409="A skill with that name exists."))
 def rename_skill(skill_id: int, body: SkillIn, user: Admin, ctx: Ctx, db: Db) -> dict[str, Any]:
     """Rename a skill (admins); technicians and services keep it."""
     s = _skill(db, skill_id)
@@ -88,7 +92,9 @@ def rename_skill(skill_id: int, body: SkillIn, user: Admin, ctx: Ctx, db: Db) ->
     _changed(db, ctx, user, "skill.renamed", "skill", s.id, {"before": before, "after": s.name},
              EventName.SKILLS_UPDATED, {"id": s.id})
     db.commit()
-    return {"id": s.id, "name": s.name}
+    techs = len(list(db.scalars(select(TechnicianSkill.technician_id).where(TechnicianSkill.skill_id == s.id))))
+    services = sorted(db.scalars(select(ServiceSkill.service_type).where(ServiceSkill.skill_id == s.id)))
+    return {"id": s.id, "name": s.name, "technicians": techs, "services": services}
 
 
 @router.delete("/skills/{skill_id}", status_code=204)
@@ -108,7 +114,7 @@ def remove_skill(skill_id: int, user: Admin, ctx: Ctx, db: Db) -> Response:
 
 
 # --- technicians' skills ------------------------------------------------------------------------------------
-@router.get("/technician-skills")
+@router.get("/technician-skills", response_model=list[TechnicianSkillsPublic])
 def technician_skills(user: Dispatcher, db: Db) -> list[dict[str, Any]]:
     """Every active technician with their skills."""
     skills = skills_of(db)
@@ -116,7 +122,7 @@ def technician_skills(user: Dispatcher, db: Db) -> list[dict[str, Any]]:
     return [{"technician_id": t.id, "name": t.name, "skills": skills.get(t.id, [])} for t in techs]
 
 
-@router.put("/technicians/{tech_id}/skills")
+@router.put("/technicians/{tech_id}/skills", response_model=TechnicianSkillsPublic)
 def set_technician_skills(tech_id: int, body: SkillListIn, user: Admin, ctx: Ctx, db: Db) -> dict[str, Any]:
     """Replace a technician's skills (admins)."""
     tech = db.get(Technician, tech_id)
@@ -136,7 +142,7 @@ def set_technician_skills(tech_id: int, body: SkillListIn, user: Admin, ctx: Ctx
 
 
 # --- services' required skills ------------------------------------------------------------------------------
-@router.get("/service-skills")
+@router.get("/service-skills", response_model=list[ServiceSkillsPublic])
 def service_skills(user: Dispatcher, ctx: Ctx, db: Db) -> list[dict[str, Any]]:
     """The company's bookable services (and any other service with requirements) with the skills each needs."""
     bookable = list(ctx.company(db).bookable_services or [])
@@ -146,7 +152,7 @@ def service_skills(user: Dispatcher, ctx: Ctx, db: Db) -> list[dict[str, Any]]:
             for st in bookable + others]
 
 
-@router.put("/service-skills")
+@router.put("/service-skills", response_model=ServiceSkillsPublic)
 def set_service_skills(body: ServiceSkillsIn, user: Admin, ctx: Ctx, db: Db) -> dict[str, Any]:
     """Set the skills a service type requires (admins); an empty list means any technician may do it."""
     key = body.service_type.lower()
@@ -191,12 +197,12 @@ def _check_zone(db: Db, name: str, polygon: list[Any], zips: list[Any], but: int
     return poly, zs
 
 
-@router.get("/zones")
+@router.get("/zones", response_model=list[ZonePublic])
 def list_zones(user: Dispatcher, db: Db) -> list[dict[str, Any]]:
     return [zone_public(z) for z in db.scalars(select(Zone).order_by(Zone.name_key))]
 
 
-@router.get("/zones/locate")
+@router.get("/zones/locate", response_model=list[ZonePublic])
 def locate(user: Dispatcher, db: Db,
            lat: Annotated[float | None, Query(ge=-90, le=90)] = None,
            lng: Annotated[float | None, Query(ge=-180, le=180)] = None,
@@ -208,7 +214,8 @@ def locate(user: Dispatcher, db: Db,
     return [zone_public(z) for z in rows if z.id in hit]
 
 
-@router.post("/zones", status_code=201)
+@router.post("/zones", status_code=201, response_model=ZonePublic,
+              responses=errors(409, s409="A zone with that name exists."))
 def add_zone(body: ZoneIn, user: Admin, ctx: Ctx, db: Db) -> dict[str, Any]:
     """Add a zone (admins): a name and ZIP codes and/or an outline."""
     poly, zs = _check_zone(db, body.name, body.polygon, body.zips)
@@ -222,7 +229,8 @@ def add_zone(body: ZoneIn, user: Admin, ctx: Ctx, db: Db) -> dict[str, Any]:
     return zone_public(z)
 
 
-@router.patch("/zones/{zone_id}")
+@router.patch("/zones/{zone_id}", response_model=ZonePublic,
+               responses=errors(409, s409="A zone with that name exists."))
 def change_zone(zone_id: int, body: ZonePatch, user: Admin, ctx: Ctx, db: Db) -> dict[str, Any]:
     z = _zone(db, zone_id)
     before = zone_public(z)
