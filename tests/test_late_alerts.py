@@ -121,8 +121,8 @@ def test_watchdog_late_alert_and_actions(qtbot, world, artifacts) -> None:  # ty
         # Someone else changes it first (this console has not heard yet): 412 is explained in words and the
         # row shows the server's version from the answer.
         run(live.stream.stop())
-        d.patch(f"/api/v1/appointments/{appt['id']}", headers={"If-Match": f'"{fresh["version"]}"'},
-                json={"window_start": (start + timedelta(minutes=15)).isoformat()})
+        d.post(f"/api/v1/appointments/{appt['id']}/status", headers={"If-Match": f'"{fresh["version"]}"'},
+               json={"status": "dispatched"})
         with pytest.raises(ApiError) as err:
             run(panel.reassign(appt["id"], world.tech1["id"]))
         assert err.value.status == 412

@@ -142,3 +142,28 @@ def test_not_late_before_threshold_or_once_arrived(world: World, server: Embedde
     watchdog.run_checks(server.backend)
     assert counts(server, early)[0] == 1
     assert counts(server, started) == (0, 0, 0)
+
+
+def _reschedule(world: World, appt: int, start: datetime) -> None:
+    cur = world.dispatcher.get(f"/api/v1/appointments/{appt}").json()
+    r = world.dispatcher.patch(f"/api/v1/appointments/{appt}", headers={"If-Match": f'"{cur["version"]}"'},
+                               json={"window_start": start.isoformat()})
+    assert r.status_code == 200, r.text
+
+
+def test_a_new_time_ends_the_late_alert_but_a_still_overdue_one_does_not(world: World, server: EmbeddedServer) -> None:
+    now = server.backend.clock.now()
+    appt = world.schedule(world.cust1["id"], world.tech1["id"], start=now - timedelta(minutes=45))["id"]
+    watchdog.run_checks(server.backend)
+    assert counts(server, appt)[0] == 1
+
+    _reschedule(world, appt, now - timedelta(minutes=40))  # moved, but the customer is still waiting
+    open_ids = [a["appointment_id"] for a in world.dispatcher.get("/api/v1/alerts").json() if a["kind"] == "late"]
+    assert appt in open_ids
+
+    _reschedule(world, appt, now + timedelta(hours=2))  # a new time later today: nobody is waiting any more
+    open_ids = [a["appointment_id"] for a in world.dispatcher.get("/api/v1/alerts").json() if a["kind"] == "late"]
+    assert appt not in open_ids
+    closed = [a for a in world.dispatcher.get("/api/v1/alerts", params={"open": "false"}).json()
+              if a["appointment_id"] == appt]
+    assert len(closed) == 1 and closed[0]["resolution_note"].startswith("Rescheduled to ")

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from models.enums import AppointmentStatus as S
 from models.enums import Source
-from models.lateness import awaiting_arrival
+from models.lateness import awaiting_arrival, is_overdue
 from models.status_machine import (
     CONSOLE_LABELS,
     FINAL,
@@ -23,6 +23,7 @@ from models.status_machine import (
     check_transition,
 )
 from models.tables import Appointment, Job, StatusEvent, Technician, User
+from models.timefmt import clock_range
 from services.backend import late_outcome, notify_texts, side_effects
 from services.backend.alerts import resolve_late
 from services.backend.appointment_views import to_public
@@ -114,6 +115,11 @@ def change_schedule(session: Session, ctx: Backend, appt: Appointment, by: User,
     audit(session, now, "appointment.changed", "appointment", appt.id, by, changes)
     session.flush()
     session.refresh(appt)  # the newly assigned technician
+    threshold = int(ctx.setting(session, "late_threshold_min"))
+    if "window" in changes and not is_overdue(appt.status, start, now, threshold):
+        # The customer has a new time that is not overdue: the wait the LATE alert was about has ended.
+        resolve_late(session, ctx, appt.id, who(by).name or "System", now,
+                     f"Rescheduled to {clock_range(start, end, ctx.company(session).time_zone)}")
     notify_texts.appointment_changed(session, ctx, appt, changes, now, notify_customer=notify_customer)
     publish_appointment(session, appt, now)
     return changes

@@ -200,7 +200,11 @@ def seed(session: Session, ctx: Backend, *, today: date | None = None, rng_seed:
             if (early and k == 0) or (not early and hour + 2 <= now_h - 0.5):
                 status = rng.choice([S.COMPLETE, S.COMPLETE, S.COMPLETE, S.PAUSED])
             elif (early and k == 1) or (not early and hour <= now_h):
-                status = rng.choice([S.EN_ROUTE, S.ARRIVED, S.IN_PROGRESS, S.IN_PROGRESS, S.DISPATCHED])
+                # The live visit: on site once its window is well under way, except for two technicians who
+                # are still on their way (so the LATE alert shows within a minute, as on a real morning).
+                under_way = not early and now_h - hour > 0.4
+                status = (rng.choice([S.ARRIVED, S.IN_PROGRESS, S.IN_PROGRESS]) if under_way and ti not in (1, 5)
+                          else rng.choice([S.EN_ROUTE, S.EN_ROUTE, S.DISPATCHED]))
             else:
                 status = rng.choice([S.SCHEDULED, S.DISPATCHED, S.SCHEDULED])
             make_appt(customers[ci % len(customers)], tech, today, hour, status, partner=ci % 7 == 3)
