@@ -107,6 +107,14 @@ def test_suggest_ranks_free_skilled_tech_first(world: World, admin: httpx.Client
     elena, marcus = body["suggestions"]
     assert elena["reason"].startswith("free at ") and "after Bob Diaz" in elena["reason"]
     assert [w["message"] for w in marcus["warnings"]] == ["lacks HVAC"]
+    assert body["site"] == {"lat": 30.27, "lng": -97.75}
+    assert elena["from"] == {"lat": 30.28, "lng": -97.76}  # from Bob Diaz's, where she will be
+    # a job not booked yet: the skills its service requires, asked by the service's name
+    admin.put("/api/v1/service-skills", json={"service_type": "AC repair", "skills": ["HVAC"]})
+    r = d.post("/api/v1/dispatch/suggest", json={
+        "lat": 30.27, "lng": -97.75, "window_start": (start + timedelta(hours=3)).isoformat(),
+        "window_end": (start + timedelta(hours=4)).isoformat(), "service_type": "ac REPAIR"})
+    assert r.json()["required_skills"] == ["HVAC"] and r.json()["top_pick"] == world.tech2["id"]
     # for an existing appointment: its own tech's day leaves it out, and the other tech overlaps
     r = d.post("/api/v1/dispatch/suggest", json={"appointment_id": world.appt1["id"]})
     by_name = {s["name"]: s for s in r.json()["suggestions"]}

@@ -4,7 +4,16 @@ from __future__ import annotations
 
 import pytest
 
-from models.zones import ZoneError, ZoneShape, clean_polygon, clean_zips, point_in_polygon, zip5, zones_for
+from models.zones import (
+    ZoneError,
+    ZoneShape,
+    clean_polygon,
+    clean_zips,
+    point_in_polygon,
+    zip5,
+    zip_in_address,
+    zones_for,
+)
 
 DOWNTOWN = [[30.26, -97.76], [30.26, -97.73], [30.28, -97.73], [30.28, -97.76]]
 CONCAVE = [[0, 0], [0, 4], [4, 4], [4, 3], [1, 3], [1, 1], [4, 1], [4, 0]]  # a "U" opening north
@@ -42,3 +51,10 @@ def test_clean_zips_and_polygons_name_the_problem() -> None:
     with pytest.raises(ZoneError, match="not a place on Earth"):
         clean_polygon([[91, 0], [0, 0], [1, 1]])
     assert zip5(" 78701-0001") == "78701" and zip5("abc") == ""
+
+
+def test_the_zip_at_the_end_of_an_address() -> None:
+    assert zip_in_address("3505 Stassney Ln, Austin, TX 78741") == "78741"
+    assert zip_in_address("1 Main St, Austin, TX 78741-1234 ") == "78741"
+    assert zip_in_address("12345 Research Blvd") == ""  # a house number is not a ZIP code
+    assert zip_in_address("") == zip_in_address(None) == ""
