@@ -78,6 +78,7 @@ class DispatchMenu:
         bar_lay.insertWidget(bar_lay.indexOf(self.window.bar.status_btn) + 1, self.filter)
         self.filter.changed.connect(self._filter)
         self.filter.reload()
+        self.window.view.block_actions += [self.actions["best"], self.actions["map"], self.actions["pin"]]
         self.actions["pin"].setCheckable(True)
         self.window.appointmentSelected.connect(lambda _id: self._sync_pin())
         self.live.appointmentRefreshed.connect(lambda _id: self._sync_pin())

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from PySide6.QtGui import QContextMenuEvent
 from PySide6.QtWidgets import QMessageBox, QToolBar
 
 from console.dispatch_menu import install
@@ -43,7 +44,13 @@ def test_dispatch_menu_assigns_the_unassigned_visit_to_who_is_best(qtbot: Any, q
         # Nothing selected: said in words.
         assert dm.open_who_is_best() is None and "Select a visit on the schedule first" in w.banner.text.text()
         qtbot.waitUntil(lambda: c.model.appointment(loose["id"]) is not None, timeout=5000)
-        w.view.select(loose["id"])
+        # Right-click the unassigned visit: it is selected and the dispatch actions are offered.
+        at = w.view.block_rect(loose["id"]).center().toPoint()
+        w.view.contextMenuEvent(QContextMenuEvent(QContextMenuEvent.Reason.Mouse, at, w.view.mapToGlobal(at)))
+        assert w.view.selected_id == loose["id"] and w.view.block_menu is not None
+        assert [a.text().replace("&", "") for a in w.view.block_menu.actions()] == [
+            "Who is best for the selected visit…", "Assign on the map…", "Pin the selected visit in place"]
+        w.view.block_menu.close()
         dm.actions["best"].trigger()
         dlg = dm.dialog
         assert dlg is not None and "now with nobody (unassigned)" in dlg.findChildren(type(w.link_label))[0].text()

@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 from PySide6.QtCore import QEvent, QModelIndex, QPoint, QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import (
+    QAction,
     QContextMenuEvent,
     QFont,
     QHelpEvent,
@@ -62,6 +63,9 @@ class ScheduleView(SchedulePainting, QAbstractScrollArea):
         #: Another filter on top (skills and zones): technicians' lanes to keep, and which visits match.
         self._extra_techs: set[int] | None = None
         self._extra_match: Callable[[Appt], bool] | None = None
+        #: What a right-click on a visit offers (features add theirs); the menu last shown.
+        self.block_actions: list[QAction] = []
+        self.block_menu: QMenu | None = None
         self._press: tuple[int, QPoint] | None = None
         self._drag: tuple[int, int, float] | None = None  # appt id, lane row, start ts
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
@@ -329,7 +333,15 @@ class ScheduleView(SchedulePainting, QAbstractScrollArea):
         super().mousePressEvent(event)
 
     def contextMenuEvent(self, event: QContextMenuEvent) -> None:
-        """A technician's row header: Pair phone… (field app QR code, Traccar Client, paired devices)."""
+        """A technician's row header: Pair phone… (field app QR code, Traccar Client, paired devices). A visit:
+        it is selected and `block_actions` (plugged in by features, e.g. Who is best…) are offered."""
+        appt_id = self.block_at(event.pos())
+        if appt_id is not None and self.block_actions:
+            self.select(appt_id)
+            self.block_menu = QMenu(self)
+            self.block_menu.addActions(self.block_actions)
+            self.block_menu.popup(event.globalPos())
+            return
         row = self.lane_at(event.pos().y()) if event.pos().x() < GUTTER else None
         tech_id = self.model.lanes[row].tech_id if row is not None else None
         if tech_id is None:
