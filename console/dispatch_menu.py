@@ -98,8 +98,10 @@ class DispatchMenu:
 
     # --- the actions ------------------------------------------------------------------------------------------
     def open_optimize(self) -> OptimizeDialog:
+        crew_map = self.window.panels.get("Crew map")
         dlg = OptimizeDialog(self.live.client, self.live.store.active_technicians(), self.live.model.day,
-                             time_zone=self.live.tz, parent=self.window)
+                             time_zone=self.live.tz, tile_url=str(getattr(crew_map, "tile_url", "") or ""),
+                             parent=self.window)
         dlg.applied.connect(self._applied)
         self._show(dlg)
         return dlg

@@ -13,7 +13,7 @@ from PySide6.QtWidgets import QMessageBox, QToolBar
 
 from console.dispatch_menu import install
 from tests.console_support import Console, local_day, token_of
-from tests.qt_loop import wait_until
+from tests.qt_loop import wait_js, wait_until
 
 SQLITE = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 
@@ -126,6 +126,12 @@ def test_optimize_the_demo_day_screenshots(qtbot: Any, qloop: Any, server: Any, 
         dlg.resize(1600, 1000)
         qtbot.wait(200)
         assert dlg.grab().save(str(artifacts / "optimize-demo-day.png"))
+        dlg.tabs.setCurrentIndex(1)
+        wait_until(lambda: dlg.route_map is not None and dlg.route_map.page_ready, 20, "the route map")
+        stops = sum(1 for t in dlg.proposal["technicians"] for v in t["after"] if v.get("site"))
+        assert wait_js(dlg.route_map.view.page(), "RoutePage.drawn", lambda n: n == stops) == stops
+        qtbot.wait(300)
+        assert dlg.grab().save(str(artifacts / "optimize-demo-day-map.png"))
         if dlg.proposal["changes"]:
             ask = dlg.apply()
             assert isinstance(ask, QMessageBox)

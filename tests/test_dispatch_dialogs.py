@@ -17,7 +17,7 @@ from PySide6.QtWidgets import QApplication, QWidget
 
 from services.api_client import ApiClient
 from tests.conftest import Api, World, add_user
-from tests.qt_loop import qt_loop, wait_until
+from tests.qt_loop import js, qt_loop, wait_js, wait_until
 from tests.test_dispatch_api import _crossed_day, _day
 from widgets.optimize_dialog import OptimizeDialog
 from widgets.skills_zones_editor import SkillsZonesEditor
@@ -106,6 +106,18 @@ def test_optimize_dialog_apply_and_undo(qtbot, api: Api, world: World, artifacts
     after = dlg.table.cellWidget([dlg.table.item(r, 0).text() for r in range(2)].index("Marcus Reed"), 2).text()
     assert "Cy Far" in after and "#0B6E4F" in after  # shown as moved
     shoot(dlg, artifacts / "optimize-dialog.png")
+    # The Map tab: each technician's route after the plan, numbered stops; the plan before on request.
+    dlg.tabs.setCurrentIndex(1)
+    wait_until(lambda: dlg.route_map is not None and dlg.route_map.page_ready, 20, "the route map")
+    assert wait_js(dlg.route_map.view.page(), "RoutePage.drawn", lambda n: n == 2) == 2
+    assert js(dlg.route_map.view.page(), "document.querySelectorAll('.stop.moved').length") == 2
+    dlg.show_before.setChecked(True)
+    assert wait_js(dlg.route_map.view.page(), "document.querySelectorAll('path[stroke-dasharray]').length",
+                   lambda n: n == 2) == 2
+    dlg.route_map.view.page().runJavaScript("1")
+    QTest.qWait(300)
+    dlg.grab().save(str(artifacts / "optimize-dialog-map.png"))
+    dlg.tabs.setCurrentIndex(0)
     # Apply asks first whether to text the customers, listing what changes for each; Cancel changes nothing.
     ask = dlg.apply()
     assert ask is not None and ask.text() == "Text the 2 customers whose visit changes?"

@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
     QSplitter,
     QTableWidget,
     QTableWidgetItem,
+    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
@@ -65,7 +66,7 @@ class OptimizeDialog(QDialog):
     applied = Signal(dict)
 
     def __init__(self, api: ApiClient, technicians: list[dict[str, Any]], day: date, *,
-                 time_zone: str = DEFAULT_TIME_ZONE, technician_id: int | None = None,
+                 time_zone: str = DEFAULT_TIME_ZONE, technician_id: int | None = None, tile_url: str = "",
                  parent: QWidget | None = None):
         super().__init__(parent)
         self.api, self.day, self.tz = api, day, time_zone
@@ -98,6 +99,9 @@ class OptimizeDialog(QDialog):
         self.totals.setStyleSheet("font-size: 14px; font-weight: 600; padding: 4px 0;")
         root.addWidget(self.totals)
         split = QSplitter(Qt.Orientation.Vertical)
+        self.tabs = QTabWidget()
+        self.tile_url = tile_url
+        self.route_map: Any = None  # built when the Map tab is first shown (a web page)
         self.table = QTableWidget(0, 3)
         self.table.setHorizontalHeaderLabels(["Technician", "Before", "After"])
         self.table.verticalHeader().setVisible(False)
@@ -105,7 +109,16 @@ class OptimizeDialog(QDialog):
         for c in (1, 2):
             self.table.horizontalHeader().setSectionResizeMode(c, QHeaderView.ResizeMode.Stretch)
         self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
-        split.addWidget(self.table)
+        self.tabs.addTab(self.table, "Before and after")
+        map_box = QWidget()
+        self.map_lay = QVBoxLayout(map_box)
+        self.map_lay.setContentsMargins(0, 4, 0, 0)
+        self.show_before = QCheckBox("Also show the routes before (dashed)")
+        self.show_before.toggled.connect(lambda _on: self._draw_map())
+        self.map_lay.addWidget(self.show_before)
+        self.tabs.addTab(map_box, "Map")
+        self.tabs.currentChanged.connect(lambda i: self._draw_map() if i == 1 else None)
+        split.addWidget(self.tabs)
         moves_box = QWidget()
         ml = QVBoxLayout(moves_box)
         ml.setContentsMargins(0, 0, 0, 0)
@@ -177,6 +190,18 @@ class OptimizeDialog(QDialog):
             notes.insert(0, "The current plan is already the best found: nothing to change.")
         self.message.setText(" ".join(notes))
         self.apply_btn.setEnabled(bool(p["changes"]))
+        self._draw_map()
+
+    def _draw_map(self) -> None:
+        """Each technician's route after the plan on the Map tab (built the first time it is shown)."""
+        if self.tabs.currentIndex() != 1 or self.proposal is None:
+            return
+        if self.route_map is None:
+            from widgets.route_map import RouteMap
+
+            self.route_map = RouteMap(self.tile_url)
+            self.map_lay.addWidget(self.route_map, 1)
+        self.route_map.show_plan(self.proposal, self.tz, both=self.show_before.isChecked())
 
     def apply(self) -> QMessageBox | None:
         """Ask whether to text the customers whose visit changes (listed with the change), then save the batch."""

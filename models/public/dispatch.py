@@ -94,6 +94,7 @@ class LegPublic(Public):
     drive_min: float
     pinned: bool
     technician_id: int | None = Field(description="whose it is now")
+    site: PlacePublic | None = Field(description="where the visit is (null: no location)")
 
 
 class LockedVisitPublic(Public):
@@ -107,6 +108,7 @@ class LockedVisitPublic(Public):
 class TechnicianPlanPublic(Public):
     technician_id: int
     name: str
+    start: PlacePublic | None = Field(description="where their route starts (latest position or current visit)")
     locked: list[LockedVisitPublic] = Field(description="visits that stay (en route, arrived, in progress, done)")
     before: list[LegPublic]
     after: list[LegPublic]

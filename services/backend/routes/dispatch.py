@@ -78,7 +78,12 @@ def _leg(leg: Leg, tz: str) -> dict[str, Any]:
     v = leg.visit.visit
     return {"appointment_id": v.id, "label": v.label, "window_start": v.start, "window_end": v.end,
             "arrive_at": leg.arrive, "leave_at": leg.leave, "late_min": leg.late_min,
-            "drive_min": round(leg.drive_min, 1), "pinned": v.pinned, "technician_id": leg.visit.technician_id}
+            "drive_min": round(leg.drive_min, 1), "pinned": v.pinned, "technician_id": leg.visit.technician_id,
+            "site": _place(v.site)}
+
+
+def _place(p: Place | None) -> dict[str, float] | None:
+    return {"lat": p.lat, "lng": p.lng} if p is not None else None
 
 
 @router.post("/dispatch/optimize", response_model=OptimizePublic)
@@ -129,7 +134,7 @@ def optimize_day(body: OptimizeIn, user: Dispatcher, ctx: Ctx, db: Db) -> dict[s
     db.commit()
     return {
         "date": body.date, "time_zone": tz, "computed_at": now, "solve_s": round(p.solve_s, 2),
-        "technicians": [{"technician_id": t.id, "name": t.name,
+        "technicians": [{"technician_id": t.id, "name": t.name, "start": _place(t.start_place),
                          "locked": [{"appointment_id": v.id, "label": v.label, "status": v.status,
                                      "window_start": v.start, "window_end": v.end} for v in t.locked],
                          "before": [_leg(leg, tz) for leg in p.before.get(t.id, [])],
