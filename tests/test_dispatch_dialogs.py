@@ -205,6 +205,20 @@ def test_skills_and_zones_editor(qtbot, api: Api, world: World, admin: httpx.Cli
     dlg.zone_add.click()
     wait_until(lambda: dlg.status.text() == "Added the zone North Austin.", 10, "zone")
     assert admin.get("/api/v1/zones").json()[0]["zips"] == ["78758", "78727", "78729"]
+    # Draw its outline on the map, corner by corner (a click adds one), then save.
+    wait_until(lambda: dlg.zone_map is not None and dlg.zone_map.page_ready, 20, "the zone map")
+    page = dlg.zone_map.view.page()
+    for lat, lng in ((30.40, -97.75), (30.45, -97.70), (30.38, -97.66), (30.30, -97.70)):
+        js(page, f"(ZonePage.addPoint({lat}, {lng}), ZonePage.points.length)")
+    wait_until(lambda: len(dlg.outline) == 4, 5, "four corners")
+    dlg.undo_corner.click()
+    wait_until(lambda: len(dlg.outline) == 3 and dlg.zone_outline.text() == "3 corners", 5, "undo a corner")
+    dlg.zone_save.click()
+    wait_until(lambda: dlg.status.text() == "Saved the zone North Austin.", 10, "outline saved")
+    assert admin.get("/api/v1/zones").json()[0]["polygon"] == [[30.4, -97.75], [30.45, -97.7], [30.38, -97.66]]
+    assert [z["name"] for z in admin.get("/api/v1/zones/locate", params={"lat": 30.41, "lng": -97.71}).json()] \
+        == ["North Austin"]
+    wait_js(page, "document.querySelectorAll('path.leaflet-interactive, path').length", lambda n: n >= 1)
     dlg.resize(820, 600)
     shoot(dlg, artifacts / "skills-zones-editor.png")
     dlg.tabs.setCurrentIndex(1)

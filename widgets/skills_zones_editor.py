@@ -1,6 +1,5 @@
 """Skills and zones (administrators edit, dispatchers read): skill tags, each technician's skills, the skills each
-service requires, and service zones by ZIP code. Zones with an outline keep it here; drawing outlines on the map is
-not part of this dialog yet (the API takes `polygon` points)."""
+service requires, and service zones by ZIP code and/or an outline drawn on a map."""
 
 from __future__ import annotations
 
@@ -68,8 +67,9 @@ class SkillsZonesEditor(QDialog):
         close.setAutoDefault(False)
         close.clicked.connect(self.accept)
         root.addWidget(close, 0, Qt.AlignmentFlag.AlignRight)
+        self.tabs.currentChanged.connect(lambda i: self._show_map() if i == 3 else None)
         for w in (self.add_skill_btn, self.rename_btn, self.remove_skill_btn, self.save_tech, self.save_service,
-                  self.zone_add, self.zone_save, self.zone_remove):
+                  self.zone_add, self.zone_save, self.zone_remove, self.undo_corner, self.clear_outline):
             w.setVisible(is_admin)
         self.reload()
 
@@ -139,9 +139,23 @@ class SkillsZonesEditor(QDialog):
         form.addRow("Colour", self.zone_color)
         form.addRow("Outline", self.zone_outline)
         fl.addLayout(form)
-        fl.addWidget(QLabel("Drawing a zone's outline on the map is not available here yet; a zone defined by ZIP "
-                            "codes works everywhere.", wordWrap=True, objectName="Muted"))
-        fl.addStretch(1)
+        fl.addWidget(QLabel("Click the map to draw the zone's outline corner by corner (other zones show faintly). "
+                            "A site is in the zone when its ZIP code is listed or it lies inside the outline."
+                            if self.is_admin else "The map shows each zone's outline.",
+                            wordWrap=True, objectName="Muted"))
+        self.map_box = QVBoxLayout()
+        fl.addLayout(self.map_box, 1)
+        self.zone_map: Any = None  # a web page, built when the Zones tab is first shown
+        self.outline: list[list[float]] = []
+        draw = QHBoxLayout()
+        self.undo_corner = QPushButton("Undo last corner")
+        self.undo_corner.clicked.connect(lambda: self.zone_map.undo() if self.zone_map else None)
+        self.clear_outline = QPushButton("Clear outline")
+        self.clear_outline.clicked.connect(lambda: self.zone_map.clear() if self.zone_map else None)
+        draw.addStretch(1)
+        draw.addWidget(self.undo_corner)
+        draw.addWidget(self.clear_outline)
+        fl.addLayout(draw)
         row = QHBoxLayout()
         self.zone_add = QPushButton("Add as new zone")
         self.zone_add.clicked.connect(self._add_zone)
@@ -193,7 +207,8 @@ class SkillsZonesEditor(QDialog):
             self.service_list.addItem(f"{s['service_type']} ({', '.join(s['skills']) or 'anyone'})")
         self.zone_list.clear()
         for z in self.zones:
-            self.zone_list.addItem(f"{z['name']} · {len(z['zips'])} ZIP" + ("s" if len(z["zips"]) != 1 else ""))
+            self.zone_list.addItem(f"{z['name']} · {len(z['zips'])} ZIP" + ("s" if len(z["zips"]) != 1 else "")
+                                   + (" · outline" if len(z["polygon"]) >= 3 else ""))
         for key, lst in (("skill", self.skill_list), ("tech", self.tech_list), ("service", self.service_list),
                          ("zone", self.zone_list)):
             if lst.count():
@@ -226,8 +241,34 @@ class SkillsZonesEditor(QDialog):
         self.zone_name.setText(z["name"])
         self.zone_zips.setText(", ".join(z["zips"]))
         self.zone_color.setText(z["color"])
-        n = len(z["polygon"])
-        self.zone_outline.setText(f"{n} points (kept as they are)" if n else "none")
+        self.outline = [list(p) for p in z["polygon"]]
+        self._outline_text()
+        self._show_map()
+
+    def _outline_text(self) -> None:
+        n = len(self.outline)
+        self.zone_outline.setText(f"{n} corners" if n >= 3 else
+                                  f"{n} corner{'s' if n != 1 else ''} (an outline needs at least 3)" if n else "none")
+
+    def _show_map(self) -> None:
+        """The map with every zone's outline and the selected one's (built the first time the tab is shown)."""
+        if self.tabs.currentIndex() != 3:
+            return
+        if self.zone_map is None:
+            from widgets.zone_map import ZoneMap
+
+            self.zone_map = ZoneMap()
+            self.zone_map.setMinimumHeight(260)
+            self.zone_map.outlineChanged.connect(self._outline_drawn)
+            self.zone_map.ready.connect(self._show_map)
+            self.map_box.addWidget(self.zone_map, 1)
+        r = self.zone_list.currentRow()
+        others = [z for i, z in enumerate(self.zones) if i != r]
+        self.zone_map.show_zones(others, self.outline, self.zone_color.text().strip() or "#0B5CAD", self.is_admin)
+
+    def _outline_drawn(self, points: list[list[float]]) -> None:
+        self.outline = points
+        self._outline_text()
 
     # --- saving -----------------------------------------------------------------------------------------------
     def _run(self, coro: Any, done: str) -> None:
@@ -286,13 +327,13 @@ class SkillsZonesEditor(QDialog):
 
     def _add_zone(self) -> None:
         name = self.zone_name.text().strip()
-        self._run(self.api.add_zone(name, zips=zip_list(self.zone_zips.text()), color=self.zone_color.text().strip()),
-                  f"Added the zone {name}.")
+        self._run(self.api.add_zone(name, zips=zip_list(self.zone_zips.text()), polygon=self.outline,
+                                    color=self.zone_color.text().strip()), f"Added the zone {name}.")
 
     def _save_zone(self) -> None:
         z = self._current(self.zone_list, self.zones)
         if z is not None:
-            self._run(self.api.change_zone(z["id"], name=self.zone_name.text().strip(),
+            self._run(self.api.change_zone(z["id"], name=self.zone_name.text().strip(), polygon=self.outline,
                                            zips=zip_list(self.zone_zips.text()), color=self.zone_color.text().strip()),
                       f"Saved the zone {self.zone_name.text().strip()}.")
 
