@@ -224,3 +224,29 @@ def test_optimize_one_tech_and_unassigned_work(world: World) -> None:
                 "+00:00", "Z")} in p["changes"] or any(c["appointment_id"] == u["id"] for c in p["changes"])
     bad = d.post("/api/v1/dispatch/optimize", json={"date": _day(world, 0), "technician_ids": [999]})
     assert bad.status_code == 422 and "no technician 999" in bad.json()["error"]["message"]
+
+
+def test_pinning_migration_runs_on_a_database_with_data(server: Any, db_url: str) -> None:
+    """An install upgraded with visits on file: the pinned column is added in place (SQLite would otherwise copy
+    `appointments`, which the foreign keys pointing at it refuse), and the way back keeps the visits too."""
+    from alembic import command
+    from alembic.config import Config
+    from sqlalchemy import text
+
+    from services.backend.db import MIGRATIONS_DIR, make_engine, upgrade_schema
+    from services.backend.demo import seed_if_empty
+
+    seed_if_empty(server.backend)  # the demo company: visits, status history, alerts, photos… all pointing at them
+    server.stop()
+    engine = make_engine(db_url)
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.downgrade(cfg, "0006_field_devices")
+    upgrade_schema(engine)
+    with engine.connect() as conn:
+        n, pinned = conn.execute(text("SELECT count(*), sum(CASE WHEN pinned THEN 1 ELSE 0 END) FROM appointments")
+                                 ).one()
+    engine.dispose()
+    assert n > 50 and pinned == 0

@@ -54,13 +54,13 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("name_key"),
     )
-    with op.batch_alter_table("appointments", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("pinned", sa.Boolean(), nullable=False, server_default=sa.false()))
+    # A plain ADD COLUMN (not a batch copy): on SQLite a copy would drop and recreate `appointments`, which the
+    # foreign keys of every table that points at it refuse once there is data.
+    op.add_column("appointments", sa.Column("pinned", sa.Boolean(), nullable=False, server_default=sa.false()))
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("appointments", schema=None) as batch_op:
-        batch_op.drop_column("pinned")
+    op.drop_column("appointments", "pinned")  # plain DROP COLUMN (SQLite ≥ 3.35): no copy of the table
     op.drop_table("zones")
     op.drop_table("service_skills")
     op.drop_table("technician_skills")
