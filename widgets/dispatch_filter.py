@@ -107,8 +107,9 @@ class SkillZoneFilter(QToolButton):
     def _label(self) -> None:
         self.clear_action.setEnabled(self.active())
         parts = sorted(self.chosen_skills, key=str.lower) + [z.name for z in self.zones if z.id in self.chosen_zones]
-        self.setText("Skills & zones" if not parts else
-                     (" · ".join(parts) if len(parts) <= 2 else f"{parts[0]} + {len(parts) - 1} more"))
+        self.label = "Skills & zones" if not parts else \
+            (" · ".join(parts) if len(parts) <= 2 else f"{parts[0]} + {len(parts) - 1} more")
+        self.setText(self.label.replace("&", "&&"))  # a single & would underline the next letter
 
     def _toggle(self, key: str | int, text: str, on: bool, slot: Any) -> QAction:
         act = QAction(text, self.menu_, checkable=True, checked=on)
