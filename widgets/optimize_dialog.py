@@ -8,7 +8,8 @@ from datetime import date
 from html import escape
 from typing import Any
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QEvent, Qt, Signal
+from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -32,8 +33,8 @@ from models.timefmt import DEFAULT_TIME_ZONE, clock_time, parse_iso
 from services.api_client import ApiClient, ApiError
 from widgets.tasks import TaskSet
 
-LATE = "#B4461B"
-MOVED = "#0B6E4F"
+LATE, LATE_DARK = "#B4461B", "#F5B27A"
+MOVED, MOVED_DARK = "#0B6E4F", "#5FD3A5"
 
 
 def totals_text(t: dict[str, Any]) -> str:
@@ -44,8 +45,10 @@ def totals_text(t: dict[str, Any]) -> str:
             f"Visits at risk of missing their window {b['at_risk']} → {a['at_risk']}")
 
 
-def visits_html(legs: list[dict[str, Any]], tz: str, moved: set[int], locked: list[dict[str, Any]]) -> str:
+def visits_html(legs: list[dict[str, Any]], tz: str, moved: set[int], locked: list[dict[str, Any]],
+                dark: bool = False) -> str:
     """One line per visit: arrival time, customer, lateness; moved ones in green, late ones in orange."""
+    late_c, moved_c = (LATE_DARK, MOVED_DARK) if dark else (LATE, MOVED)
     lines = [f"<span style='color:gray'>{clock_time(parse_iso(v['window_start']), tz)} {escape(v['label'])} · "
              f"{escape(v['status'].replace('_', ' '))} (stays)</span>" for v in locked]
     for v in legs:
@@ -53,9 +56,9 @@ def visits_html(legs: list[dict[str, Any]], tz: str, moved: set[int], locked: li
         if v.get("pinned"):
             text += " 📌"
         if v["late_min"]:
-            text += f" <span style='color:{LATE}'>⚠ {duration_words(v['late_min'])} past the window</span>"
+            text += f" <span style='color:{late_c}'>⚠ {duration_words(v['late_min'])} past the window</span>"
         if v["appointment_id"] in moved:
-            text = f"<b style='color:{MOVED}'>{text}</b>"
+            text = f"<b style='color:{moved_c}'>{text}</b>"
         lines.append(text)
     return "<br>".join(lines) or "<span style='color:gray'>No visits</span>"
 
@@ -166,20 +169,11 @@ class OptimizeDialog(QDialog):
         """Fill the before/after table, totals and moves from an answer of `POST /dispatch/optimize`."""
         self.proposal = p
         self.tz = p.get("time_zone") or self.tz
-        moved = {m["appointment_id"] for m in p["moves"]}
         placed = sum(1 for m in p["moves"] if m.get("from_technician_id") is None)
         self.totals.setText(totals_text(p["totals"]) + (
             f" · {placed} unassigned visit{'s' if placed != 1 else ''} placed (counted after, not before)"
             if placed else ""))
-        self.table.setRowCount(len(p["technicians"]))
-        for r, t in enumerate(p["technicians"]):
-            self.table.setItem(r, 0, QTableWidgetItem(t["name"]))
-            for c, key in ((1, "before"), (2, "after")):
-                lab = QLabel(visits_html(t[key], self.tz, moved if key == "after" else set(), t.get("locked", [])))
-                lab.setTextFormat(Qt.TextFormat.RichText)
-                lab.setMargin(4)
-                self.table.setCellWidget(r, c, lab)
-        self.table.resizeRowsToContents()
+        self._fill_table()
         self.moves.clear()
         for m in p["moves"]:
             self.moves.addItem(m["words"])
@@ -191,6 +185,29 @@ class OptimizeDialog(QDialog):
         self.message.setText(" ".join(notes))
         self.apply_btn.setEnabled(bool(p["changes"]))
         self._draw_map()
+
+    def _fill_table(self) -> None:
+        """Each technician's visits before and after, in colours that read on the current theme."""
+        p = self.proposal
+        if p is None:
+            return
+        moved = {m["appointment_id"] for m in p["moves"]}
+        dark = self.palette().color(QPalette.ColorRole.Base).lightness() < 128
+        self.table.setRowCount(len(p["technicians"]))
+        for r, t in enumerate(p["technicians"]):
+            self.table.setItem(r, 0, QTableWidgetItem(t["name"]))
+            for c, key in ((1, "before"), (2, "after")):
+                lab = QLabel(visits_html(t[key], self.tz, moved if key == "after" else set(), t.get("locked", []),
+                                         dark=dark))
+                lab.setTextFormat(Qt.TextFormat.RichText)
+                lab.setMargin(4)
+                self.table.setCellWidget(r, c, lab)
+        self.table.resizeRowsToContents()
+
+    def changeEvent(self, event: QEvent) -> None:  # noqa: N802
+        if event.type() == QEvent.Type.PaletteChange:  # light/dark switched: recolour the plan
+            self._fill_table()
+        super().changeEvent(event)
 
     def _draw_map(self) -> None:
         """Each technician's route after the plan on the Map tab (built the first time it is shown)."""
