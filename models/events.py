@@ -81,8 +81,8 @@ class TechnicianUpdated(Public):
     id: int
     bio_status: str | None = Field(default=None, description="after a bio submission or decision")
     availability: bool | None = Field(default=None, description="working hours or time off changed")
-    devices: bool | None = Field(default=None, description="a phone or Traccar Client device was paired, "
-                                                            "revoked or sent its first fix")
+    devices: bool | None = Field(default=None, description="a phone or Traccar Client device was paired or "
+                                                            "revoked")
     skills: list[str] | None = Field(default=None, description="the technician's skills, after an admin set them")
 
 
