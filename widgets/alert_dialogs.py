@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from models.phones import display
 from models.timefmt import clock_time, parse_iso_or_none
 from services.api_client import ApiError
 from widgets.suggest_list import SuggestList
@@ -121,7 +122,7 @@ class CallTechDialog(QDialog):
         super().__init__(parent)
         self.setWindowTitle(f"Call {name}")
         self.phone = phone
-        number = QLabel(f'<a href="tel:{phone}" style="font-size:20pt; text-decoration:none">{phone}</a>')
+        number = QLabel(f'<a href="tel:{phone}" style="font-size:20pt; text-decoration:none">{display(phone)}</a>')
         number.setTextInteractionFlags(Qt.TextInteractionFlag.TextBrowserInteraction)
         number.setOpenExternalLinks(True)
         number.setToolTip("Opens your phone or softphone app")
@@ -181,6 +182,12 @@ class ResolveDialog(_ActionDialog):
         self.run_action("Resolving…", "resolve the alert", lambda: self.resolve(self.note.toPlainText().strip()))
 
 
+def eta_start(eta: datetime, step_min: int = 5) -> datetime:
+    """The technician's ETA rounded up to the next `step_min` minutes: the new window's start."""
+    eta = eta.replace(second=0, microsecond=0) + timedelta(minutes=1 if eta.second or eta.microsecond else 0)
+    return eta + timedelta(minutes=-eta.minute % step_min)
+
+
 class RescheduleDialog(_ActionDialog):
     def __init__(self, appt: dict[str, Any], tz: str, reschedule: Callable[[datetime, datetime], Awaitable[Any]],
                  parent: QWidget | None = None):
@@ -188,8 +195,10 @@ class RescheduleDialog(_ActionDialog):
         self.reschedule, self.tz = reschedule, tz
         start = parse_iso_or_none(appt.get("window_start")) or datetime.now(ZoneInfo(tz))
         end = parse_iso_or_none(appt.get("window_end")) or start + timedelta(hours=2)
+        eta = parse_iso_or_none(appt.get("eta_at"))
+        proposed = eta_start(eta) if eta is not None and eta > start else start
         zone = QTimeZone(tz.encode())
-        self.start = QDateTimeEdit(QDateTime.fromSecsSinceEpoch(int(start.timestamp()), zone))
+        self.start = QDateTimeEdit(QDateTime.fromSecsSinceEpoch(int(proposed.timestamp()), zone))
         self.start.setTimeZone(zone)
         self.start.setCalendarPopup(True)
         self.start.setDisplayFormat("ddd MMM d, yyyy  h:mm AP")
@@ -200,6 +209,9 @@ class RescheduleDialog(_ActionDialog):
         form = QFormLayout()
         form.addRow("Customer", QLabel(f"{appt.get('customer_name')} — {appt.get('service_type')}"))
         form.addRow("Current window", QLabel(f"{clock_time(start, tz)}–{clock_time(end, tz)}"))
+        form.addRow("Technician's ETA", QLabel(
+            f"{clock_time(eta, tz)} — the new start defaults to it" if eta is not None and eta > start
+            else "Unknown — the new start defaults to the current one"))
         form.addRow("New start", self.start)
         form.addRow("Length", self.hours)
         self.body.addLayout(form)

@@ -21,6 +21,7 @@ from PySide6.QtGui import (
 from PySide6.QtWidgets import QAbstractScrollArea, QApplication, QMenu, QToolTip, QWidget
 
 from models.timefmt import clock_time
+from widgets.pinned_lane import PinnedLane
 from widgets.schedule_model import Appt, ScheduleModel
 from widgets.schedule_paint import GUTTER, HEADER, ROW_H, PaintObserver, SchedulePainting
 from widgets.status_colors import label_for
@@ -50,6 +51,7 @@ class ScheduleView(SchedulePainting, QAbstractScrollArea):
         self.selected_id: int | None = None
         self.start_hour, self.end_hour = 7, 19
         self.pph = MIN_PX_PER_HOUR
+        self.fit_day = False  # "Fit the whole day": every hour of the day in view, no horizontal scrolling
         self._origin = 0.0
         self._vis: list[int] = []
         #: Shown on a day without appointments (the window sets it; empty: nothing is drawn).
@@ -88,6 +90,7 @@ class ScheduleView(SchedulePainting, QAbstractScrollArea):
         self._tick = QTimer(self)
         self._tick.timeout.connect(self._update_now_line)
         self._tick.start(30_000)
+        self.pin = PinnedLane(self)
         self._on_reset()
 
     # --- geometry ---------------------------------------------------------------------------------
@@ -109,7 +112,7 @@ class ScheduleView(SchedulePainting, QAbstractScrollArea):
     def _relayout(self) -> None:
         hours = max(1, self.end_hour - self.start_hour)
         avail = max(100, self.viewport().width() - GUTTER - 8)
-        self.pph = max(MIN_PX_PER_HOUR, avail / hours)
+        self.pph = avail / hours if self.fit_day else max(MIN_PX_PER_HOUR, avail / hours)
         total_w = GUTTER + int(hours * self.pph) + 8
         self.horizontalScrollBar().setRange(0, max(0, total_w - self.viewport().width()))
         self.horizontalScrollBar().setPageStep(self.viewport().width())
@@ -117,6 +120,7 @@ class ScheduleView(SchedulePainting, QAbstractScrollArea):
         self.verticalScrollBar().setRange(0, max(0, total_h - self.viewport().height()))
         self.verticalScrollBar().setPageStep(self.viewport().height())
         self.verticalScrollBar().setSingleStep(ROW_H)
+        self.pin.sync()
 
     def _filter_lanes(self) -> None:
         self._vis = [r for r, ln in enumerate(self.model.lanes)
@@ -130,10 +134,18 @@ class ScheduleView(SchedulePainting, QAbstractScrollArea):
     def ts_for(self, x: float) -> float:
         return self._origin + (x - GUTTER + self.horizontalScrollBar().value()) / self.pph * 3600.0
 
+    def pinned(self) -> bool:
+        """The Unassigned lane stays under the header while the grid is scrolled down (widgets/pinned_lane.py)."""
+        return bool(self._vis) and self._vis[0] == 0 and self.verticalScrollBar().value() > 0
+
     def lane_y(self, row: int) -> int:
+        if row == 0 and self.pinned():
+            return HEADER
         return HEADER + self._vis_pos.get(row, -1000) * ROW_H - self.verticalScrollBar().value()
 
     def lane_at(self, y: int) -> int | None:
+        if self.pinned() and HEADER <= y < HEADER + ROW_H:
+            return 0
         pos = (y - HEADER + self.verticalScrollBar().value()) // ROW_H
         return self._vis[pos] if y >= HEADER and 0 <= pos < len(self._vis) else None
 
@@ -217,8 +229,9 @@ class ScheduleView(SchedulePainting, QAbstractScrollArea):
             return
         y = HEADER + self._vis_pos[row] * ROW_H
         vs = self.verticalScrollBar()
-        if y - HEADER < vs.value():
-            vs.setValue(y - HEADER)
+        band = ROW_H if self._vis[0] == 0 and row != 0 else 0  # rows hide under the pinned Unassigned lane
+        if row != 0 and y - HEADER - band < vs.value():
+            vs.setValue(y - HEADER - band)
         elif y + ROW_H > vs.value() + self.viewport().height():
             vs.setValue(y + ROW_H - self.viewport().height())
         r = self.block_rect(appt_id)
@@ -310,6 +323,7 @@ class ScheduleView(SchedulePainting, QAbstractScrollArea):
 
     def scrollContentsBy(self, dx: int, dy: int) -> None:
         self.viewport().update()
+        self.pin.sync()
 
     def wheelEvent(self, event: QWheelEvent) -> None:
         if event.modifiers() & Qt.KeyboardModifier.ShiftModifier:
