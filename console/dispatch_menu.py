@@ -74,8 +74,7 @@ class DispatchMenu:
             tb.addAction(self.actions["optimize"])
             tb.layout().invalidate()  # a window already shown lays its toolbar out again now
             tb.layout().activate()
-        bar_lay = self.window.bar.layout()
-        bar_lay.insertWidget(bar_lay.indexOf(self.window.bar.status_btn) + 1, self.filter)
+        self.window.bar.add_filter(self.filter)
         self.filter.changed.connect(self._filter)
         self.filter.reload()
         self.window.view.block_actions += [self.actions["best"], self.actions["map"], self.actions["pin"]]

@@ -191,6 +191,14 @@ def test_schedule_filters_by_skill_and_zone(qtbot: Any, qloop: Any, world: Any, 
         f = dm.filter
         qtbot.waitUntil(lambda: f.skills == ["HVAC"] and len(f.zones) == 2, timeout=5000)  # skills someone has
         assert f.label == "Skills & zones" and f.text() == "Skills && zones" and f.isVisible()
+        modes = set()
+        for width in (1600, 900, 1600):  # after the status filter whether the bar takes one row or two
+            w.resize(width, 900)
+            qtbot.wait(150)
+            row = w.bar.row2 if w.bar.two_rows else w.bar.row1
+            assert row.indexOf(f) == row.indexOf(w.bar.status_btn) + 1 and row.indexOf(f) > 0
+            modes.add(w.bar.two_rows)
+        assert modes == {True, False}
 
         def lanes() -> list[Any]:
             return [c.model.lanes[r].tech_id for r in w.view._vis]
