@@ -14,6 +14,7 @@ from PySide6.QtCore import QSettings, Qt
 from PySide6.QtWidgets import QApplication, QLabel
 
 from console import theme
+from console.dispatch_menu import install as install_dispatch
 from console.insights_menu import install as install_insights
 from console.live import LiveSync
 from console.main_window import MainWindow
@@ -93,6 +94,7 @@ class Console:
         self.window.signInRequested.connect(self.reauthenticate)
         wire(self.window, self.live)
         install_insights(self.window, self.live.client)  # Reports → Insights…
+        install_dispatch(self.window, self.live)  # Dispatch → Optimize day…, Who is best…, Skills and zones…
         show_window(self.window)
         await self.live.start(day=self.window.saved_day())
         if getattr(self.args, "self_check", False):

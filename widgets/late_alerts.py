@@ -374,8 +374,12 @@ class LateAlertPanel(QWidget):
         self.busy.done("Rescheduled; the customer gets a text with the new time.")
         return out
 
-    async def candidates(self, appt_id: int) -> list[dict[str, Any]]:
-        return await self.api.reassign_candidates(appt_id)
+    async def candidates(self, appt_id: int, current_tech: int | None) -> dict[str, Any]:
+        """The other active technicians ranked for this visit (when each can really be there, why, warnings)."""
+        others = [int(t["id"]) for t in self.store.active_technicians() if int(t["id"]) != current_tech]
+        if not others:
+            return {"suggestions": []}
+        return await self.api.suggest(appointment_id=appt_id, technician_ids=others)
 
     def _spawn_action(self, coro: Any) -> None:
         async def go() -> None:
@@ -433,7 +437,8 @@ class LateAlertPanel(QWidget):
     def on_reassign(self) -> None:
         def reassign(_it: AlertItem, a: dict[str, Any]) -> None:
             appt_id = int(a["id"])
-            self._show(ReassignDialog(a, self.store.time_zone, lambda: self.candidates(appt_id),
+            current = a.get("technician_id")
+            self._show(ReassignDialog(a, self.store.time_zone, lambda: self.candidates(appt_id, current),
                                       lambda tid: self.reassign(appt_id, tid), self))
 
         self._with_appointment(reassign)

@@ -84,9 +84,10 @@ def create(session: Session, ctx: Backend, job: Job, technician_id: int | None, 
 
 def change_schedule(session: Session, ctx: Backend, appt: Appointment, by: User, *, technician_id: int | None = None,
                     unassign: bool = False, window_start: datetime | None = None,
-                    window_end: datetime | None = None) -> dict[str, Any]:
+                    window_end: datetime | None = None, notify_customer: bool = True) -> dict[str, Any]:
     """Reassign (`technician_id`, or `unassign`) and/or reschedule a locked appointment; a new start without an
-    end keeps the window's length. Returns what changed (empty: nothing did, and nothing is recorded)."""
+    end keeps the window's length. The customer hears of it (one message) unless `notify_customer` is False; the
+    newly assigned tech always does. Returns what changed (empty: nothing did, and nothing is recorded)."""
     if S(appt.status) in FINAL:
         raise Invalid.field("status", f"this appointment is {appt.status}; it can no longer be changed")
     changes: dict[str, Any] = {}
@@ -119,7 +120,7 @@ def change_schedule(session: Session, ctx: Backend, appt: Appointment, by: User,
         # The customer has a new time that is not overdue: the wait the LATE alert was about has ended.
         resolve_late(session, ctx, appt.id, who(by).name or "System", now,
                      f"Rescheduled to {clock_range(start, end, ctx.company(session).time_zone)}")
-    notify_texts.appointment_changed(session, ctx, appt, changes, now)
+    notify_texts.appointment_changed(session, ctx, appt, changes, now, notify_customer=notify_customer)
     publish_appointment(session, appt, now)
     return changes
 

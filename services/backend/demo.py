@@ -253,6 +253,9 @@ def seed(session: Session, ctx: Backend, *, today: date | None = None, rng_seed:
             response_message={"counter_proposed": "We're booked on your dates — would Thursday morning work?",
                               "declined": "Sorry, we don't service pools. Try a pool specialist."}.get(state, ""),
         ))
+    from services.backend.demo_dispatch import seed_skills_and_zones  # skills, what services need, zones
+
+    seed_skills_and_zones(session, techs, now)
     from services.backend.demo_bookings import seed_history  # sixty days of past visits for Insights
 
     seed_history(session, company, techs, customers, today, now, ctx.public_url)
