@@ -14,6 +14,7 @@ from PySide6.QtCore import QSettings, Qt
 from PySide6.QtWidgets import QApplication, QLabel
 
 from console import theme
+from console.dispatch_menu import install as install_dispatch
 from console.insights_menu import install as install_insights
 from console.live import LiveSync
 from console.main_window import MainWindow
@@ -93,7 +94,8 @@ class Console:
         self.window.signInRequested.connect(self.reauthenticate)
         wire(self.window, self.live)
         install_insights(self.window, self.live.client)  # Reports → Insights…
-        self.window.show()
+        install_dispatch(self.window, self.live)  # Dispatch → Optimize day…, Who is best…, Skills and zones…
+        show_window(self.window)
         await self.live.start(day=self.window.saved_day())
         if getattr(self.args, "self_check", False):
             ok = await self._self_check()
@@ -108,7 +110,7 @@ class Console:
     async def _embedded(self) -> dict[str, Any]:
         import os
 
-        from console.local_auth import LOCAL_NAME, local_dispatcher_token
+        from console.local_auth import LOCAL_NAME, local_dispatcher_token, user_token
         from services.backend.embedded import EmbeddedServer, default_data_dir
         from services.backend.settings import Settings
 
@@ -128,8 +130,16 @@ class Console:
             await asyncio.to_thread(seed_if_empty, self.server.backend)
         if getattr(self.args, "demo", False):
             self._start_simulator()
-        token = await asyncio.to_thread(local_dispatcher_token, self.server.backend)
         self.server_url = self.server.url
+        if getattr(self.args, "demo", False):  # the demo's own administrator, so changes name a demo account
+            from services.backend.demo import ADMIN_EMAIL
+
+            found = await asyncio.to_thread(user_token, self.server.backend, ADMIN_EMAIL)
+            if found is not None:
+                self.embedded_email = ADMIN_EMAIL
+                self.client = ApiClient(self.server.url, found[0])
+                return found[1]
+        token = await asyncio.to_thread(local_dispatcher_token, self.server.backend)
         self.client = ApiClient(self.server.url, token)
         return {"name": LOCAL_NAME, "role": "admin"}
 
@@ -199,9 +209,12 @@ class Console:
         async def again() -> None:
             assert self.client is not None and self.live is not None
             if self.server is not None:
-                from console.local_auth import local_dispatcher_token
+                from console.local_auth import local_dispatcher_token, user_token
 
-                self.client.set_token(await asyncio.to_thread(local_dispatcher_token, self.server.backend))
+                email = getattr(self, "embedded_email", "")
+                found = await asyncio.to_thread(user_token, self.server.backend, email) if email else None
+                self.client.set_token(found[0] if found is not None else
+                                      await asyncio.to_thread(local_dispatcher_token, self.server.backend))
             else:
                 user = await self._ask_sign_in(reason or "Your session has expired. Sign in again to continue.",
                                                locked=True)
@@ -244,3 +257,11 @@ class Console:
                 log.exception("simulator stop failed")
         if self.server is not None:
             await asyncio.to_thread(self.server.stop)
+
+
+def show_window(window: Any) -> None:
+    """Maximized on the first start; afterwards the size, place and state the dispatcher left it in."""
+    if window.restored:
+        window.show()
+    else:
+        window.showMaximized()

@@ -241,6 +241,7 @@ class LiveSync(QObject):
         self.eventReceived.emit(STREAM_REFRESH, {"reason": reason})
 
     def _on_state(self, state: LinkState, since: datetime | None) -> None:
+        self.store.set_link(state.value, since, self.stream.last_event_at)
         self.linkChanged.emit(state.value, self.describe(state, since))
 
     def describe(self, state: LinkState, since: datetime | None) -> str:

@@ -20,6 +20,21 @@ LOCAL_EMAIL = "local-dispatcher@localhost"
 LOCAL_NAME = "Local Dispatcher"
 
 
+def user_token(backend: Backend, email: str, *, days: int = 3650) -> tuple[str, dict[str, str]] | None:
+    """A bearer token for an existing account (the demo's dispatcher desk signs in as a demo account, so every
+    change it makes is attributed to someone who appears in the demo); None when there is no such user."""
+    now = backend.clock.now()
+    with backend.sessions() as s:
+        user = s.scalar(select(User).where(User.email == email))
+        if user is None:
+            return None
+        token = new_token()
+        s.add(ApiToken(token_hash=token_hash(token), user_id=user.id, created_at=now,
+                       expires_at=now + timedelta(days=days)))
+        s.commit()
+        return token, {"name": user.name, "role": str(user.role.value if hasattr(user.role, "value") else user.role)}
+
+
 def local_dispatcher_token(backend: Backend, *, days: int = 3650) -> str:
     """Create the local dispatcher if missing and mint a bearer token for it (stored hashed, like any token)."""
     now = backend.clock.now()

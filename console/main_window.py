@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
 from console import theme
 from console.live import LiveSync
 from console.schedule_bar import ScheduleBar
+from console.selection import job_for_technician
 from console.undo import ChangeDesk
 from console.wiring import PANELS
 from models.enums import AlertKind
@@ -141,6 +142,7 @@ class MainWindow(QMainWindow):
         d["Late alerts"].raise_()
         d["Crew map"].raise_()
         self.resizeDocks([d["Late alerts"]], [440], Qt.Orientation.Horizontal)
+        self.resizeDocks([d["Late alerts"], d["Crew map"]], [62, 38], Qt.Orientation.Vertical)  # room to read
 
     def _action(self, text: str, shortcut: str | QKeySequence.StandardKey | None, slot: Any,
                 icon: str = "", tip: str = "") -> QAction:
@@ -260,10 +262,9 @@ class MainWindow(QMainWindow):
         self.tasks.spawn(find(), f"show appointment #{appt_id}")
 
     def select_technician(self, tech_id: int) -> None:
-        row = self.live.model.lane_row_for_tech(tech_id)
-        if row is not None and self.live.model.lanes[row].ids:
-            first = min(self.live.model.lanes[row].ids, key=lambda i: self.live.model.appts[i].start)
-            self.view.select(first, emit=False)
+        pick = job_for_technician(self.live.model, tech_id, self.view.selected_id)
+        if pick is not None and pick != self.view.selected_id:
+            self.view.select(pick, emit=False)
         self.technicianSelected.emit(tech_id)
 
     def set_panel(self, name: str, widget: QWidget) -> None:
@@ -395,6 +396,9 @@ class MainWindow(QMainWindow):
         appt = self.live.model.appointment(appt_id)
         if appt is None:
             return
+        if self.live.store.offline:  # nothing is sent (or queued) while the server can't be reached
+            return self.banner.show_message("Not moved: the server can't be reached. Moving works again as soon "
+                                            "as the console reconnects.", kind="info")
         new_start = datetime.fromtimestamp(start_ts, UTC) if start_ts >= 0 else None
         duration = timedelta(seconds=appt.end - appt.start)
         notify = self.changes.ask(appt.data, tech_id=tech_id if lane_changed and tech_id >= 0 else None,
@@ -448,10 +452,9 @@ class MainWindow(QMainWindow):
     def _restore(self) -> None:
         self._default_state: QByteArray | None = self.saveState()
         geo = self.settings.value("window/geometry")
-        if isinstance(geo, QByteArray) and not geo.isEmpty():
-            self.restoreGeometry(geo)
-        else:
-            self.resize(1600, 960)
+        self.restored = isinstance(geo, QByteArray) and not geo.isEmpty() and self.restoreGeometry(geo)
+        if not self.restored:
+            self.resize(1600, 960)  # the size when un-maximized; the app opens it maximized (console/app.py)
         state = self.settings.value("window/state")
         if isinstance(state, QByteArray) and not state.isEmpty():
             self.restoreState(state)
@@ -488,7 +491,10 @@ class MainWindow(QMainWindow):
                 for a in self.actions_by_name.values() if not a.shortcut().isEmpty()]
         rows += [("Open the selected appointment", "Enter"), ("Move between appointments", "Arrow keys"),
                  ("Card: set a status", "Alt+D / R / A / I / P / C, Alt+H back, Alt+X cancel"),
-                 ("Card: save technician and window", "Ctrl+S"), ("Cancel a drag", "Esc")]
+                 ("Card: save technician and window", "Ctrl+S"), ("Cancel a drag", "Esc"),
+                 ("Clear the search", "Esc"), ("Submit a correction's reason", "Ctrl+Enter"),
+                 ("Reject a bio with the typed reason", "Enter"),
+                 ("Search every date / next match / previous", "Enter / Enter / Shift+Enter in the search")]
         html = "<table>" + "".join(f"<tr><td>{escape(n)}&nbsp;&nbsp;</td><td><b>{escape(k)}</b></td></tr>"
                                    for n, k in rows) + "</table>"
         QMessageBox.information(self, "Keyboard shortcuts", html)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import date
 
-from PySide6.QtCore import QDate, Signal
-from PySide6.QtGui import QAction
+from PySide6.QtCore import QDate, QEvent, QObject, Qt, Signal
+from PySide6.QtGui import QAction, QKeyEvent, QResizeEvent
 from PySide6.QtWidgets import (
     QComboBox,
     QDateEdit,
@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
     QMenu,
     QPushButton,
     QToolButton,
+    QVBoxLayout,
     QWidget,
 )
 
@@ -32,9 +33,15 @@ class ScheduleBar(QFrame):
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
         self.setObjectName("ScheduleBar")
-        lay = QHBoxLayout(self)
-        lay.setContentsMargins(12, 6, 12, 6)
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(12, 6, 12, 6)
+        outer.setSpacing(6)
+        lay = self.row1 = QHBoxLayout()
         lay.setSpacing(6)
+        self.row2 = QHBoxLayout()
+        self.row2.setSpacing(6)
+        outer.addLayout(self.row1)
+        outer.addLayout(self.row2)
         self.prev_btn = QPushButton("◀")
         self.prev_btn.setToolTip("Previous day (Alt+Left)")
         self.today_btn = QPushButton("Today")
@@ -50,7 +57,9 @@ class ScheduleBar(QFrame):
             b.setFixedWidth(40)
         for w in (self.prev_btn, self.today_btn, self.next_btn, self.date_edit):
             lay.addWidget(w)
-        lay.addSpacing(16)
+        self.gap = QWidget()
+        self.gap.setFixedWidth(10)
+        lay.addWidget(self.gap)
         self.tech_combo = QComboBox()
         self.tech_combo.setMinimumWidth(170)
         self.tech_combo.setToolTip("Show one technician's lane")
@@ -71,18 +80,70 @@ class ScheduleBar(QFrame):
         menu.addAction("Show all", lambda: self._set_all_statuses(True))
         menu.addAction("Only open work", lambda: self._set_open_only())
         self.status_btn.setMenu(menu)
+        self.status_btn.setMinimumWidth(self.status_btn.fontMetrics().horizontalAdvance("All statuses") + 34)
         lay.addWidget(self.status_btn)
         self.search = QLineEdit(placeholderText="Search customer, service, address…  (Ctrl+F)")
         self.search.setClearButtonEnabled(True)
         self.search.setMinimumWidth(200)
         self.search.textChanged.connect(self._emit_filters)
+        self.search.installEventFilter(self)  # Esc clears the search
         lay.addWidget(self.search, 1)
+        self.matches = QLabel(objectName="Muted")  # "3 of 12 matches" once Enter searched every date
+        self.matches.setAccessibleName("Search matches")
+        self.matches.hide()
+        lay.addWidget(self.matches)
+        lay.addStretch(0)  # takes the slack only when the filters moved to the second row
         self.legend = self._legend()  # shown by the window (status bar), not in this bar
         self.prev_btn.clicked.connect(lambda: self.step(-1))
         self.next_btn.clicked.connect(lambda: self.step(1))
         self.date_edit.dateChanged.connect(self._date_picked)
+        self.two_rows = False
+        self.extra_filters: list[QWidget] = []  # features' filters, after the status filter (add_filter)
+        # The bar never forces the window wider than two rows need (it wraps instead of overlapping).
+        rows = ((self.prev_btn, self.today_btn, self.next_btn, self.date_edit), (self.tech_combo, self.status_btn,
+                                                                                  self.search))
+        self.setMinimumWidth(24 + max(sum(self._min_w(w) + 6 for w in row) for row in rows))
         self.tech_combo.currentIndexChanged.connect(self._emit_filters)
         self._today = date.today()
+
+    def add_filter(self, widget: QWidget) -> None:
+        """Another filter control (e.g. skills and zones), placed after the status filter in whichever row it is."""
+        row = self.row2 if self.two_rows else self.row1
+        row.insertWidget(row.indexOf(self.extra_filters[-1] if self.extra_filters else self.status_btn) + 1, widget)
+        self.extra_filters.append(widget)
+
+    def eventFilter(self, obj: QObject, event: QEvent) -> bool:
+        if (obj is self.search and event.type() == QEvent.Type.KeyPress and isinstance(event, QKeyEvent)
+                and event.key() == Qt.Key.Key_Escape and self.search.text()):
+            self.search.clear()
+            return True
+        return super().eventFilter(obj, event)
+
+    @staticmethod
+    def _min_w(w: QWidget) -> int:
+        return max(w.minimumWidth(), w.minimumSizeHint().width())
+
+    def _wide_enough(self, width: int) -> bool:
+        """One row fits: day navigation, the filters and a search field of at least its minimum width."""
+        parts = (self.prev_btn, self.today_btn, self.next_btn, self.date_edit, self.gap, self.tech_combo,
+                 self.status_btn, *self.extra_filters, self.search)
+        return width - 24 >= sum(self._min_w(w) for w in parts) + 6 * (len(parts) - 1) + 80
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        """Narrow (a small screen, wide docks): the filters move to a second row instead of overlapping."""
+        super().resizeEvent(event)
+        two = not self._wide_enough(event.size().width())
+        if two == self.two_rows:
+            return
+        self.two_rows = two
+        for w in (self.tech_combo, self.status_btn, *self.extra_filters, self.search, self.matches):
+            (self.row1 if two else self.row2).removeWidget(w)
+            stretch = 1 if w is self.search else 0
+            if two:
+                self.row2.addWidget(w, stretch)
+            else:
+                self.row1.insertWidget(self.row1.count() - 1, w, stretch)  # before the trailing spacer
+        self.gap.setVisible(not two)
 
     def _legend(self) -> QWidget:
         w = QWidget()

@@ -57,6 +57,7 @@ class Store(QObject):
     bookingChanged = Signal(object, bool)  # dict: the request, True when it is new
     settingsChanged = Signal(object)  # list: names of company settings changed elsewhere (tiles, time zone, …)
     skewChanged = Signal(float)  # seconds, the local clock minus the server's (after a full load)
+    linkChanged = Signal(str)  # the event stream's state: live, connecting, reconnecting, offline, signed_out
 
     def __init__(self, model: ScheduleModel, parent: QObject | None = None):
         super().__init__(parent)
@@ -74,6 +75,9 @@ class Store(QObject):
         self._tech_of: dict[int, int | None] = {}
         self._index_day: date | None = None
         self.loaded = False
+        self.link = "connecting"
+        self.offline_since: datetime | None = None  # when the server stopped answering (None while reachable)
+        self.last_update_at: datetime | None = None  # the last event or full load received from the server
 
     # --- reading --------------------------------------------------------------------------------------
     @property
@@ -179,6 +183,7 @@ class Store(QObject):
         self.bookings = {int(r["id"]): r for r in bookings}
         self.set_day(day, appointments, today=today, emit=False)
         self.loaded = True
+        self.last_update_at = datetime.now(UTC)
         if skew != self.skew_s:
             self.skew_s = skew
             self.skewChanged.emit(skew)
@@ -337,6 +342,17 @@ class Store(QObject):
     def upsert_booking(self, request: JSON, *, new: bool = False) -> None:
         self.bookings[int(request["id"])] = request
         self.bookingChanged.emit(request, new)
+
+    def set_link(self, state: str, since: datetime | None, last_update: datetime | None) -> None:
+        """The event stream's state (panels that need the server say so while it is unreachable)."""
+        self.link = state
+        self.offline_since = since if state == "offline" else None
+        self.last_update_at = last_update or self.last_update_at
+        self.linkChanged.emit(state)
+
+    @property
+    def offline(self) -> bool:
+        return self.link == "offline"
 
     # --- helpers --------------------------------------------------------------------------------------
     def _is_late(self, appt_id: int) -> bool:

@@ -38,9 +38,11 @@ def customer_default(kinds: list[str], settings: dict[str, bool]) -> bool:
     return any(settings.get(DEFAULT_SETTING[k], True) for k in kinds)
 
 
-def rescheduled_text(company: Company, service: str, when: str) -> str:
-    return (f"{company.name}: your {service} appointment has moved to {when}. Questions? Call {company.phone}. "
-            f"Check Status: {company.portal_link}")
+def rescheduled_text(company: Company, service: str, when: str, first_name: str | None = None) -> str:
+    """A new time (and, with `first_name`, a new technician too: one message for both)."""
+    with_tech = f" with {first_name}" if first_name else ""
+    return (f"{company.name}: your {service} appointment has moved to {when}{with_tech}. Questions? Call "
+            f"{company.phone}. Check Status: {company.portal_link}")
 
 
 def technician_changed_text(company: Company, first_name: str, service: str, when: str) -> str:
@@ -49,14 +51,13 @@ def technician_changed_text(company: Company, first_name: str, service: str, whe
 
 def customer_texts(company: Company, service: str, when: str, *, reschedule: bool, reassign: bool,
                    new_first_name: str | None) -> list[str]:
-    """The customer's messages for one change, in the order they are sent (a visit taken off a technician
-    without a new one tells the customer nothing about who comes: they hear once someone is assigned)."""
-    out = []
+    """The customer's message for one change: one text even when both the time and the technician change (a visit
+    taken off a technician without a new one tells the customer nothing about who comes)."""
     if reschedule:
-        out.append(rescheduled_text(company, service, when))
+        return [rescheduled_text(company, service, when, new_first_name if reassign else None)]
     if reassign and new_first_name:
-        out.append(technician_changed_text(company, new_first_name, service, when))
-    return out
+        return [technician_changed_text(company, new_first_name, service, when)]
+    return []
 
 
 def tech_assigned_text(service: str, customer: str, address: str, when: str) -> str:

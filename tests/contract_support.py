@@ -66,8 +66,8 @@ class Contract:
                 self.problems.append(f"{where}: empty body, documented {list(content)}")
             return
         ctype = response.headers.get("content-type", "").split(";")[0].strip()
-        media = content.get(ctype) or next((v for k, v in content.items() if k.endswith("/*")
-                                            and ctype.startswith(k[:-1])), None)
+        media = content[ctype] if ctype in content else next(  # an exact type may be documented as `{}`
+            (v for k, v in content.items() if k.endswith("/*") and ctype.startswith(k[:-1])), None)
         if media is None:
             self.problems.append(f"{where}: content type {ctype} not documented ({list(content)})")
             return

@@ -32,12 +32,15 @@ from PySide6.QtWidgets import (
 )
 
 from models.enums import AppointmentStatus as S
+from models.phones import display
 from models.status_machine import ORDER, is_backward
 from models.timefmt import clock_time, local, parse_iso
 from services.api_client import ApiClient, ApiError
+from widgets import card_offline
 from widgets.job_contacts import JobContacts
 from widgets.notification_history import NotificationHistory
 from widgets.notify_choice import NotifyPrompt, preview_change
+from widgets.reason_dialog import ask_reason
 from widgets.status_colors import LATE_COLOR, label_for, style_for
 from widgets.tasks import TaskSet
 from widgets.team_notes import TeamNotes
@@ -71,11 +74,9 @@ class Prompts:
         self.parent = parent
 
     def reason(self, current: str, target: str) -> str | None:
-        text, ok = QInputDialog.getMultiLineText(
-            self.parent, "Reason for the correction",
-            f"Moving back from {label_for(current)} to {label_for(target)} is a correction.\n"
-            "Say why (kept in the audit):")
-        return text.strip() if ok and text.strip() else None
+        return ask_reason(self.parent, "Reason for the correction",
+                          f"Moving back from {label_for(current)} to {label_for(target)} is a correction. "
+                          "Say why (kept in the audit):")
 
     def customer_message(self) -> str | None:
         text, ok = QInputDialog.getMultiLineText(
@@ -159,7 +160,7 @@ class AppointmentCard(QDialog):
         self.setObjectName("AppointmentCard")
         self.resize(640, 760)
         self._build()
-        self.reload()
+        card_offline.start(self)  # loads it, or shows what the console holds while offline
 
     # --- layout ---------------------------------------------------------------------------------------
     def _build(self) -> None:
@@ -207,7 +208,7 @@ class AppointmentCard(QDialog):
         self.title = QLabel(objectName="CardTitle", wordWrap=True)
         self.body.addWidget(self.title)
 
-        when = QGroupBox("When and who")
+        self.when_box = when = QGroupBox("When and who")
         form = QFormLayout(when)
         self.tech_combo = QComboBox()
         self.date_edit = QDateEdit(calendarPopup=True)
@@ -293,7 +294,7 @@ class AppointmentCard(QDialog):
         try:
             data = await self.api.appointment(self.appt_id)
         except ApiError as exc:
-            self.show_notice(f"Couldn't load appointment #{self.appt_id}: {exc.message}")
+            card_offline.load_failed(self, exc)
             return None
         self.show_data(data)
         return data
@@ -331,8 +332,8 @@ class AppointmentCard(QDialog):
             w.setEnabled(not final)
         contact = [f"<b>{escape(data['customer_name'])}</b>"]
         if data.get("customer_phone"):
-            phone = escape(data["customer_phone"])
-            contact.append(f"Phone: <a href='tel:{phone}'>{phone}</a>")
+            phone, country = escape(data["customer_phone"]), str(self.store.company.get("country") or "US")
+            contact.append(f"Phone: <a href='tel:{phone}'>{escape(display(data['customer_phone'], country))}</a>")
         if data.get("customer_email"):
             contact.append(f"Email: {escape(data['customer_email'])}")
         if data.get("address"):
@@ -483,10 +484,10 @@ class AppointmentCard(QDialog):
                                      "not applied — the card now shows the latest version.", retry=True)
                     self.changed.emit(fresh)
             else:
-                self.show_notice(f"Couldn't {what}: {escape(exc.message)}")
+                card_offline.action_failed(self, exc, what)
         finally:
-            self.banner.setEnabled(True)
-            self.save_btn.setEnabled(self.data.get("status") not in FINAL)
+            self.banner.setEnabled(not self.offline)
+            self.save_btn.setEnabled(not self.offline and self.data.get("status") not in FINAL)
 
     def _do_retry(self) -> None:
         attempt, self._retry = self._retry, None

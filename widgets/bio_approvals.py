@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from models.timefmt import day_time, parse_iso_or_none
 from services.api_client import ApiClient, ApiError
 from widgets.tasks import TaskSet, next_turn
 
@@ -77,12 +78,13 @@ class BioApprovals(QWidget):
         self.heading.setStyleSheet("font-size: 16px; font-weight: 600;")
         lay.addWidget(self.heading)
         self.submitted = QLabel()
-        self.submitted.setStyleSheet("color: #5b6776;")
+        self.submitted.setStyleSheet("color: palette(placeholder-text);")
         lay.addWidget(self.submitted)
         lay.addWidget(QLabel("What customers will see on the tracker and in the portal:"))
         self.card = QFrame()
         self.card.setObjectName("bioCard")
-        self.card.setStyleSheet("#bioCard { background: #ffffff; border: 1px solid #dde3ea; border-radius: 12px; }")
+        self.card.setStyleSheet("#bioCard { background: #ffffff; border: 1px solid #dde3ea; border-radius: 12px; }"
+                                "#bioCard QLabel#bioPreview { color: #1f2933; background: transparent; }")
         card_lay = QHBoxLayout(self.card)
         self.photo = QLabel()
         self.photo.setFixedSize(72, 72)
@@ -97,7 +99,7 @@ class BioApprovals(QWidget):
         lay.addWidget(self.card)
         self.current_bio = QLabel()
         self.current_bio.setWordWrap(True)
-        self.current_bio.setStyleSheet("color: #5b6776;")
+        self.current_bio.setStyleSheet("color: palette(placeholder-text);")
         lay.addWidget(self.current_bio)
         actions = QHBoxLayout()
         self.approve_btn = QPushButton("&Approve")
@@ -105,6 +107,7 @@ class BioApprovals(QWidget):
         actions.addWidget(self.approve_btn)
         self.reason = QLineEdit(placeholderText="Reason for the technician (needed to reject)")
         self.reason.textChanged.connect(lambda _t: self._enable())
+        self.reason.returnPressed.connect(self.reject)  # Enter submits the rejection (once a reason is typed)
         actions.addWidget(self.reason, 1)
         self.reject_btn = QPushButton("&Reject")
         self.reject_btn.clicked.connect(self.reject)
@@ -210,8 +213,9 @@ class BioApprovals(QWidget):
             return
         first = tech["name"].split()[0]
         self.heading.setText(f"{tech['name']} — new bio" + (" and photo" if tech.get("photo_pending_url") else ""))
-        when = str(tech.get("bio_submitted_at") or "")[:16].replace("T", " ")
-        self.submitted.setText(f"Submitted {when} UTC" if when else "Submitted from the field app")
+        when = parse_iso_or_none(tech.get("bio_submitted_at"))
+        self.submitted.setText(f"Submitted {day_time(when, self.store.time_zone)}" if when
+                               else "Submitted from the field app")
         pix = self.photos.get(tech["id"])
         if pix is not None:
             self.photo.setPixmap(pix.scaled(72, 72, Qt.AspectRatioMode.KeepAspectRatioByExpanding,

@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
 from console.store import Store
 from models.booking_machine import CONSOLE_LABELS
 from models.enums import BookingState as B
+from models.phones import DEFAULT_REGION, display
 from models.timefmt import clock_time, local, parse_iso
 from services.api_client import ApiClient, ApiError
 from widgets.booking_actions import AcceptForm, ActionForm, CounterForm, DeclineForm
@@ -158,7 +159,8 @@ class BookingDetail(QWidget):
         self.badge.setText(CONSOLE_LABELS[B(state)] if state in B._value2member_map_ else state)
         self.badge.setStyleSheet(f"color: white; background: {color}; border-radius: 10px; padding: 3px 10px;"
                                  "font-weight: 600;")
-        contact = [x for x in (r.get("customer_phone"), r.get("customer_email")) if x]
+        phone = display(r.get("customer_phone") or "", str(self.store.company.get("country") or DEFAULT_REGION))
+        contact = [x for x in (phone, r.get("customer_email")) if x]
         self.contact.setText(" · ".join(contact) or "No phone or email on file")
         L = self.labels
         L["service"].setText(r.get("service_type", ""))

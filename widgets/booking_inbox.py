@@ -12,12 +12,14 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QPushButton,
+    QSizePolicy,
     QSplitter,
     QTableView,
     QVBoxLayout,
     QWidget,
 )
 
+from console.notices import booking_text
 from console.store import Store
 from models.booking_machine import CONSOLE_LABELS
 from services.api_client import ApiClient
@@ -42,6 +44,7 @@ class BookingInbox(QWidget):
 
     countChanged = Signal(int)
     notify = Signal(str, str)
+    arrived = Signal(object)  # a new request (dict): the window's notice offers "Open inbox"
     loaded = Signal()
 
     def __init__(self, api: ApiClient, store: Store, parent: QWidget | None = None):
@@ -66,6 +69,8 @@ class BookingInbox(QWidget):
         self.reload_btn.clicked.connect(self.reload)
         self.status = QLabel()
         self.status.setStyleSheet("color: #5b6776;")
+        self.status.setMinimumWidth(0)  # the count gives way in a narrow dock (the tab shows the new ones)
+        self.status.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.tasks = TaskSet(self.status.setText)
         self.table = QTableView()
         self.table.setObjectName("bookingTable")
@@ -151,8 +156,8 @@ class BookingInbox(QWidget):
     def _on_booking(self, r: dict[str, Any], new: bool) -> None:
         """A request arrived or changed (the store fetched it once for every panel)."""
         if new:
-            who = r.get("customer_name") or "A customer"
-            self.notify.emit("New booking request", f"{who} — {r.get('service_type') or 'service request'}")
+            self.notify.emit("New booking request", booking_text(r, self.store.time_zone))
+            self.arrived.emit(r)
         self.model.upsert(r, unread=new)
         rid = int(r["id"])
         if self.detail.request and int(self.detail.request["id"]) == rid:
@@ -180,6 +185,16 @@ class BookingInbox(QWidget):
         r = self.model.request(rid)
         if r is not None:
             self.detail.show_request(r, age_s=self.model.age_seconds(rid), stale=self.model.is_stale(rid))
+            self._room_for_detail()
+
+    def _room_for_detail(self) -> None:
+        """In a narrow dock (list above details) a chosen request gets the room: the list keeps ~4 rows."""
+        if self.split.orientation() != Qt.Orientation.Vertical:
+            return
+        total = sum(self.split.sizes())
+        rows = self.table.horizontalHeader().height() + 4 * self.table.verticalHeader().defaultSectionSize() + 4
+        if total > 0 and self.split.sizes()[1] < total - rows:
+            self.split.setSizes([rows, total - rows])
 
     def _changed(self, r: dict[str, Any]) -> None:
         self.store.upsert_booking(r)

@@ -12,7 +12,7 @@ from PySide6.QtCore import QFile, QIODevice, QObject, QSettings, Qt, QTimer, QUr
 from PySide6.QtWebChannel import QWebChannel
 from PySide6.QtWebEngineCore import QWebEngineSettings
 from PySide6.QtWebEngineWidgets import QWebEngineView
-from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QPushButton, QSizePolicy, QVBoxLayout, QWidget
 
 from models.crew import CREW_LABELS, STALE_FIX_S
 from models.enums import AlertKind
@@ -140,11 +140,12 @@ class CrewMap(QWidget):
         self.pair_btn.clicked.connect(lambda: self.selected is not None and self.pairPhoneRequested.emit(self.selected))
         self.status = QLabel("Loading the crew…")
         self.status.setStyleSheet("color: palette(placeholder-text);")
+        self.status.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)  # gives way when narrow
+        self.status.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         self.tasks = TaskSet(self.status.setText)
         for w in (self.fit_btn, self.follow_box, self.trail_box, self.pair_btn):
             bar.addWidget(w)
-        bar.addStretch(1)
-        bar.addWidget(self.status)
+        bar.addWidget(self.status, 1)
         lay = QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
         lay.setSpacing(0)

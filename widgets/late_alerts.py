@@ -36,6 +36,7 @@ from widgets.alert_dialogs import (
     describe_error,
 )
 from widgets.alert_model import AlertItem, AlertModel
+from widgets.alert_selection import AlertSelection
 from widgets.desktop_notify import notify_desktop
 from widgets.tasks import TaskSet, next_turn
 
@@ -44,7 +45,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 SOUND_KEY = "alerts/sound"
-ROW_H = 86
+ROW_H = 66  # compact: three tight lines, so a short dock still lists four or five alerts
 KIND_COLORS = {"late": "#D55E00", "booking_stale": "#8A5A00", "customer_note": "#0072B2",
                "change_request": "#6A3D9A", "estimate_approved": "#007A5A"}
 
@@ -95,7 +96,7 @@ class AlertDelegate(QStyledItemDelegate):
         p.setFont(bold)
         fm = QFontMetrics(bold)
         bw = fm.horizontalAdvance(badge) + 14
-        brect = QRect(x, r.top() + 8, bw, fm.height() + 4)
+        brect = QRect(x, r.top() + 4, bw, fm.height() + 2)
         p.setPen(Qt.PenStyle.NoPen)
         p.setBrush(color if not acked else QColor(ink["acked_late_badge"] if it.kind == "late" else ink["acked_badge"]))
         p.drawRoundedRect(brect, 4, 4)
@@ -105,7 +106,7 @@ class AlertDelegate(QStyledItemDelegate):
         p.setFont(small)
         sfm = QFontMetrics(small)
         aw = sfm.horizontalAdvance(ack) + 12
-        arect = QRect(r.right() - aw - 8, r.top() + 9, aw, sfm.height() + 2)
+        arect = QRect(r.right() - aw - 8, r.top() + 4, aw, fm.height() + 2)
         p.setPen(QColor(ink["acked"] if acked else ink["new"]))
         p.drawText(arect, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, ack)
         p.setFont(bold)
@@ -116,14 +117,15 @@ class AlertDelegate(QStyledItemDelegate):
         # line 2: address; line 3: tech · window · last fix · ETA
         p.setFont(base)
         bfm = QFontMetrics(base)
-        y2 = brect.bottom() + 6
+        line_h = bfm.height() - 1
+        y2 = brect.bottom() + 2
         p.setPen(QColor(ink["text"]))
         w = r.right() - x - 8
-        p.drawText(QRect(x, y2, w, bfm.height()), Qt.AlignmentFlag.AlignVCenter,
+        p.drawText(QRect(x, y2, w, line_h), Qt.AlignmentFlag.AlignVCenter,
                    bfm.elidedText(model.address(it) or str(it.alert.get("message", "")), Qt.TextElideMode.ElideRight,
                                   w))
         p.setPen(QColor(ink["muted"]))
-        p.drawText(QRect(x, y2 + bfm.height() + 3, w, bfm.height()), Qt.AlignmentFlag.AlignVCenter,
+        p.drawText(QRect(x, y2 + line_h, w, line_h), Qt.AlignmentFlag.AlignVCenter,
                    bfm.elidedText(model.details(it), Qt.TextElideMode.ElideRight, w))
         p.restore()
 
@@ -134,6 +136,7 @@ class LateAlertPanel(QWidget):
     countChanged = Signal(int)
     notify = Signal(str, str)
     appointmentSelected = Signal(int)
+    appointmentActivated = Signal(int)  # double-click or Enter on an alert: open its appointment's card
     technicianSelected = Signal(int)
 
     def __init__(self, api: ApiClient, store: Store, parent: QWidget | None = None, tick_ms: int = 5000):
@@ -166,10 +169,11 @@ class LateAlertPanel(QWidget):
         self.view.setItemDelegate(AlertDelegate(self.view))
         self.view.setUniformItemSizes(True)
         self.view.setVerticalScrollMode(QListView.ScrollMode.ScrollPerPixel)
+        self.view.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)  # cards elide, never scroll
         self.view.setSelectionMode(QListView.SelectionMode.SingleSelection)
         self.view.setAccessibleName("Open alerts")
         self.view.setStyleSheet("QListView { background: palette(window); border: none; }")
-        self.view.selectionModel().currentChanged.connect(self._on_current)
+        self.selection = AlertSelection(self)  # the list drives the grid and opens cards
         self.empty = QLabel("No open alerts.\nEvery technician is on time.")
         self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.empty.setStyleSheet("color: palette(placeholder-text); font-size: 11pt; background: palette(window);")
@@ -240,7 +244,7 @@ class LateAlertPanel(QWidget):
         self.loaded = True
         row = self.model.row_of(current.id) if current is not None else None
         if self.model.items:
-            self.view.setCurrentIndex(self.model.index(row or 0, 0))
+            self.selection.set_quietly(row or 0)
         self._update_buttons()
 
     def _on_alert(self, alert: dict[str, Any]) -> None:
@@ -256,7 +260,7 @@ class LateAlertPanel(QWidget):
             where = self.model._field(it, "customer_name") or "a customer"
             self.notify.emit("Technician running late", f"{who} has not arrived at {where}. {alert.get('message', '')}")
         if first:
-            self.view.setCurrentIndex(self.model.index(0, 0))
+            self.selection.set_quietly(0)
         self._update_buttons()
 
     def _on_appointment(self, appt_id: int) -> None:
@@ -278,22 +282,10 @@ class LateAlertPanel(QWidget):
         return self.model.item(idx.row()) if idx.isValid() else None
 
     def select_alert(self, alert_id: int) -> bool:
-        row = self.model.row_of(alert_id)
-        if row is None:
-            return False
-        self.view.setCurrentIndex(self.model.index(row, 0))
-        return True
+        return self.selection.select(alert_id)
 
-    def _on_current(self, cur: QModelIndex, _prev: QModelIndex) -> None:
-        self._update_buttons()
-        it = self.model.item(cur.row()) if cur.isValid() else None
-        if it is None:
-            return
-        if it.appointment_id is not None:
-            self.appointmentSelected.emit(it.appointment_id)
-        tech_id = self.model.technician_id(it)
-        if tech_id is not None:
-            self.technicianSelected.emit(tech_id)
+    def _on_current(self, cur: QModelIndex, prev: QModelIndex) -> None:
+        self.selection.current_changed(cur, prev)
 
     def _on_count(self, *_: Any) -> None:
         n = self.model.rowCount()
@@ -382,8 +374,12 @@ class LateAlertPanel(QWidget):
         self.busy.done("Rescheduled; the technician is told.")
         return out
 
-    async def candidates(self, appt_id: int) -> list[dict[str, Any]]:
-        return await self.api.reassign_candidates(appt_id)
+    async def candidates(self, appt_id: int, current_tech: int | None) -> dict[str, Any]:
+        """The other active technicians ranked for this visit (when each can really be there, why, warnings)."""
+        others = [int(t["id"]) for t in self.store.active_technicians() if int(t["id"]) != current_tech]
+        if not others:
+            return {"suggestions": []}
+        return await self.api.suggest(appointment_id=appt_id, technician_ids=others)
 
     def _spawn_action(self, coro: Any) -> None:
         async def go() -> None:
@@ -441,7 +437,8 @@ class LateAlertPanel(QWidget):
     def on_reassign(self) -> None:
         def reassign(_it: AlertItem, a: dict[str, Any]) -> None:
             appt_id = int(a["id"])
-            self._show(ReassignDialog(a, self.store.time_zone, lambda: self.candidates(appt_id),
+            current = a.get("technician_id")
+            self._show(ReassignDialog(a, self.store.time_zone, lambda: self.candidates(appt_id, current),
                                       lambda tid: self.reassign(appt_id, tid), self))
 
         self._with_appointment(reassign)

@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 from PySide6.QtCore import QEvent, QModelIndex, QPoint, QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import (
+    QAction,
     QContextMenuEvent,
     QFont,
     QHelpEvent,
@@ -20,6 +21,7 @@ from PySide6.QtGui import (
 from PySide6.QtWidgets import QAbstractScrollArea, QApplication, QMenu, QToolTip, QWidget
 
 from models.timefmt import clock_time
+from widgets.pinned_lane import PinnedLane
 from widgets.schedule_model import Appt, ScheduleModel
 from widgets.schedule_paint import GUTTER, HEADER, ROW_H, PaintObserver, SchedulePainting
 from widgets.status_colors import label_for
@@ -49,6 +51,7 @@ class ScheduleView(SchedulePainting, QAbstractScrollArea):
         self.selected_id: int | None = None
         self.start_hour, self.end_hour = 7, 19
         self.pph = MIN_PX_PER_HOUR
+        self.fit_day = False  # "Fit the whole day": every hour of the day in view, no horizontal scrolling
         self._origin = 0.0
         self._vis: list[int] = []
         #: Shown on a day without appointments (the window sets it; empty: nothing is drawn).
@@ -59,6 +62,12 @@ class ScheduleView(SchedulePainting, QAbstractScrollArea):
         self._tech_filter: set[int | None] | None = None
         self._status_filter: set[str] | None = None
         self._text_filter = ""
+        #: Another filter on top (skills and zones): technicians' lanes to keep, and which visits match.
+        self._extra_techs: set[int] | None = None
+        self._extra_match: Callable[[Appt], bool] | None = None
+        #: What a right-click on a visit offers (features add theirs); the menu last shown.
+        self.block_actions: list[QAction] = []
+        self.block_menu: QMenu | None = None
         self._press: tuple[int, QPoint] | None = None
         self._drag: tuple[int, int, float] | None = None  # appt id, lane row, start ts
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
@@ -81,6 +90,7 @@ class ScheduleView(SchedulePainting, QAbstractScrollArea):
         self._tick = QTimer(self)
         self._tick.timeout.connect(self._update_now_line)
         self._tick.start(30_000)
+        self.pin = PinnedLane(self)
         self._on_reset()
 
     # --- geometry ---------------------------------------------------------------------------------
@@ -102,7 +112,7 @@ class ScheduleView(SchedulePainting, QAbstractScrollArea):
     def _relayout(self) -> None:
         hours = max(1, self.end_hour - self.start_hour)
         avail = max(100, self.viewport().width() - GUTTER - 8)
-        self.pph = max(MIN_PX_PER_HOUR, avail / hours)
+        self.pph = avail / hours if self.fit_day else max(MIN_PX_PER_HOUR, avail / hours)
         total_w = GUTTER + int(hours * self.pph) + 8
         self.horizontalScrollBar().setRange(0, max(0, total_w - self.viewport().width()))
         self.horizontalScrollBar().setPageStep(self.viewport().width())
@@ -110,10 +120,12 @@ class ScheduleView(SchedulePainting, QAbstractScrollArea):
         self.verticalScrollBar().setRange(0, max(0, total_h - self.viewport().height()))
         self.verticalScrollBar().setPageStep(self.viewport().height())
         self.verticalScrollBar().setSingleStep(ROW_H)
+        self.pin.sync()
 
     def _filter_lanes(self) -> None:
         self._vis = [r for r, ln in enumerate(self.model.lanes)
-                     if self._tech_filter is None or ln.tech_id in self._tech_filter]
+                     if (self._tech_filter is None or ln.tech_id in self._tech_filter)
+                     and (self._extra_techs is None or ln.tech_id is None or ln.tech_id in self._extra_techs)]
         self._vis_pos = {r: i for i, r in enumerate(self._vis)}
 
     def x_for(self, ts: float) -> float:
@@ -122,10 +134,18 @@ class ScheduleView(SchedulePainting, QAbstractScrollArea):
     def ts_for(self, x: float) -> float:
         return self._origin + (x - GUTTER + self.horizontalScrollBar().value()) / self.pph * 3600.0
 
+    def pinned(self) -> bool:
+        """The Unassigned lane stays under the header while the grid is scrolled down (widgets/pinned_lane.py)."""
+        return bool(self._vis) and self._vis[0] == 0 and self.verticalScrollBar().value() > 0
+
     def lane_y(self, row: int) -> int:
+        if row == 0 and self.pinned():
+            return HEADER
         return HEADER + self._vis_pos.get(row, -1000) * ROW_H - self.verticalScrollBar().value()
 
     def lane_at(self, y: int) -> int | None:
+        if self.pinned() and HEADER <= y < HEADER + ROW_H:
+            return 0
         pos = (y - HEADER + self.verticalScrollBar().value()) // ROW_H
         return self._vis[pos] if y >= HEADER and 0 <= pos < len(self._vis) else None
 
@@ -178,8 +198,17 @@ class ScheduleView(SchedulePainting, QAbstractScrollArea):
         self._relayout()
         self.viewport().update()
 
+    def set_extra_filter(self, techs: set[int] | None, match: Callable[[Appt], bool] | None) -> None:
+        """Keep only these technicians' lanes (and Unassigned), dim visits `match` rejects; None: no such filter."""
+        self._extra_techs, self._extra_match = techs, match
+        self._filter_lanes()
+        self._relayout()
+        self.viewport().update()
+
     def matches(self, a: Appt) -> bool:
         if self._status_filter is not None and a.status not in self._status_filter:
+            return False
+        if self._extra_match is not None and not self._extra_match(a):
             return False
         return not self._text_filter or self._text_filter in a.search_text()
 
@@ -200,8 +229,9 @@ class ScheduleView(SchedulePainting, QAbstractScrollArea):
             return
         y = HEADER + self._vis_pos[row] * ROW_H
         vs = self.verticalScrollBar()
-        if y - HEADER < vs.value():
-            vs.setValue(y - HEADER)
+        band = ROW_H if self._vis[0] == 0 and row != 0 else 0  # rows hide under the pinned Unassigned lane
+        if row != 0 and y - HEADER - band < vs.value():
+            vs.setValue(y - HEADER - band)
         elif y + ROW_H > vs.value() + self.viewport().height():
             vs.setValue(y + ROW_H - self.viewport().height())
         r = self.block_rect(appt_id)
@@ -293,6 +323,7 @@ class ScheduleView(SchedulePainting, QAbstractScrollArea):
 
     def scrollContentsBy(self, dx: int, dy: int) -> None:
         self.viewport().update()
+        self.pin.sync()
 
     def wheelEvent(self, event: QWheelEvent) -> None:
         if event.modifiers() & Qt.KeyboardModifier.ShiftModifier:
@@ -316,7 +347,15 @@ class ScheduleView(SchedulePainting, QAbstractScrollArea):
         super().mousePressEvent(event)
 
     def contextMenuEvent(self, event: QContextMenuEvent) -> None:
-        """A technician's row header: Pair phone… (field app QR code, Traccar Client, paired devices)."""
+        """A technician's row header: Pair phone… (field app QR code, Traccar Client, paired devices). A visit:
+        it is selected and `block_actions` (plugged in by features, e.g. Who is best…) are offered."""
+        appt_id = self.block_at(event.pos())
+        if appt_id is not None and self.block_actions:
+            self.select(appt_id)
+            self.block_menu = QMenu(self)
+            self.block_menu.addActions(self.block_actions)
+            self.block_menu.popup(event.globalPos())
+            return
         row = self.lane_at(event.pos().y()) if event.pos().x() < GUTTER else None
         tech_id = self.model.lanes[row].tech_id if row is not None else None
         if tech_id is None:

@@ -255,6 +255,9 @@ def seed(session: Session, ctx: Backend, *, today: date | None = None, rng_seed:
             response_message={"counter_proposed": "We're booked on your dates — would Thursday morning work?",
                               "declined": "Sorry, we don't service pools. Try a pool specialist."}.get(state, ""),
         ))
+    from services.backend.demo_dispatch import seed_skills_and_zones  # skills, what services need, zones
+
+    seed_skills_and_zones(session, techs, now)
     from services.backend.demo_bookings import seed_history  # sixty days of past visits for Insights
 
     seed_history(session, company, techs, customers, today, now, ctx.public_url)
@@ -277,6 +280,7 @@ def _walk_status(session: Session, appt: Appointment, target: S, tech: Technicia
     else:
         steps = PATH[1 : PATH.index(target) + 1]
     prev, t = S.SCHEDULED, min(start - timedelta(minutes=50), now - timedelta(minutes=40))
+    last_by = appt.updated_by
     entry: TimeEntry | None = None
     for version, step in enumerate(steps, start=2):
         t = min(t + timedelta(minutes=random.Random(appt.id).randint(8, 30)), now)
@@ -284,7 +288,8 @@ def _walk_status(session: Session, appt: Appointment, target: S, tech: Technicia
         source = "geofence" if step == S.ARRIVED else ("console" if actor == "dispatcher" else "field_app")
         session.add(StatusEvent(appointment_id=appt.id, version=version, from_status=prev.value,
                                 to_status=step.value, actor="system" if source == "geofence" else actor,
-                                actor_name=(tech.name if tech and actor == "technician" else "Dana Whitfield"),
+                                actor_name=(last_by := tech.name if tech and actor == "technician"
+                                            else "Dana Whitfield"),
                                 source=source, created_at=t,
                                 customer_message=("Part ordered; we'll call to book the follow-up."
                                                   if step == S.PAUSED else "")))
@@ -296,6 +301,8 @@ def _walk_status(session: Session, appt: Appointment, target: S, tech: Technicia
         prev = step
     appt.status = target.value
     appt.version = 1 + len(steps)
+    if steps:  # the account that made the last change, when (as a live day records it)
+        appt.updated_by, appt.updated_at = last_by, t
     if target == S.PAUSED:
         appt.customer_message = "Part ordered; we'll call to book the follow-up."
 

@@ -210,10 +210,19 @@ class _History:
                          "site_lat": p.cust.lat, "site_lng": p.cust.lng, "customer_message":
                          PAUSE_MESSAGE if p.status == "paused" else "",
                          "location_stopped": p.status in ("in_progress", "paused", "complete", "cancelled"),
-                         "created_at": p.created_at, "updated_at": last, "updated_by": self.dispatcher})
+                         "created_at": p.created_at, "updated_at": last, "updated_by": self.last_by(p)})
         ids = insert_ids(self.s, Appointment, rows)
         self.children(plans, ids)
         return ids
+
+    def last_by(self, p: Plan) -> str:
+        """Who made the plan's last change (the booking dispatcher when nothing happened since)."""
+        if not p.events:
+            return self.dispatcher
+        _at, _frm, _to, actor, _source, tech = p.events[-1]
+        if actor == "technician":
+            return tech.name if tech else self.dispatcher
+        return self.dispatcher if actor == "dispatcher" else "System"
 
     def children(self, plans: list[Plan], ids: list[int]) -> None:
         events, entries, alerts, notes, links, surveys, audits = [], [], [], [], [], [], []

@@ -17,6 +17,7 @@ from models.enums import DeviceKind, Role
 from models.tables import FieldDevice, Technician, User
 from services.backend import csrf, devices
 from services.backend.context import Backend
+from services.backend.contract import answers
 from services.backend.deps import Ctx, current_user, technician
 from services.backend.errors import Unauthorized
 
@@ -72,6 +73,7 @@ def optional_session(request: Request, ctx: Backend) -> FieldSession | None:
     return found
 
 
+@answers(401, 403)
 def field_technician(request: Request, ctx: Ctx) -> User:
     """The technician behind a bearer token or a field-app session cookie (401 otherwise)."""
     if request.headers.get("authorization"):

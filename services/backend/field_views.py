@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -30,6 +30,7 @@ from models.tables import (
 from models.timefmt import clock_time, day_bounds, day_time, local
 from services.backend.appointment_views import to_public
 from services.backend.errors import NotFound
+from services.backend.events import publish_appointment
 from services.backend.locking import locked
 
 BIO_TEXT = {
@@ -102,6 +103,18 @@ def only_own_or_system_changes(session: Session, appt: Appointment, since_versio
     recent = sorted([*events, *edits], key=lambda r: r.created_at, reverse=True)[:k]
     return len(recent) == k and all(
         r.actor == Actor.SYSTEM.value or (r.actor == Actor.TECHNICIAN.value and r.actor_id == user_id) for r in recent)
+
+
+def add_team_note(session: Session, appt: Appointment, author: User, text: str, now: datetime, tz: str
+                  ) -> dict[str, Any]:
+    """A staff note on the appointment's job (technician's or dispatcher's), announced to every console and
+    phone; answers the note as `team_notes` lists it."""
+    note = TeamNote(job_id=appt.job_id, appointment_id=appt.id, author_user_id=author.id, author_name=author.name,
+                    author_role=author.role, text=text, created_at=now)
+    session.add(note)
+    session.flush()
+    publish_appointment(session, appt, now, notes=True)
+    return next(n for n in team_notes(session, appt.job_id, tz, author.id) if n["id"] == note.id)
 
 
 def team_notes(session: Session, job_id: int, tz: str, me: int | None = None) -> list[dict[str, Any]]:

@@ -24,6 +24,7 @@ from models.schemas import PositionIn
 from models.tables import IdempotencyKey
 from services.backend import events, positions
 from services.backend.context import Backend
+from services.backend.errors import Invalid
 
 log = logging.getLogger(__name__)
 GROUP_MAX = 256
@@ -43,9 +44,13 @@ class Batch:
 
 
 def stored_answer(session: Session, user_id: int, key: str) -> dict[str, Any] | None:
+    """The first answer of a batch sent with this key, or None (unused, or still being processed). A key the
+    technician first used for a status step, note or photo (services/backend/idempotent.py) is refused (422)."""
     prior = session.scalar(select(IdempotencyKey).where(IdempotencyKey.user_id == user_id, IdempotencyKey.key == key))
     if prior is None or not prior.response:
         return None
+    if "request" in prior.response:
+        raise Invalid.field("Idempotency-Key", "was already used for a different request; send a new key")
     return {**prior.response, "replayed": True}
 
 

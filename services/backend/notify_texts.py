@@ -65,14 +65,15 @@ def appointment_changed(db: Session, ctx: Backend, appt: Appointment, changes: d
         notify_customer = customer_default(db, ctx, kinds)
     if not notify_customer:
         return False
-    sent = []
-    if reschedule:
-        sent += notify_job(db, now, job, kind=Kind.RESCHEDULED, appointment=appt,
-                           subject=f"{company.name}: new appointment time",
-                           body=change_messages.rescheduled_text(company, service, when))
-    if reassign and tech is not None:
-        first = tech.name.split()[0] if tech.name else "A new technician"
-        sent += notify_job(db, now, job, kind=Kind.TECHNICIAN_CHANGED, appointment=appt,
-                           subject=f"{company.name}: your technician",
-                           body=change_messages.technician_changed_text(company, first, service, when))
+    first = tech.name.split()[0] if tech is not None and tech.name else None
+    if reschedule:  # one message, the new technician included
+        sent = notify_job(db, now, job, kind=Kind.RESCHEDULED, appointment=appt,
+                          subject=f"{company.name}: new appointment time",
+                          body=change_messages.rescheduled_text(company, service, when, first if reassign else None))
+    elif reassign and first:
+        sent = notify_job(db, now, job, kind=Kind.TECHNICIAN_CHANGED, appointment=appt,
+                          subject=f"{company.name}: your technician",
+                          body=change_messages.technician_changed_text(company, first, service, when))
+    else:
+        sent = []
     return bool(sent)

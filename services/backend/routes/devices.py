@@ -10,13 +10,14 @@ from fastapi import APIRouter
 from models.enums import DeviceKind
 from models.field_access import TRACCAR_SETTINGS, assess, traccar_config_url
 from models.field_schemas import DeviceIn, TeamNoteIn
-from models.tables import FieldDevice, TeamNote, Technician
+from models.public.devices import DevicePublic, FieldAccessPublic, PairingLinkPublic, TraccarDevicePublic
+from models.public.field import TeamNotePublic
+from models.tables import FieldDevice, Technician
 from services.backend import devices, field_views, pairing
 from services.backend.audit import audit
 from services.backend.context import Backend
 from services.backend.deps import Ctx, Db, Dispatcher
 from services.backend.errors import NotFound
-from services.backend.events import publish_appointment
 
 router = APIRouter(prefix="/api/v1", tags=["dispatcher"])
 
@@ -32,7 +33,7 @@ def _access(ctx: Backend) -> dict[str, Any]:
     return assess(ctx.public_url).as_dict()
 
 
-@router.get("/field-access")
+@router.get("/field-access", response_model=FieldAccessPublic)
 def field_access(user: Dispatcher, ctx: Ctx) -> dict[str, Any]:
     """Whether phones can use this backend: `reachable` (a phone can open links), `secure` (HTTPS, so the field
     app may use GPS), `problem` and `advice` in words, and the field-app and Traccar Client URLs."""
@@ -43,7 +44,7 @@ def _audit(db: Db, ctx: Backend, user: Dispatcher, action: str, tech_id: int, **
     audit(db, ctx.clock.now(), action, "technician", tech_id, user, details)
 
 
-@router.post("/technicians/{tech_id}/pairing-links", status_code=201)
+@router.post("/technicians/{tech_id}/pairing-links", status_code=201, response_model=PairingLinkPublic)
 def create_pairing_link(tech_id: int, user: Dispatcher, ctx: Ctx, db: Db) -> dict[str, Any]:
     """A one-time link (256-bit token, 10 minutes, single use) that signs a phone in to the field app as this
     technician; the console shows it as a QR code. `access` says whether a phone can reach it at all."""
@@ -56,7 +57,7 @@ def create_pairing_link(tech_id: int, user: Dispatcher, ctx: Ctx, db: Db) -> dic
             "expires_at": link.expires_at, "expires_in_s": int(pairing.TTL.total_seconds()), "access": access}
 
 
-@router.get("/technicians/{tech_id}/devices")
+@router.get("/technicians/{tech_id}/devices", response_model=list[DevicePublic])
 def list_devices(tech_id: int, user: Dispatcher, db: Db) -> list[dict[str, Any]]:
     """The technician's paired phones (field app) and Traccar Client device ids, live ones first, with their last
     fix time and source."""
@@ -64,7 +65,7 @@ def list_devices(tech_id: int, user: Dispatcher, db: Db) -> list[dict[str, Any]]
     return [devices.device_public(d) for d in devices.for_technician(db, tech_id)]
 
 
-@router.post("/technicians/{tech_id}/devices", status_code=201)
+@router.post("/technicians/{tech_id}/devices", status_code=201, response_model=TraccarDevicePublic)
 def add_traccar_device(tech_id: int, body: DeviceIn, user: Dispatcher, ctx: Ctx, db: Db) -> dict[str, Any]:
     """A new Traccar Client device id (a 256-bit secret, shown only in this answer). `config_url` is what the
     QR code holds: scanning it in Traccar Client sets the server URL, the device id and the recommended settings."""
@@ -79,7 +80,7 @@ def add_traccar_device(tech_id: int, body: DeviceIn, user: Dispatcher, ctx: Ctx,
             "access": access}
 
 
-@router.post("/technicians/{tech_id}/devices/{device_id}/revoke")
+@router.post("/technicians/{tech_id}/devices/{device_id}/revoke", response_model=DevicePublic)
 def revoke_device(tech_id: int, device_id: int, user: Dispatcher, ctx: Ctx, db: Db) -> dict[str, Any]:
     """Stop a device at once: a revoked phone is signed out on its next request; a revoked Traccar Client device
     id is refused (404) from now on."""
@@ -93,7 +94,7 @@ def revoke_device(tech_id: int, device_id: int, user: Dispatcher, ctx: Ctx, db: 
     return devices.device_public(dev)
 
 
-@router.get("/appointments/{appt_id}/team-notes")
+@router.get("/appointments/{appt_id}/team-notes", response_model=list[TeamNotePublic])
 def appointment_team_notes(appt_id: int, user: Dispatcher, ctx: Ctx, db: Db) -> list[dict[str, Any]]:
     """Staff notes on this appointment's job (technicians' notes from the field app and dispatchers'), oldest
     first. Never shown to the customer."""
@@ -103,18 +104,12 @@ def appointment_team_notes(appt_id: int, user: Dispatcher, ctx: Ctx, db: Db) -> 
     return field_views.team_notes(db, appt.job_id, ctx.company(db).time_zone, user.id)
 
 
-@router.post("/appointments/{appt_id}/team-notes", status_code=201)
+@router.post("/appointments/{appt_id}/team-notes", status_code=201, response_model=TeamNotePublic)
 def add_team_note(appt_id: int, body: TeamNoteIn, user: Dispatcher, ctx: Ctx, db: Db) -> dict[str, Any]:
     """A note for the technicians on this job (they see it in the field app's job details)."""
     appt = db.get(field_views.Appointment, appt_id)
     if appt is None:
         raise NotFound(f"No appointment {appt_id}.")
-    now = ctx.clock.now()
-    note = TeamNote(job_id=appt.job_id, appointment_id=appt.id, author_user_id=user.id, author_name=user.name,
-                    author_role=user.role, text=body.text, created_at=now)
-    db.add(note)
-    db.flush()
-    publish_appointment(db, appt, now, notes=True)
+    out = field_views.add_team_note(db, appt, user, body.text, ctx.clock.now(), ctx.company(db).time_zone)
     db.commit()
-    notes = field_views.team_notes(db, appt.job_id, ctx.company(db).time_zone, user.id)
-    return next(n for n in notes if n["id"] == note.id)
+    return out

@@ -18,6 +18,7 @@ from models.enums import Actor, BioStatus, Source
 from models.enums import AppointmentStatus as S
 from models.events import EventName
 from models.public.appointments import BioPublic, FieldAppointmentPublic, PositionsResultPublic
+from models.public.field import PositionBatchesResultPublic
 from models.schemas import BioIn, Day, PauseIn, PositionBatchesIn, PositionsIn
 from models.status_machine import allowed_targets
 from models.tables import Appointment, Technician
@@ -27,7 +28,7 @@ from services.backend.audit import who
 from services.backend.context import Backend
 from services.backend.contract import errors
 from services.backend.deps import Ctx, Db
-from services.backend.errors import Conflict, Invalid, VersionMismatch
+from services.backend.errors import ApiError, Conflict, Invalid, VersionMismatch
 from services.backend.events import publish
 from services.backend.field_auth import FieldTech, device_id, require_csrf
 
@@ -192,7 +193,7 @@ def post_positions(
     return result
 
 
-@router.post("/positions/batches")
+@router.post("/positions/batches", response_model=PositionBatchesResultPublic, response_model_exclude_unset=True)
 def post_position_batches(body: PositionBatchesIn, request: Request, user: FieldTech, ctx: Ctx, db: Db
                           ) -> dict[str, Any]:
     """Several batches kept on the phone while offline, in their original order, each with its original
@@ -212,15 +213,17 @@ def post_position_batches(body: PositionBatchesIn, request: Request, user: Field
     results, due = [], []
     for b, fut in zip(batches, ingest_writer.writer(ctx).submit_many(batches), strict=True):
         try:
-            res = fut.result(timeout=0)
-        except IntegrityError:
-            db.rollback()
-            prior = ingest_writer.stored_answer(db, user.id, b.key) if b.key else None
-            if prior is None:
-                results.append({"key": b.key, "status": 409, "error": {
-                    "code": "conflict", "message": "A request with this key is still being processed; retry shortly."}})
-                continue
-            res = prior
+            try:
+                res = fut.result(timeout=0)
+            except IntegrityError:
+                db.rollback()
+                prior = ingest_writer.stored_answer(db, user.id, b.key) if b.key else None
+                if prior is None:
+                    raise Conflict("A request with this key is still being processed; retry shortly.") from None
+                res = prior
+        except ApiError as exc:  # this batch only (e.g. a key already used for something else): the others stand
+            results.append({"key": b.key, "status": exc.status, "error": {"code": exc.code, "message": exc.message}})
+            continue
         due += res.pop("eta_due", [])
         results.append({"key": b.key, "status": 200, "result": res})
     if due:

@@ -13,8 +13,10 @@ from starlette.concurrency import run_in_threadpool
 from models.enums import BioStatus
 from models.events import EventName
 from models.field_schemas import TeamNoteIn
-from models.tables import BookingPhoto, BookingRequest, CustomerNote, TeamNote, Technician, VisitPhoto
+from models.public.field import FieldAppointmentDetailPublic, FieldPhotoPublic, FieldProfilePublic, TeamNotePublic
+from models.tables import BookingPhoto, BookingRequest, CustomerNote, Technician, VisitPhoto
 from services.backend import field_views, idempotent, photos
+from services.backend.contract import errors
 from services.backend.deps import Ctx, Db
 from services.backend.errors import Invalid, NotFound, TooLarge
 from services.backend.events import publish, publish_appointment
@@ -23,7 +25,8 @@ from services.backend.field_auth import FieldTech, require_csrf
 router = APIRouter(prefix="/api/v1/field", tags=["field app"], dependencies=[Depends(require_csrf)])
 IdemKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=200,
                                        description="a fresh random value per change; a retry reuses it")]
-IMAGE = {200: {"content": {"image/*": {}}}}
+IMAGE: dict[int | str, dict[str, Any]] = {200: {"content": {"image/*": {}}, "description": "the image"}}
+TOO_LARGE = errors(413, s413="The photo is over 10 MB, or declares more pixels than the server takes.")
 PROFILE_PX = 512
 
 
@@ -32,7 +35,7 @@ def _tech_id(user: FieldTech) -> int:
     return user.technician_id
 
 
-@router.get("/appointments/{appt_id}")
+@router.get("/appointments/{appt_id}", response_model=FieldAppointmentDetailPublic)
 def job_detail(appt_id: int, user: FieldTech, ctx: Ctx, db: Db, response: Response) -> dict[str, Any]:
     """One of the tech's jobs in full: description, address with directions, customer phone, job contacts,
     internal notes, team notes, what the customer sent before the visit, visit photos and the allowed actions.
@@ -47,7 +50,7 @@ def _image(data: bytes, content_type: str) -> Response:
     return Response(data, media_type=content_type, headers={"Cache-Control": "private, max-age=3600"})
 
 
-@router.get("/appointments/{appt_id}/photos/{photo_id}", responses=IMAGE)
+@router.get("/appointments/{appt_id}/photos/{photo_id}", response_class=Response, responses=IMAGE)
 def visit_photo(appt_id: int, photo_id: int, user: FieldTech, db: Db) -> Response:
     appt = field_views.owned(db, _tech_id(user), appt_id)
     p = db.get(VisitPhoto, photo_id)
@@ -56,7 +59,7 @@ def visit_photo(appt_id: int, photo_id: int, user: FieldTech, db: Db) -> Respons
     return _image(p.data, p.content_type)
 
 
-@router.get("/appointments/{appt_id}/customer-notes/{note_id}/photo", responses=IMAGE)
+@router.get("/appointments/{appt_id}/customer-notes/{note_id}/photo", response_class=Response, responses=IMAGE)
 def customer_note_photo(appt_id: int, note_id: int, user: FieldTech, db: Db) -> Response:
     appt = field_views.owned(db, _tech_id(user), appt_id)
     n = db.get(CustomerNote, note_id)
@@ -67,7 +70,7 @@ def customer_note_photo(appt_id: int, note_id: int, user: FieldTech, db: Db) -> 
     return _image(n.photo, n.photo_content_type or "image/jpeg")
 
 
-@router.get("/appointments/{appt_id}/booking-photos/{photo_id}", responses=IMAGE)
+@router.get("/appointments/{appt_id}/booking-photos/{photo_id}", response_class=Response, responses=IMAGE)
 def booking_photo(appt_id: int, photo_id: int, user: FieldTech, db: Db) -> Response:
     appt = field_views.owned(db, _tech_id(user), appt_id)
     p = db.get(BookingPhoto, photo_id)
@@ -79,7 +82,7 @@ def booking_photo(appt_id: int, photo_id: int, user: FieldTech, db: Db) -> Respo
     return _image(p.data, p.content_type)
 
 
-@router.post("/appointments/{appt_id}/notes", status_code=201)
+@router.post("/appointments/{appt_id}/notes", status_code=201, response_model=TeamNotePublic)
 def add_note(appt_id: int, body: TeamNoteIn, request: Request, user: FieldTech, ctx: Ctx, db: Db,
              idempotency_key: IdemKey = None) -> dict[str, Any]:
     """A note for the team (dispatchers see it on the appointment card; never shown to the customer)."""
@@ -89,13 +92,7 @@ def add_note(appt_id: int, body: TeamNoteIn, request: Request, user: FieldTech, 
         return prior
     appt = field_views.owned(db, _tech_id(user), appt_id)
     now = ctx.clock.now()
-    note = TeamNote(job_id=appt.job_id, appointment_id=appt.id, author_user_id=user.id, author_name=user.name,
-                    author_role=user.role, text=body.text, created_at=now)
-    db.add(note)
-    db.flush()
-    publish_appointment(db, appt, now, notes=True)
-    tz = ctx.company(db).time_zone
-    out = next(n for n in field_views.team_notes(db, appt.job_id, tz, user.id) if n["id"] == note.id)
+    out = field_views.add_team_note(db, appt, user, body.text, now, ctx.company(db).time_zone)
     return _commit(db, user.id, key, what, out, now)
 
 
@@ -122,7 +119,7 @@ async def _read_photo(upload: UploadFile) -> photos.CleanPhoto:
         raise Invalid.field("photo", str(exc)) from None
 
 
-@router.post("/appointments/{appt_id}/photos", status_code=201)
+@router.post("/appointments/{appt_id}/photos", status_code=201, response_model=FieldPhotoPublic, responses=TOO_LARGE)
 async def add_photo(appt_id: int, request: Request, user: FieldTech, ctx: Ctx, db: Db,
                     photo: Annotated[UploadFile, File(description="JPEG, PNG, HEIC or WebP, up to 10 MB")],
                     caption: Annotated[str, Form(max_length=300)] = "",
@@ -149,7 +146,7 @@ async def add_photo(appt_id: int, request: Request, user: FieldTech, ctx: Ctx, d
     return await run_in_threadpool(store)
 
 
-@router.get("/profile")
+@router.get("/profile", response_model=FieldProfilePublic)
 def profile(user: FieldTech, db: Db) -> dict[str, Any]:
     """The tech's bio and photo, and whether a change waits for the office's approval (or why it was refused)."""
     tech = db.get(Technician, _tech_id(user))
@@ -157,7 +154,9 @@ def profile(user: FieldTech, db: Db) -> dict[str, Any]:
     return field_views.profile(tech, user)
 
 
-@router.get("/profile/photo", responses={200: {"content": {"image/png": {}}}})
+@router.get("/profile/photo", response_class=Response,
+            responses={200: {"content": {"image/png": {}}, "description": "the headshot (PNG)"},
+                       **errors(404, s404="No photo yet (or, with pending=1, none waiting for approval).")})
 def profile_photo(user: FieldTech, db: Db, pending: bool = False) -> Response:
     tech = db.get(Technician, _tech_id(user))
     data = (tech.photo_pending_png if pending else tech.photo_png) if tech else None
@@ -176,7 +175,7 @@ def _headshot_png(data: bytes) -> bytes:
     return out.getvalue()
 
 
-@router.put("/profile/photo")
+@router.put("/profile/photo", response_model=FieldProfilePublic, responses=TOO_LARGE)
 async def put_profile_photo(user: FieldTech, ctx: Ctx, db: Db,
                             photo: Annotated[UploadFile, File(description="a headshot; JPEG, PNG, HEIC or WebP")]
                             ) -> dict[str, Any]:

@@ -21,6 +21,7 @@ from models.schemas import PositionIn
 from models.tables import FieldDevice, Technician
 from services.backend import devices, eta_refresh, ingest_writer
 from services.backend.context import Backend
+from services.backend.contract import errors
 from services.backend.deps import Ctx
 from services.backend.errors import BadRequest, NotFound, TooLarge
 
@@ -80,12 +81,18 @@ def _ingest(ctx: Backend, dev: FieldDevice, report: osmand.Report) -> list[dict[
     return result.pop("eta_due", [])
 
 
-_RESPONSES: dict[int | str, dict[str, Any]] = {200: {"description": "Stored (empty body)"},
-                                               404: {"description": "Unknown or revoked device id"}}
+_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {"description": "Stored: 200 with an empty body, as Traccar Client expects"},
+    **errors(400, 404, 413,
+             s400="The report cannot be used: the message and `details` name the parameter (e.g. lat out of range, "
+                  "an unreadable timestamp, a fix more than 10 minutes in the future) or the body is not JSON.",
+             s404="No live device with this id: unknown and revoked ids get the same answer.",
+             s413="The report is larger than 1 MB."),
+}
 
 
-@router.get("/osmand", operation_id="osmand_report_get", responses=_RESPONSES)
-@router.post("/osmand", operation_id="osmand_report_post", responses=_RESPONSES)
+@router.get("/osmand", operation_id="osmand_report_get", response_class=Response, responses=_RESPONSES)
+@router.post("/osmand", operation_id="osmand_report_post", response_class=Response, responses=_RESPONSES)
 async def osmand_report(request: Request, ctx: Ctx) -> Response:
     """One Traccar Client report: `id`/`deviceid`, `lat`, `lon`, `timestamp`, `accuracy`, `speed` (knots),
     `bearing`, `altitude`, `batt` as query or form parameters, or the JSON body of Traccar Client 9+
