@@ -78,7 +78,7 @@ def test_move_asks_honours_the_choice_and_ctrl_z_undoes_it(qtbot: Any, qloop: An
         assert parse_iso(back["window_start"]) == parse_iso(world.appt1["window_start"])
         undo_preview = prompt.asked[1]
         assert undo_preview.default is False  # the undo suggests what was chosen for the move
-        assert "Marcus will now handle" in undo_preview.customer_texts[-1]
+        assert " with Marcus." in undo_preview.customer_texts[0]
         qtbot.waitUntil(lambda: not notice.isVisible(), timeout=3000)  # the undo's own answer has come back
         assert not c.window.changes.action.isEnabled()
         assert "appointment_rescheduled" in _kinds(world, aid)  # this time the dispatcher chose to text
