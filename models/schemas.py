@@ -202,6 +202,8 @@ class AppointmentPatch(_Window):
     window_start: AwareDatetime | None = None
     window_end: AwareDatetime | None = None
     unassign: bool = False
+    #: Text the customer about this change; omitted: the company's default for this kind of change.
+    notify_customer: bool | None = None
 
 
 class StatusIn(Body):

@@ -152,9 +152,12 @@ class ApiClient:
 
     async def patch_appointment(self, appt_id: int, version: int, *, technician_id: int | None = None,
                                 unassign: bool = False, window_start: datetime | None = None,
-                                window_end: datetime | None = None) -> JSON:
-        """Reassign and/or reschedule, guarded by the version the dispatcher saw (If-Match)."""
+                                window_end: datetime | None = None, notify_customer: bool | None = None) -> JSON:
+        """Reassign and/or reschedule, guarded by the version the dispatcher saw (If-Match); `notify_customer`
+        None leaves texting the customer to the company's default."""
         body: JSON = {}
+        if notify_customer is not None:
+            body["notify_customer"] = notify_customer
         if unassign:
             body["unassign"] = True
         elif technician_id is not None:

@@ -215,7 +215,7 @@ class RescheduleDialog(_ActionDialog):
         form.addRow("New start", self.start)
         form.addRow("Length", self.hours)
         self.body.addLayout(form)
-        self.body.addWidget(QLabel("The customer gets a text with the new time."))
+        self.body.addWidget(QLabel("You'll be asked whether to text the customer the new time."))
 
     def new_window(self) -> tuple[datetime, datetime]:
         start = datetime.fromtimestamp(self.start.dateTime().toSecsSinceEpoch(), ZoneInfo(self.tz))

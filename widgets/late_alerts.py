@@ -364,14 +364,14 @@ class LateAlertPanel(QWidget):
 
     async def reassign(self, appt_id: int, technician_id: int) -> dict[str, Any]:
         out = await self._patch(appt_id, "Reassigning…", "reassign", technician_id=technician_id)
-        self.busy.done(f"Reassigned to {out.get('technician_name')}; the customer and the new tech are told.")
+        self.busy.done(f"Reassigned to {out.get('technician_name')}; both technicians are told.")
         if out.get("technician_id") is not None:
             self.technicianSelected.emit(int(out["technician_id"]))
         return out
 
     async def reschedule(self, appt_id: int, start: datetime, end: datetime) -> dict[str, Any]:
         out = await self._patch(appt_id, "Rescheduling…", "reschedule", window_start=start, window_end=end)
-        self.busy.done("Rescheduled; the customer gets a text with the new time.")
+        self.busy.done("Rescheduled; the technician is told.")
         return out
 
     async def candidates(self, appt_id: int, current_tech: int | None) -> dict[str, Any]:

@@ -27,6 +27,7 @@ from models.tables import (
     VisitSummary,
 )
 from services.backend.context import Backend
+from services.backend.demo_messages import record_today
 from services.backend.security import hash_password
 
 TZ = "America/Chicago"
@@ -184,6 +185,7 @@ def seed(session: Session, ctx: Backend, *, today: date | None = None, rng_seed:
         session.add(appt)
         session.flush()
         _walk_status(session, appt, status, tech, start, now)
+        record_today(session, ctx, appt)  # the side effects and texts a live day would have left
         return appt
 
     # Today: each tech gets 4–6 visits; earlier ones are done, the current one is live, later ones waiting.
