@@ -16,6 +16,7 @@ from PySide6.QtWidgets import QApplication, QLabel
 from console import theme
 from console.availability_menu import install as install_availability
 from console.booking_menu import install as install_booking
+from console.dispatch_menu import install as install_dispatch
 from console.insights_menu import install as install_insights
 from console.live import LiveSync
 from console.main_window import MainWindow
@@ -97,6 +98,7 @@ class Console:
         install_insights(self.window, self.live.client)  # Reports → Insights…
         install_booking(self.window, self.live)  # New appointment, conflicts before moves
         install_availability(self.window, self.live)  # hours and time off: editor, shading, booked / capacity
+        install_dispatch(self.window, self.live)  # Dispatch → Optimize day…, Who is best…, Skills and zones…
         show_window(self.window)
         await self.live.start(day=self.window.saved_day())
         if getattr(self.args, "self_check", False):

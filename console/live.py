@@ -22,7 +22,7 @@ from widgets.tasks import TaskSet
 log = logging.getLogger(__name__)
 
 MAX_REFETCH = 4  # appointment refetches in flight at once
-COMPANY_FIELDS = {"name", "phone", "time_zone"}
+COMPANY_FIELDS = {"name", "phone", "time_zone", "text_customer_on_reschedule", "text_customer_on_reassign"}
 
 
 class LiveSync(QObject):

@@ -26,9 +26,9 @@ from console import theme
 from console.live import LiveSync
 from console.schedule_bar import ScheduleBar
 from console.selection import job_for_technician
+from console.undo import ChangeDesk
 from console.wiring import PANELS
 from models.enums import AlertKind
-from models.timefmt import clock_time
 from services.api_client import ApiError
 from widgets.appointment_card import AppointmentCard, describe_changes
 from widgets.schedule_grid import ScheduleView
@@ -116,6 +116,7 @@ class MainWindow(QMainWindow):
         self._build_docks()
         self._build_actions()
         self._build_status(user_name, server_label)
+        self.changes = ChangeDesk(self)  # "Text the customer?" before moves; undo of the last change
         self._connect()
         self._restore()
 
@@ -371,6 +372,9 @@ class MainWindow(QMainWindow):
             card = AppointmentCard(self.api, appt_id, self.live.store, parent=self)
             card.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
             card.changed.connect(self.live.apply)
+            card.performed.connect(self.changes.record)
+            card.notify = self.changes.prompt_for(card)
+            self.live.eventReceived.connect(card.sent.on_event)  # new messages show on the card as they queue
             card.destroyed.connect(lambda *_: self.cards.pop(appt_id, None))
             self.cards[appt_id] = card
             self.cardOpened.emit(card)
@@ -400,15 +404,19 @@ class MainWindow(QMainWindow):
                                             "as the console reconnects.", kind="info")
         new_start = datetime.fromtimestamp(start_ts, UTC) if start_ts >= 0 else None
         duration = timedelta(seconds=appt.end - appt.start)
-        target = "Unassigned" if tech_id < 0 else next(
-            (ln.name for ln in self.live.model.lanes if ln.tech_id == tech_id), f"#{tech_id}")
+        notify = self.changes.ask(appt.data, tech_id=tech_id if lane_changed and tech_id >= 0 else None,
+                                  unassign=lane_changed and tech_id < 0, start=new_start,
+                                  end=new_start + duration if new_start else None)
+        if notify is None:
+            return  # the dispatcher cancelled the move
 
         async def attempt(version: int, before: dict[str, Any]) -> None:
             try:
                 data = await self.api.patch_appointment(
                     appt_id, version, technician_id=tech_id if lane_changed and tech_id >= 0 else None,
                     unassign=lane_changed and tech_id < 0, window_start=new_start,
-                    window_end=new_start + duration if new_start else None, allow_conflicts=anyway)
+                    window_end=new_start + duration if new_start else None, notify_customer=notify,
+                    allow_conflicts=anyway)
             except ApiError as exc:
                 if exc.code == "schedule_conflict" and self.receivers(SIGNAL("moveRefused(PyObject)")):
                     self.moveRefused.emit(((appt_id, lane_changed, tech_id, start_ts), exc.details.get("conflicts")))
@@ -424,10 +432,7 @@ class MainWindow(QMainWindow):
                     self.banner.show_message(escape(f"Couldn't move {before.get('customer_name')}: {exc.message}"))
                 return
             self.live.apply(data)
-            what = [f"to {target}"] if lane_changed else []
-            if new_start is not None:
-                what.append(f"at {clock_time(new_start, self.live.tz)}")
-            self.statusBar().showMessage(f"Moved {data.get('customer_name')} {' '.join(what)}.", 6000)
+            self.changes.record(before, data, notify)  # "Moved … to … at …. Undo"
 
         self.tasks.spawn(attempt(appt.version, dict(appt.data)), "move the appointment")
 

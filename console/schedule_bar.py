@@ -98,12 +98,19 @@ class ScheduleBar(QFrame):
         self.next_btn.clicked.connect(lambda: self.step(1))
         self.date_edit.dateChanged.connect(self._date_picked)
         self.two_rows = False
+        self.extra_filters: list[QWidget] = []  # features' filters, after the status filter (add_filter)
         # The bar never forces the window wider than two rows need (it wraps instead of overlapping).
         rows = ((self.prev_btn, self.today_btn, self.next_btn, self.date_edit), (self.tech_combo, self.status_btn,
                                                                                   self.search))
         self.setMinimumWidth(24 + max(sum(self._min_w(w) + 6 for w in row) for row in rows))
         self.tech_combo.currentIndexChanged.connect(self._emit_filters)
         self._today = date.today()
+
+    def add_filter(self, widget: QWidget) -> None:
+        """Another filter control (e.g. skills and zones), placed after the status filter in whichever row it is."""
+        row = self.row2 if self.two_rows else self.row1
+        row.insertWidget(row.indexOf(self.extra_filters[-1] if self.extra_filters else self.status_btn) + 1, widget)
+        self.extra_filters.append(widget)
 
     def eventFilter(self, obj: QObject, event: QEvent) -> bool:
         if (obj is self.search and event.type() == QEvent.Type.KeyPress and isinstance(event, QKeyEvent)
@@ -119,7 +126,7 @@ class ScheduleBar(QFrame):
     def _wide_enough(self, width: int) -> bool:
         """One row fits: day navigation, the filters and a search field of at least its minimum width."""
         parts = (self.prev_btn, self.today_btn, self.next_btn, self.date_edit, self.gap, self.tech_combo,
-                 self.status_btn, self.search)
+                 self.status_btn, *self.extra_filters, self.search)
         return width - 24 >= sum(self._min_w(w) for w in parts) + 6 * (len(parts) - 1) + 80
 
     def resizeEvent(self, event: QResizeEvent) -> None:
@@ -129,7 +136,7 @@ class ScheduleBar(QFrame):
         if two == self.two_rows:
             return
         self.two_rows = two
-        for w in (self.tech_combo, self.status_btn, self.search, self.matches):
+        for w in (self.tech_combo, self.status_btn, *self.extra_filters, self.search, self.matches):
             (self.row1 if two else self.row2).removeWidget(w)
             stretch = 1 if w is self.search else 0
             if two:

@@ -50,7 +50,7 @@ class SettingsDialog(QDialog):
         self.api, self.is_admin = api, is_admin
         self.secrets = secrets or TokenStore()
         self.setWindowTitle("Settings")
-        self.resize(760, 620)
+        self.resize(760, 700)
         self.fields: dict[str, QWidget] = {}
         self.errors: dict[str, QLabel] = {}
         self.loaded: dict[str, Any] = {}
@@ -168,6 +168,11 @@ class SettingsDialog(QDialog):
 
     def _build_notifications(self) -> None:
         f = self._form("Notifications")
+        self._add(f, "text_customer_on_reschedule", "Text the customer by default", QCheckBox(
+            "when a visit is rescheduled"))
+        self._add(f, "text_customer_on_reassign", "", QCheckBox("when a visit gets another technician"),
+                  "The console asks each time a visit moves; this is its suggested answer. Technicians are always "
+                  "told.")
         sms = QComboBox()
         sms.addItem("Off (log only)", "log")
         sms.addItem("Twilio", "twilio")

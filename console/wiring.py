@@ -70,7 +70,7 @@ def wire(window: MainWindow, live: LiveSync) -> dict[str, QWidget]:
     """Construct every panel over the live store and join it to the window's selection bus."""
     made: dict[str, QWidget] = {}
     for spec in PANELS:
-        widget = spec.cls(live.client, live.store, window)
+        widget = spec.cls(window.changes.api, live.store, window)  # moves ask "Text the customer?"; undoable
         assert isinstance(widget, QWidget)
         window.set_panel(spec.name, widget)
         _join(spec.name, widget, window, live)

@@ -30,6 +30,8 @@ class EventName(StrEnum):
     TECHNICIAN_UPDATED = "technician.updated"
     NOTIFICATION_CREATED = "notification.created"
     SETTINGS_UPDATED = "settings.updated"
+    SKILLS_UPDATED = "skills.updated"
+    ZONES_UPDATED = "zones.updated"
     STREAM_RESET = "stream.reset"
 
 
@@ -82,6 +84,7 @@ class TechnicianUpdated(Public):
     availability: bool | None = Field(default=None, description="working hours or time off changed")
     devices: bool | None = Field(default=None, description="a phone or Traccar Client device was paired or "
                                                             "revoked")
+    skills: list[str] | None = Field(default=None, description="the technician's skills, after an admin set them")
 
 
 class NotificationCreated(Public):
@@ -93,6 +96,22 @@ class NotificationCreated(Public):
 
 class SettingsUpdated(Public):
     changed: list[str] = Field(description="the names of the settings that changed (models/settings_schema.py)")
+
+
+class SkillsUpdated(Public):
+    """A skill was added, renamed or removed (`id`), or a service's required skills changed (`service_type`):
+    refetch GET /api/v1/skills (and /service-skills)."""
+
+    id: int | None = None
+    service_type: str | None = None
+    removed: bool | None = None
+
+
+class ZonesUpdated(Public):
+    """A zone was added, changed or removed: refetch GET /api/v1/zones."""
+
+    id: int
+    removed: bool | None = None
 
 
 class StreamReset(Public):
@@ -114,6 +133,8 @@ PAYLOADS: dict[EventName, type[Public]] = {
     EventName.TECHNICIAN_UPDATED: TechnicianUpdated,
     EventName.NOTIFICATION_CREATED: NotificationCreated,
     EventName.SETTINGS_UPDATED: SettingsUpdated,
+    EventName.SKILLS_UPDATED: SkillsUpdated,
+    EventName.ZONES_UPDATED: ZonesUpdated,
     EventName.STREAM_RESET: StreamReset,
 }
 

@@ -204,6 +204,8 @@ class AppointmentPatch(_Window):
     window_end: AwareDatetime | None = None
     unassign: bool = False
     allow_conflicts: bool = False  # move despite conflicts (audited); else 409 schedule_conflict
+    #: Text the customer about this change; omitted: the company's default for this kind of change.
+    notify_customer: bool | None = None
 
 
 class StatusIn(Body):

@@ -14,7 +14,8 @@ OPERATIONS = ("tile_url", "eta_provider", "osrm_url", "eta_road_factor", "eta_ur
               "geofence_radius_m", "gps_max_accuracy_m", "late_threshold_min", "position_retention_days",
               "country", "geocoder", "nominatim_url", "geocoder_email")
 NOTIFY = ("sms_provider", "twilio_account_sid", "twilio_from", "email_provider", "smtp_host", "smtp_port",
-          "smtp_user", "smtp_from", "smtp_starttls", "push_enabled", "vapid_public_key", "vapid_subject")
+          "smtp_user", "smtp_from", "smtp_starttls", "push_enabled", "vapid_public_key", "vapid_subject",
+          "text_customer_on_reschedule", "text_customer_on_reassign")
 #: Write-only: stored for the backend to use, never returned once saved.
 SECRETS = ("twilio_auth_token", "smtp_password", "vapid_private_key", "google_api_key", "stripe_api_key",
            "mapbox_token")
@@ -90,7 +91,8 @@ def validate(field: str, v: Any) -> Any:
         except (ZoneInfoNotFoundError, ValueError):
             raise SettingError(field, f"'{tz}' is not a time zone; use a name like America/Chicago") from None
         return tz
-    if field in ("booking_enabled", "free_text_services", "show_bios", "smtp_starttls", "push_enabled"):
+    if field in ("booking_enabled", "free_text_services", "show_bios", "smtp_starttls", "push_enabled",
+                 "text_customer_on_reschedule", "text_customer_on_reassign"):
         return _bool(field, v)
     if field in ("bookable_services", "survey_categories"):
         return _list(field, v)

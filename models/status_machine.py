@@ -70,6 +70,10 @@ TRACKER_STEPS: dict[S, str] = {
 
 TRACKER_STEP_LABELS = ["Scheduled", "Dispatched", "En Route", "Arrived"]
 
+#: Side effects that message people (the customer and the job's contacts). A backward correction never sends
+#: them: the customer has already seen a later state ("has arrived" again after the work started would be false).
+MESSAGES: frozenset[SideEffect] = frozenset({SideEffect.EN_ROUTE_SMS, SideEffect.ARRIVAL_PING})
+
 
 class TransitionError(Exception):
     """A status change the machine refuses; `allowed` lists what this actor may do instead."""
@@ -126,6 +130,12 @@ class Transition:
     target: S
     backward: bool
     side_effects: tuple[SideEffect, ...]
+
+    @property
+    def silent(self) -> bool:
+        """Whether this change messages nobody (backward corrections): its MESSAGES effects are marked done
+        without a message, so a later forward move does not send them either."""
+        return self.backward
 
 
 def side_effects_of(current: S, target: S) -> tuple[SideEffect, ...]:

@@ -2,7 +2,8 @@
 
 The company, people, jobs and appointments, their history and audit, alerts, notifications and events live
 here; the customer side's tables in `models/tables_portal.py`, the field's and the board's in
-`models/tables_field.py` (all importable from here).
+`models/tables_field.py`, smart dispatch's (skills, zones) in `models/tables_dispatch.py` (all importable from
+here).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models.orm_base import Base, BigId, UTCDateTime
+from models.tables_dispatch import ServiceSkill, Skill, TechnicianSkill, Zone
 from models.tables_field import (
     FieldDevice,
     GeocodeCacheRow,
@@ -81,11 +83,14 @@ __all__ = [
     "PortalSession",
     "Position",
     "PushSubscription",
+    "ServiceSkill",
     "SideEffectRecord",
+    "Skill",
     "StatusEvent",
     "Survey",
     "TeamNote",
     "Technician",
+    "TechnicianSkill",
     "ThrottleBucket",
     "TimeEntry",
     "TimeOffRow",
@@ -96,6 +101,7 @@ __all__ = [
     "VisitPhoto",
     "VisitSummary",
     "WorkingHoursRow",
+    "Zone",
 ]
 
 
@@ -242,6 +248,7 @@ class Appointment(Base):
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
     updated_by: Mapped[str] = mapped_column(String(200), default="")
+    pinned: Mapped[bool] = mapped_column(default=False)  # kept where it is by the route optimizer
     job: Mapped[Job] = relationship(lazy="joined")
     technician: Mapped[Technician | None] = relationship(lazy="joined")
     # Every UPDATE is a compare-and-set on `version` (WHERE version = the value read); the application

@@ -25,8 +25,24 @@ def run(qtbot: Any, aw: Awaitable[Any], timeout: float = 10.0) -> Any:
     return fut.result()
 
 
+class DefaultAnswer:
+    """Answers "Text the customer about this change?" with its suggested answer, without a modal dialog (tests that
+    drag or save without caring about texts); tests about texting put their own prompt in place."""
+
+    def __init__(self) -> None:
+        self.asked: list[Any] = []
+
+    def ask(self, preview: Any) -> bool | None:
+        self.asked.append(preview)
+        return bool(preview.default) if preview.asks else False
+
+    async def ask_async(self, preview: Any) -> bool | None:
+        return self.ask(preview)
+
+
 class Console:
-    """A main window over a live connection, as app.run builds it (without the start-up dialogs)."""
+    """A main window over a live connection, as app.run builds it (without the start-up dialogs); moves answer
+    "Text the customer?" with the suggested answer (`window.changes.prompt`, a `DefaultAnswer`)."""
 
     def __init__(self, qtbot: Any, url: str, token: str, tmp: Path, *, day: Any = None,
                  size: tuple[int, int] = (1600, 900)):
@@ -36,6 +52,8 @@ class Console:
         self.live = LiveSync(self.client, self.model, offline_after_s=0.6, base_delay_s=0.1, max_delay_s=0.4)
         self.settings = QSettings(str(tmp / "console.ini"), QSettings.Format.IniFormat)
         self.window = MainWindow(self.live, settings=self.settings, user_name="Dana Dispatcher", server_label=url)
+        self.window.changes.prompt = DefaultAnswer()  # type: ignore[assignment]
+        self.window.changes.prompt_for = lambda _parent: self.window.changes.prompt  # type: ignore[method-assign]
         self.window.resize(*size)
         self.window.show()
         self.loads = 0

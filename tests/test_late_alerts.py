@@ -38,7 +38,7 @@ def _fix(field, lat: float, lng: float, key: str) -> None:  # type: ignore[no-un
     assert r.status_code in (200, 202), r.text
 
 
-def test_watchdog_late_alert_and_actions(qtbot, world) -> None:  # type: ignore[no-untyped-def]
+def test_watchdog_late_alert_and_actions(qtbot, world, artifacts) -> None:  # type: ignore[no-untyped-def]
     d = world.dispatcher
     _fix(world.field1, 30.40, -97.90, "f1")  # Marcus: far away
     _fix(world.field2, 30.27, -97.745, "f2")  # Elena: next door to Ann
@@ -90,16 +90,24 @@ def test_watchdog_late_alert_and_actions(qtbot, world) -> None:  # type: ignore[
         assert listed[0]["acknowledged_by"] == "Dana Dispatcher" and listed[0]["acknowledged_at"]
         assert panel.model.ack_text(it) == "✓ Dana Dispatcher" and not panel.ack_btn.isEnabled()
 
-        # Reassign: candidates ranked by ETA with status; If-Match; customer and new tech notified.
-        # (The event can announce the acknowledgement before its own answer re-enables the buttons.)
+        # Reassign: the other technicians ranked by who can really be there first (the "who is best" ranking:
+        # can be there at, the reason in words, warnings); the top pick selected; If-Match; customer and new
+        # tech notified. (The event can announce the acknowledgement before its own answer re-enables the buttons.)
         spin_until(panel.reassign_btn.isEnabled, 3, "the acknowledgement answered")
         qtbot.mouseClick(panel.reassign_btn, Qt.MouseButton.LeftButton)
         dlg = panel.dialog
         spin_until(lambda: dlg.candidates, 3, "candidates")
+        assert [c["technician_id"] for c in dlg.candidates] == [world.tech2["id"]]  # not the late tech himself
         first = dlg.candidates[0]
-        assert first["technician_id"] == world.tech2["id"] and first["eta_minutes"] >= 1
-        assert first["status_label"] in ("Available", "Dispatched") and dlg.table.item(0, 0).text() == "Elena Torres"
-        assert dlg.ok.text() == "Reassign to Elena"
+        # Elena is next door but has Bob Diaz booked: she is listed with the warnings in words, not as a top pick.
+        assert first["reason"] == "free now, 1 min drive" and not first["top_pick"]
+        assert "overlaps Bob Diaz" in [w["message"] for w in first["warnings"]]
+        text = dlg.list.model.data(dlg.list.model.index(0))
+        assert text.startswith("Elena Torres — can be there at ") and "⚠ " in text and "overlaps Bob Diaz" in text
+        assert dlg.list.current() == first
+        assert dlg.list.status.text().startswith("No technician can take it without a problem")
+        dlg.grab().save(str(artifacts / "late-reassign-who-is-best.png"))
+        assert dlg.ok.text() == "Reassign to Elena anyway" and "overlaps Bob Diaz" in dlg.ok.toolTip()
         qtbot.mouseClick(dlg.ok, Qt.MouseButton.LeftButton)
         # Elena has her own visit then: the conflict is shown before anything is saved, then booked anyway.
         spin_until(dlg.conflicts.isVisible, 3, "reassign conflicts shown")

@@ -1,4 +1,4 @@
-"""Dialogs behind the alert panel's actions: call, message, reassign (ranked by ETA), reschedule, resolve."""
+"""Dialogs behind the alert panel's actions: call, message, reassign (who is best first), reschedule, resolve."""
 
 from __future__ import annotations
 
@@ -10,20 +10,16 @@ from zoneinfo import ZoneInfo
 from PySide6.QtCore import QDateTime, Qt, QTimeZone, QUrl
 from PySide6.QtGui import QDesktopServices, QGuiApplication
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QDateTimeEdit,
     QDialog,
     QDialogButtonBox,
     QFormLayout,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QPlainTextEdit,
     QProgressBar,
     QPushButton,
     QSpinBox,
-    QTableWidget,
-    QTableWidgetItem,
     QVBoxLayout,
     QWidget,
 )
@@ -31,8 +27,8 @@ from PySide6.QtWidgets import (
 from models.phones import display
 from models.timefmt import clock_time, parse_iso_or_none
 from services.api_client import ApiError
-from widgets.alert_model import age_text
 from widgets.conflict_panel import ConflictPanel
+from widgets.suggest_list import SuggestList
 from widgets.tasks import TaskSet
 
 ERROR_STYLE = "color: #B42318;"
@@ -243,7 +239,7 @@ class RescheduleDialog(_ActionDialog):
         form.addRow("New start", self.start)
         form.addRow("Length", self.hours)
         self.body.addLayout(form)
-        self.body.addWidget(QLabel("The customer gets a text with the new time."))
+        self.body.addWidget(QLabel("You'll be asked whether to text the customer the new time."))
 
     def new_window(self) -> tuple[datetime, datetime]:
         start = datetime.fromtimestamp(self.start.dateTime().toSecsSinceEpoch(), ZoneInfo(self.tz))
@@ -259,77 +255,53 @@ class RescheduleDialog(_ActionDialog):
 
 
 class ReassignDialog(_ActionDialog):
-    """Other technicians ranked by ETA to the job site, with their status; choose one to reassign."""
+    """Other technicians ranked by who can really be there first (the server's "who is best" ranking): when each
+    can be there, why in words, and warnings; the top pick is selected. Choose one to reassign."""
 
-    COLS = ["Technician", "Status", "ETA to site", "Distance", "Now / next", "Last fix"]
-
-    def __init__(self, appt: dict[str, Any], tz: str, load: Callable[[], Awaitable[list[dict[str, Any]]]],
+    def __init__(self, appt: dict[str, Any], tz: str, load: Callable[[], Awaitable[dict[str, Any]]],
                  reassign: Callable[[int, bool], Awaitable[Any]], parent: QWidget | None = None):
         super().__init__("Reassign visit", "Reassign", parent)
         self.appt, self.tz, self.load, self.reassign = appt, tz, load, reassign
-        self.candidates: list[dict[str, Any]] = []
-        self.table = QTableWidget(0, len(self.COLS))
-        self.table.setHorizontalHeaderLabels(self.COLS)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.verticalHeader().hide()
-        self.table.verticalHeader().setDefaultSectionSize(28)
-        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        self.table.horizontalHeader().setStretchLastSection(True)
-        self.table.itemSelectionChanged.connect(self._on_pick)
-        self.table.doubleClicked.connect(lambda _i: self.submit())
+        self.list = SuggestList(time_zone=tz)
+        self.list.assign.hide()  # the dialog's own button reassigns
+        self.list.view.selectionModel().currentChanged.connect(lambda *_: self._on_pick())
+        self.list.chosen.connect(lambda _tid: self.submit())
         self.body.addWidget(QLabel(
             f"<b>{appt.get('customer_name')}</b> — {appt.get('service_type')}<br>{appt.get('address') or ''}<br>"
-            f"Now with <b>{appt.get('technician_name') or 'nobody'}</b>. Fastest to the site first; the customer "
-            "and the new technician are told."))
-        self.body.addWidget(self.table)
-        self.setMinimumSize(760, 420)
+            f"Now with <b>{appt.get('technician_name') or 'nobody'}</b>. Who can really be there first comes first; "
+            "the customer and the new technician are told.", wordWrap=True))
+        self.body.addWidget(self.list, 1)
+        self.setMinimumSize(640, 520)
         self.ok.setEnabled(False)
         self.refresh()
 
+    @property
+    def candidates(self) -> list[dict[str, Any]]:
+        return self.list.model.rows
+
     def refresh(self) -> None:
         async def go() -> None:
-            self.busy.working("Ranking technicians by ETA…")
+            self.busy.working("Finding who can be there first…")
             try:
-                rows = await self.load()
+                answer = await self.load()
             except ApiError as exc:
                 self.busy.done(describe_error("rank technicians", exc), error=True)
                 return
-            self.fill(rows)
-            self.busy.done(f"{len(rows)} technicians" if rows else "No other active technicians.")
+            self.list.set_suggestions(answer)
+            self.busy.done("" if answer.get("suggestions") else "No other active technicians.")
 
         self.tasks.spawn(go())
 
-    def fill(self, rows: list[dict[str, Any]]) -> None:
-        self.candidates = rows
-        self.table.setRowCount(len(rows))
-        for r, c in enumerate(rows):
-            nxt = c.get("current_job") or c.get("next_job")
-            when = parse_iso_or_none(nxt.get("window_start")) if nxt else None
-            job = f"{nxt['customer_name']} {clock_time(when, self.tz)}" if nxt and when else "—"
-            eta = f"{c['eta_minutes']} min" if c.get("eta_minutes") is not None else "no position"
-            dist = f"{c['distance_m'] / 1609.344:.1f} mi" if c.get("distance_m") is not None else "—"
-            fix = age_text(c.get("last_fix_age_s")) + (f" · {c['last_fix_source_label']}"
-                                                       if c.get("last_fix_source_label") else "")
-            vals = [c["name"], c["status_label"], eta, dist, job, fix]
-            for col, v in enumerate(vals):
-                item = QTableWidgetItem(str(v))
-                if col in (2, 3):
-                    item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-                self.table.setItem(r, col, item)
-        if rows:
-            self.table.selectRow(0)
-
     def chosen(self) -> dict[str, Any] | None:
-        rows = self.table.selectionModel().selectedRows()
-        return self.candidates[rows[0].row()] if rows else None
+        return self.list.current()
 
     def _on_pick(self) -> None:
         c = self.chosen()
         self.ok.setEnabled(c is not None)
-        if c is not None:
-            self.ok.setText(f"Reassign to {c['name'].split()[0]}")
+        if c is not None:  # a clash is never accepted silently: the button says "anyway"
+            clash = [w for w in c.get("warnings") or [] if w["kind"] != "window"]
+            self.ok.setText(f"Reassign to {c['name'].split()[0]}" + (" anyway" if clash else ""))
+            self.ok.setToolTip("; ".join(w["message"] for w in clash))
 
     def submit(self) -> None:
         c = self.chosen()

@@ -37,6 +37,8 @@ from models.timefmt import clock_time, local, parse_iso
 from services.api_client import ApiClient, ApiError
 from widgets import card_offline
 from widgets.job_contacts import JobContacts
+from widgets.notification_history import NotificationHistory
+from widgets.notify_choice import NotifyPrompt, preview_change
 from widgets.reason_dialog import ask_reason
 from widgets.status_colors import LATE_COLOR, label_for, style_for
 from widgets.tasks import TaskSet
@@ -143,12 +145,14 @@ class AppointmentCard(QDialog):
 
     changed = Signal(dict)  # the appointment as the API returned it after a change or reload
     shown, scheduleRefused = Signal(dict), Signal(object)  # the appointment as shown; a 409's conflicts
+    performed = Signal(dict, dict, object)  # before, after, customer texted (None: not asked) — for undo
 
     def __init__(self, api: ApiClient, appt_id: int, store: Store, parent: QWidget | None = None):
         super().__init__(parent)
         self.api, self.appt_id, self.store = api, appt_id, store
         self.data: dict[str, Any] = {}
         self.prompts = Prompts(self)
+        self.notify = NotifyPrompt(self)  # "Text the customer about this change?"
         self.tasks = TaskSet(lambda text: self.show_notice(escape(text)))
         self._retry: Callable[[], Awaitable[None]] | None = None
         self.setWindowTitle(f"Appointment #{appt_id}")
@@ -245,6 +249,8 @@ class AppointmentCard(QDialog):
         self.body.addWidget(self._section("Visit photos", self.photos))
         self.team_notes = TeamNotes(self.api)
         self.body.addWidget(self._section("Notes from the team — staff only", self.team_notes))
+        self.sent = NotificationHistory(self.api, self.store)
+        self.body.addWidget(self._section("Messages sent — to the customer, job contacts and technician", self.sent))
 
         msg = QGroupBox("Message the technician")
         ml = QHBoxLayout(msg)
@@ -350,6 +356,7 @@ class AppointmentCard(QDialog):
         if self.photos.appt_id != data["id"]:
             self.photos.set_appointment(int(data["id"]))
         self.team_notes.set_appointment(int(data["id"]))
+        self.sent.set_appointment(data)
         self.shown.emit(data)
 
     def _build_actions(self, data: dict[str, Any]) -> None:
@@ -426,14 +433,20 @@ class AppointmentCard(QDialog):
         if not tech_changed and not time_changed:
             self.show_notice("Nothing to save: technician and window are unchanged.", error=False)
             return
+        moved = {"tech_id": tech if tech_changed else None, "unassign": tech_changed and tech is None,
+                 "start": start if time_changed else None, "end": end if time_changed else None}
+        notify = self.notify.ask(preview_change(self.data, self.store.company, self.store.technicians, tz=self.tz,
+                                                **moved))
+        if notify is None:
+            return
 
         async def attempt() -> None:
             data = await self.api.patch_appointment(
-                self.appt_id, int(self.data["version"]), technician_id=tech if tech_changed else None,
-                unassign=tech_changed and tech is None, window_start=start if time_changed else None,
-                window_end=end if time_changed else None, allow_conflicts=allow_conflicts)
+                self.appt_id, int(self.data["version"]), technician_id=moved["tech_id"], unassign=moved["unassign"],
+                window_start=moved["start"], window_end=moved["end"], notify_customer=notify,
+                allow_conflicts=allow_conflicts)
             self.notice.hide()
-            self._applied(data)
+            self._applied(data, notify)
 
         self.tasks.spawn(self._guarded(attempt, "save the new technician and window"))
 
@@ -483,9 +496,11 @@ class AppointmentCard(QDialog):
             self.notice.hide()
             self.tasks.spawn(self._guarded(attempt, "retry"))
 
-    def _applied(self, data: dict[str, Any]) -> None:
+    def _applied(self, data: dict[str, Any], notified: bool | None = None) -> None:
+        before = self.data
         self.show_data(data)
         self.changed.emit(data)
+        self.performed.emit(before, data, notified)
 
     def show_notice(self, html: str, *, retry: bool = False, error: bool = True) -> None:
         self.notice.setProperty("kind", "error" if error else "info")
@@ -497,6 +512,6 @@ class AppointmentCard(QDialog):
 
     def closeEvent(self, event: Any) -> None:
         self.tasks.cancel()
-        for part in (self.contacts, self.photos, self.team_notes):
+        for part in (self.contacts, self.photos, self.team_notes, self.sent):
             part.tasks.cancel()
         super().closeEvent(event)

@@ -27,8 +27,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from models.timefmt import DEFAULT_TIME_ZONE, clock_time, parse_iso
+from models.timefmt import DEFAULT_TIME_ZONE, clock_time, parse_iso, window_text
 from services.api_client import ApiClient, ApiError
+from widgets.suggest_list import WhoIsBestDialog
 from widgets.tasks import TaskSet
 
 DEFAULT_WINDOWS = {"morning": (time(8), time(10)), "afternoon": (time(13), time(15)), "flexible": (time(10), time(12))}
@@ -120,6 +121,12 @@ class WindowForm(ActionForm):
         for t in (self.start, self.end):
             t.setDisplayFormat("h:mm AP")
         self.tech = QComboBox()
+        self.best_btn = QPushButton("Who is best?")
+        self.best_btn.setToolTip("Technicians ranked by when they can really be there, with reasons and warnings")
+        self.best_btn.setAutoDefault(False)
+        self.best_btn.clicked.connect(self.who_is_best)
+        self.best: WhoIsBestDialog | None = None
+        self.request: dict[str, Any] = {}
         self.day_list = QListWidget()
         self.day_list.setObjectName("techDay")
         self.day_list.setMaximumHeight(110)
@@ -132,7 +139,10 @@ class WindowForm(ActionForm):
         times.addStretch(1)
         self.form.addRow("Date", self.day)
         self.form.addRow("Window", times)
-        self.form.addRow("Technician", self.tech)
+        who = QHBoxLayout()
+        who.addWidget(self.tech, 1)
+        who.addWidget(self.best_btn)
+        self.form.addRow("Technician", who)
         self.day_label = QLabel("That day")
         self.form.addRow(self.day_label, self.day_list)
         self.form.addRow("", self.overlap)
@@ -145,6 +155,7 @@ class WindowForm(ActionForm):
     def prepare(self, request: dict[str, Any], technicians: list[dict[str, Any]], tz: str,
                 start: datetime | None = None, end: datetime | None = None) -> None:
         self.request_id = int(request["id"])
+        self.request = request
         self.tz = tz
         self.show_error("")
         self.tech.blockSignals(True)
@@ -175,6 +186,26 @@ class WindowForm(ActionForm):
 
     def technician_id(self) -> int | None:
         return self.tech.currentData()
+
+    def who_is_best(self) -> WhoIsBestDialog | None:
+        """The technicians ranked for this request's place, window and service; the one chosen fills Technician."""
+        r = self.request
+        if r.get("lat") is None or r.get("lng") is None:
+            self.show_error("This request has no map location, so nobody can be ranked by drive time. "
+                            "Choose the technician from the list.")
+            return None
+        s, e = self.window()
+        if e <= s:
+            self.show_error("The window must end after it starts.")
+            return None
+        self.show_error("")
+        self.best = WhoIsBestDialog(self.api, f"{r.get('customer_name')} — {r.get('service_type')} · "
+                                    f"{window_text(s, e, self.tz)}", time_zone=self.tz, parent=self,
+                                    lat=float(r["lat"]), lng=float(r["lng"]), window_start=s, window_end=e,
+                                    service_type=str(r.get("service_type") or "") or None)
+        self.best.picked.connect(lambda tid: self.tech.setCurrentIndex(max(0, self.tech.findData(tid))))
+        self.best.open()
+        return self.best
 
     def _reload_day(self) -> None:
         tech_id = self.technician_id()

@@ -365,7 +365,7 @@ class LateAlertPanel(QWidget):
     async def reassign(self, appt_id: int, technician_id: int, allow_conflicts: bool = False) -> dict[str, Any]:
         out = await self._patch(appt_id, "Reassigning…", "reassign", technician_id=technician_id,
                                 allow_conflicts=allow_conflicts)
-        self.busy.done(f"Reassigned to {out.get('technician_name')}; the customer and the new tech are told.")
+        self.busy.done(f"Reassigned to {out.get('technician_name')}; both technicians are told.")
         if out.get("technician_id") is not None:
             self.technicianSelected.emit(int(out["technician_id"]))
         return out
@@ -374,11 +374,15 @@ class LateAlertPanel(QWidget):
                          ) -> dict[str, Any]:
         out = await self._patch(appt_id, "Rescheduling…", "reschedule", window_start=start, window_end=end,
                                 allow_conflicts=allow_conflicts)
-        self.busy.done("Rescheduled; the customer gets a text with the new time.")
+        self.busy.done("Rescheduled; the technician is told.")
         return out
 
-    async def candidates(self, appt_id: int) -> list[dict[str, Any]]:
-        return await self.api.reassign_candidates(appt_id)
+    async def candidates(self, appt_id: int, current_tech: int | None) -> dict[str, Any]:
+        """The other active technicians ranked for this visit (when each can really be there, why, warnings)."""
+        others = [int(t["id"]) for t in self.store.active_technicians() if int(t["id"]) != current_tech]
+        if not others:
+            return {"suggestions": []}
+        return await self.api.suggest(appointment_id=appt_id, technician_ids=others)
 
     def _spawn_action(self, coro: Any) -> None:
         async def go() -> None:
@@ -436,7 +440,8 @@ class LateAlertPanel(QWidget):
     def on_reassign(self) -> None:
         def reassign(_it: AlertItem, a: dict[str, Any]) -> None:
             appt_id = int(a["id"])
-            self._show(ReassignDialog(a, self.store.time_zone, lambda: self.candidates(appt_id),
+            current = a.get("technician_id")
+            self._show(ReassignDialog(a, self.store.time_zone, lambda: self.candidates(appt_id, current),
                                       lambda tid, anyway: self.reassign(appt_id, tid, anyway), self))
 
         self._with_appointment(reassign)

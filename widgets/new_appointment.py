@@ -37,6 +37,7 @@ from services.api_client import ApiClient, ApiError
 from widgets.conflict_panel import ConflictPanel, conflict_lines
 from widgets.customer_picker import CustomerPicker
 from widgets.pin_map import PinMap
+from widgets.suggest_list import WhoIsBestDialog
 from widgets.tasks import TaskSet
 
 DURATIONS = (30, 60, 90, 120, 180, 240, 360, 480)
@@ -218,6 +219,14 @@ class NewAppointmentDialog(QDialog):
             self.tech.addItem(str(t["name"]), int(t["id"]))
         if tech_id is not None and self.tech.findData(tech_id) >= 0:
             self.tech.setCurrentIndex(self.tech.findData(tech_id))
+        self.best_btn = QPushButton("Who is best?")
+        self.best_btn.setAutoDefault(False)
+        self.best_btn.setToolTip("Technicians ranked by when they can really be there, with reasons and warnings")
+        self.best_btn.clicked.connect(self.who_is_best)
+        self.best: WhoIsBestDialog | None = None
+        who = QHBoxLayout()
+        who.addWidget(self.tech, 1)
+        who.addWidget(self.best_btn)
         self.check_label = QLabel("", wordWrap=True, textFormat=Qt.TextFormat.PlainText)
         when = QHBoxLayout()
         when.addWidget(self.date, 3)
@@ -225,7 +234,7 @@ class NewAppointmentDialog(QDialog):
         when.addWidget(self.duration, 2)
         f.addRow("Arrival", when)
         f.addRow("", self.window_label)
-        f.addRow("Technician", self.tech)
+        f.addRow("Technician", who)
         f.addRow("", self.check_label)
         for sig in (self.date.dateChanged, self.start.timeChanged, self.duration.currentIndexChanged,
                     self.tech.currentIndexChanged):
@@ -287,6 +296,23 @@ class NewAppointmentDialog(QDialog):
         self.check_label.setText("")
         if self.tech.currentData() is not None:
             self.check_timer.start()
+
+    def who_is_best(self) -> WhoIsBestDialog | None:
+        """Technicians ranked for this site, window and service; the one chosen fills Technician."""
+        if self.map.pin is None:
+            self._say("Place the job on the map first (find the address or click the map): the ranking needs "
+                      "where the job is.", error=True)
+            return None
+        start, end = self.window()
+        service = self.service.currentText().strip()
+        who = self.customer.selected.get("name") if self.customer.selected else "New customer"
+        self._say("")
+        self.best = WhoIsBestDialog(self.api, f"{who} — {service or 'visit'} · {window_text(start, end, self.tz)}",
+                                    time_zone=self.tz, parent=self, lat=self.map.pin[0], lng=self.map.pin[1],
+                                    window_start=start, window_end=end, service_type=service or None)
+        self.best.picked.connect(lambda tid: self.tech.setCurrentIndex(max(0, self.tech.findData(tid))))
+        self.best.open()
+        return self.best
 
     async def live_check(self) -> list[dict[str, Any]] | None:
         """Ask the server what this booking would clash with; shown under the technician. None: not checked."""

@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 from PySide6.QtCore import QEvent, QModelIndex, QPoint, QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import (
+    QAction,
     QContextMenuEvent,
     QFont,
     QHelpEvent,
@@ -62,6 +63,12 @@ class ScheduleView(SchedulePainting, QAbstractScrollArea):
         self._tech_filter: set[int | None] | None = None
         self._status_filter: set[str] | None = None
         self._text_filter = ""
+        #: Another filter on top (skills and zones): technicians' lanes to keep, and which visits match.
+        self._extra_techs: set[int] | None = None
+        self._extra_match: Callable[[Appt], bool] | None = None
+        #: What a right-click on a visit offers (features add theirs); the menu last shown.
+        self.block_actions: list[QAction] = []
+        self.block_menu: QMenu | None = None
         self._press: tuple[int, QPoint] | None = None
         self._drag: tuple[int, int, float] | None = None  # appt id, lane row, start ts
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
@@ -118,7 +125,8 @@ class ScheduleView(SchedulePainting, QAbstractScrollArea):
 
     def _filter_lanes(self) -> None:
         self._vis = [r for r, ln in enumerate(self.model.lanes)
-                     if self._tech_filter is None or ln.tech_id in self._tech_filter]
+                     if (self._tech_filter is None or ln.tech_id in self._tech_filter)
+                     and (self._extra_techs is None or ln.tech_id is None or ln.tech_id in self._extra_techs)]
         self._vis_pos = {r: i for i, r in enumerate(self._vis)}
 
     def x_for(self, ts: float) -> float:
@@ -191,8 +199,17 @@ class ScheduleView(SchedulePainting, QAbstractScrollArea):
         self._relayout()
         self.viewport().update()
 
+    def set_extra_filter(self, techs: set[int] | None, match: Callable[[Appt], bool] | None) -> None:
+        """Keep only these technicians' lanes (and Unassigned), dim visits `match` rejects; None: no such filter."""
+        self._extra_techs, self._extra_match = techs, match
+        self._filter_lanes()
+        self._relayout()
+        self.viewport().update()
+
     def matches(self, a: Appt) -> bool:
         if self._status_filter is not None and a.status not in self._status_filter:
+            return False
+        if self._extra_match is not None and not self._extra_match(a):
             return False
         return not self._text_filter or self._text_filter in a.search_text()
 
@@ -331,7 +348,15 @@ class ScheduleView(SchedulePainting, QAbstractScrollArea):
         super().mousePressEvent(event)
 
     def contextMenuEvent(self, event: QContextMenuEvent) -> None:
-        """A technician's row header: Pair phone… (field app QR code, Traccar Client, paired devices)."""
+        """A technician's row header: Pair phone… (field app QR code, Traccar Client, paired devices). A visit:
+        it is selected and `block_actions` (plugged in by features, e.g. Who is best…) are offered."""
+        appt_id = self.block_at(event.pos())
+        if appt_id is not None and self.block_actions:
+            self.select(appt_id)
+            self.block_menu = QMenu(self)
+            self.block_menu.addActions(self.block_actions)
+            self.block_menu.popup(event.globalPos())
+            return
         row = self.lane_at(event.pos().y()) if event.pos().x() < GUTTER else None
         tech_id = self.model.lanes[row].tech_id if row is not None else None
         if tech_id is None:

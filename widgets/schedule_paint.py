@@ -198,7 +198,7 @@ class SchedulePainting:
                 badge_w = 0
         two_lines = inner.height() >= 30
         fm_b = QFontMetrics(self._bold)
-        title = f"{st.glyph} {d.get('customer_name') or 'Customer'}"
+        title = f"{st.glyph} {'📌 ' if d.get('pinned') else ''}{d.get('customer_name') or 'Customer'}"
         p.setFont(self._bold)
         line_h = fm_b.height()
         top = QRectF(inner.left(), inner.top(), inner.width() - badge_w - 4, line_h)

@@ -42,6 +42,8 @@ class AppointmentPublic(Public):
     updated_at: datetime
     updated_by: str
     created_at: datetime = Field(description="when the visit was booked (how long unassigned work has waited)")
+    pinned: bool = Field(default=False, description="pinned by a dispatcher: Optimize day keeps its technician "
+                                                    "and time")
 
 
 #: The day list as served: 10,000 dicts checked and serialised as `AppointmentPublic` without 10,000 instances.

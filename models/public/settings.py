@@ -10,7 +10,8 @@ from pydantic import Field, create_model
 from models import settings_schema as S
 from models.public.common import Public
 
-_BOOL = {"booking_enabled", "free_text_services", "show_bios", "smtp_starttls", "push_enabled"}
+_BOOL = {"booking_enabled", "free_text_services", "show_bios", "smtp_starttls", "push_enabled",
+         "text_customer_on_reschedule", "text_customer_on_reassign"}
 _NAMES = {"bookable_services", "survey_categories"}
 _FLOAT = {"eta_road_factor", "eta_urban_speed_kmh", "geofence_radius_m", "gps_max_accuracy_m"}
 _INT = {"late_threshold_min", "position_retention_days", "smtp_port"}

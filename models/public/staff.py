@@ -122,6 +122,10 @@ class CompanyPublic(Public):
     booking_enabled: bool
     show_bios: bool
     has_logo: bool
+    portal_url: str = Field(description="the customers' portal schedule link, as texts carry it")
+    text_customer_on_reschedule: bool = Field(description="the default answer to 'Text the customer?' when a "
+                                              "visit is rescheduled")
+    text_customer_on_reassign: bool = Field(description="… when a visit gets another technician")
 
 
 class LockedAccountPublic(Public):

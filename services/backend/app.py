@@ -31,6 +31,7 @@ from services.backend.routes import (
     company,
     crew,
     devices,
+    dispatch,
     events,
     field,
     field_events,
@@ -44,6 +45,7 @@ from services.backend.routes import (
     preview,
     settings_api,
     sign_in_locks,
+    skills,
     staff,
     tracker,
     visit_photos,
@@ -60,7 +62,7 @@ ROUTERS: list[APIRouter] = [
     booking.dispatcher_router, booking.portal_router, booking_pages.router, portal.router, portal_pages.router,
     tracker.pages, tracker.api, preview.router, settings_api.router, portal_prefs.router, visit_photos.router,
     crew.router, sign_in_locks.router, insights.router, field_jobs.router, field_events.router, field_pages.router,
-    osmand.router, devices.router,
+    osmand.router, devices.router, skills.router, dispatch.router,
 ]
 
 #: What one watchdog pass checks, in order.

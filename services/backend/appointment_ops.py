@@ -84,9 +84,13 @@ def create(session: Session, ctx: Backend, job: Job, technician_id: int | None, 
 
 def change_schedule(session: Session, ctx: Backend, appt: Appointment, by: User, *, technician_id: int | None = None,
                     unassign: bool = False, window_start: datetime | None = None,
-                    window_end: datetime | None = None) -> dict[str, Any]:
+                    window_end: datetime | None = None, notify_customer: bool | None = None) -> dict[str, Any]:
     """Reassign (`technician_id`, or `unassign`) and/or reschedule a locked appointment; a new start without an
-    end keeps the window's length. Returns what changed (empty: nothing did, and nothing is recorded)."""
+    end keeps the window's length. Returns what changed (empty: nothing did, and nothing is recorded).
+
+    The technicians concerned are always told; the customer when `notify_customer` (None: the company's default
+    for this kind of change, models/change_messages.py). The audit row records whether the customer was texted.
+    """
     if S(appt.status) in FINAL:
         raise Invalid.field("status", f"this appointment is {appt.status}; it can no longer be changed")
     changes: dict[str, Any] = {}
@@ -107,11 +111,11 @@ def change_schedule(session: Session, ctx: Backend, appt: Appointment, by: User,
         return changes
     now = ctx.clock.now()
     late_outcome.on_appointment_changed(session, appt, changes, now)  # a LATE alert records why it ended
+    old_tech = appt.technician_id
     if "technician_id" in changes:
         appt.technician_id = changes["technician_id"][1]
     appt.window_start, appt.window_end = start, end
     bump(appt, who(by), now)
-    audit(session, now, "appointment.changed", "appointment", appt.id, by, changes)
     session.flush()
     session.refresh(appt)  # the newly assigned technician
     threshold = int(ctx.setting(session, "late_threshold_min"))
@@ -119,7 +123,9 @@ def change_schedule(session: Session, ctx: Backend, appt: Appointment, by: User,
         # The customer has a new time that is not overdue: the wait the LATE alert was about has ended.
         resolve_late(session, ctx, appt.id, who(by).name or "System", now,
                      f"Rescheduled to {clock_range(start, end, ctx.company(session).time_zone)}")
-    notify_texts.appointment_changed(session, ctx, appt, changes, now)
+    told = notify_texts.appointment_changed(session, ctx, appt, changes, now, notify_customer=notify_customer,
+                                            old_technician_id=old_tech)
+    audit(session, now, "appointment.changed", "appointment", appt.id, by, {**changes, "customer_texted": told})
     publish_appointment(session, appt, now)
     return changes
 
@@ -165,7 +171,7 @@ def change_status(
         customer_message=customer_message.strip(), created_at=now,
     )
     session.add(ev)
-    side_effects.run(session, ctx, appt, t.side_effects, now)
+    side_effects.run(session, ctx, appt, t.side_effects, now, silent=t.silent)
     if not awaiting_arrival(target):
         resolve_late(session, ctx, appt.id, who.name or "System", now, f"Status became {CONSOLE_LABELS[target]}")
     session.flush()

@@ -33,7 +33,7 @@ def to_public(appt: Appointment, *, late: bool = False) -> dict[str, Any]:
         "source": job.source, "source_partner": job.source_partner, "window_start": appt.window_start,
         "window_end": appt.window_end, "status": appt.status, "site_lat": appt.site_lat, "site_lng": appt.site_lng,
         "eta_at": appt.eta_at, "customer_message": appt.customer_message, "updated_at": appt.updated_at,
-        "updated_by": appt.updated_by, "created_at": appt.created_at,
+        "updated_by": appt.updated_by, "created_at": appt.created_at, "pinned": appt.pinned,
     }, late)
 
 
@@ -47,7 +47,7 @@ _LIST_COLUMNS = (
     Job.service_type, Job.description, Job.internal_notes, Job.source, Job.source_partner,
     Appointment.window_start, Appointment.window_end, Appointment.status, Appointment.site_lat,
     Appointment.site_lng, Appointment.eta_at, Appointment.customer_message, Appointment.updated_at,
-    Appointment.updated_by, Appointment.created_at,
+    Appointment.updated_by, Appointment.created_at, Appointment.pinned,
 )
 
 
@@ -84,6 +84,7 @@ def _public(f: Mapping[str, Any], late: bool) -> dict[str, Any]:
         "allowed_transitions": list(_dispatcher_targets(status)), "site_lat": f["site_lat"],
         "site_lng": f["site_lng"], "eta_at": f["eta_at"], "late": late, "customer_message": f["customer_message"],
         "updated_at": f["updated_at"], "updated_by": f["updated_by"], "created_at": f["created_at"],
+        "pinned": bool(f["pinned"]),
     }
 
 

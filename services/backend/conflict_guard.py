@@ -20,6 +20,7 @@ from models.tables import Appointment, Technician
 from services.backend.audit import Who, audit
 from services.backend.availability_data import check
 from services.backend.context import Backend
+from services.backend.dispatch_data import required_for, skills_of
 from services.backend.errors import Conflict as ConflictError
 from services.backend.errors import Invalid
 
@@ -52,6 +53,10 @@ def enforce(db: Session, ctx: Backend, appt: Appointment, *, allow_conflicts: bo
     if appt.id is None:
         db.flush()
     tz = ctx.company(db).time_zone
+    if not required_skills:  # what the job's service type requires (smart dispatch) and what the tech has
+        key = appt.job.service_type.strip().lower()
+        required_skills = required_for(db, [key]).get(key, [])
+        offered_skills = skills_of(db, [tech.id]).get(tech.id, []) if required_skills else offered_skills
     found = check(db, tz, tech, appt.window_start, appt.window_end, exclude_id=appt.id,
                   required_skills=required_skills, offered_skills=offered_skills)
     if not found:

@@ -27,6 +27,7 @@ from models.tables import (
     VisitSummary,
 )
 from services.backend.context import Backend
+from services.backend.demo_messages import record_today
 from services.backend.security import hash_password
 
 TZ = "America/Chicago"
@@ -184,6 +185,7 @@ def seed(session: Session, ctx: Backend, *, today: date | None = None, rng_seed:
         session.add(appt)
         session.flush()
         _walk_status(session, appt, status, tech, start, now)
+        record_today(session, ctx, appt)  # the side effects and texts a live day would have left
         return appt
 
     # Today: each tech gets 4–6 visits; earlier ones are done, the current one is live, later ones waiting.
@@ -253,6 +255,9 @@ def seed(session: Session, ctx: Backend, *, today: date | None = None, rng_seed:
             response_message={"counter_proposed": "We're booked on your dates — would Thursday morning work?",
                               "declined": "Sorry, we don't service pools. Try a pool specialist."}.get(state, ""),
         ))
+    from services.backend.demo_dispatch import seed_skills_and_zones  # skills, what services need, zones
+
+    seed_skills_and_zones(session, techs, now)
     from services.backend.demo_bookings import seed_history  # sixty days of past visits for Insights
 
     seed_history(session, company, techs, customers, today, now, ctx.public_url)

@@ -1,10 +1,11 @@
 """Demo history: sixty days of past visits, LATE alerts, booking requests and surveys, so Insights has a story.
 
 Rows are shaped the way live days leave them — status changes with their actor and source (field app,
-geofence, console), clock-ins, LATE alerts with how they ended, the outbox messages customers got, tracker links,
-surveys, booking responses and 48-hour reminders — and are written with bulk inserts (the console seeds this
-on first start). The company has habits to find: Jamal and Tyler often run late, dispatch statuses most of
-Derek's and Lucas's visits, and a slow week leaves booking requests waiting past the 48-hour reminder.
+geofence, console), the side effects they fired (never fired again), clock-ins, LATE alerts with how they ended,
+the outbox messages customers got, tracker links, surveys, booking responses and 48-hour reminders — and are
+written with bulk inserts (the console seeds this on first start). The company has habits to find: Jamal and
+Tyler often run late, dispatch statuses most of Derek's and Lucas's visits, and a slow week leaves booking
+requests waiting past the 48-hour reminder.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from models.tables import (
     Customer,
     Job,
     Notification,
+    SideEffectRecord,
     StatusEvent,
     Survey,
     Technician,
@@ -35,6 +37,7 @@ from models.tables import (
     TrackerLink,
 )
 from models.timefmt import clock_time, window_text
+from services.backend.demo_messages import side_effect_rows
 
 DAYS = 60
 SLOTS = (8, 10, 13, 15)  # two-hour arrival windows
@@ -223,8 +226,10 @@ class _History:
 
     def children(self, plans: list[Plan], ids: list[int]) -> None:
         events, entries, alerts, notes, links, surveys, audits = [], [], [], [], [], [], []
+        effects: list[dict[str, Any]] = []
         name = self.company.name
         for p, aid in zip(plans, ids, strict=True):
+            effects += side_effect_rows(aid, [(at, frm, to) for at, frm, to, *_ in p.events])
             for step, (at, frm, to, actor, source, tech) in enumerate(p.events):
                 who = (tech.name if tech else "") if actor == "technician" else (
                     self.dispatcher if actor == "dispatcher" else "System")
@@ -265,7 +270,7 @@ class _History:
                 surveys.append({"appointment_id": aid, "customer_id": p.cust.id, "kind": "stars", "score": score,
                                 "categories": cats, "comment": comment, "created_at": at})
         for model, rows in ((StatusEvent, events), (TimeEntry, entries), (Alert, alerts), (Notification, notes),
-                            (TrackerLink, links), (Survey, surveys), (AuditLog, audits)):
+                            (TrackerLink, links), (Survey, surveys), (AuditLog, audits), (SideEffectRecord, effects)):
             if rows:
                 self.s.execute(insert(model.__table__), rows)
 

@@ -45,6 +45,10 @@ class Settings(BaseSettings):
     vapid_private_key: str = ""
     vapid_public_key: str = ""
     vapid_subject: str = "mailto:dispatch@localhost"
+    # The console's default answer to "Text the customer about this change?" (also used when an API client
+    # does not say), per kind of change.
+    text_customer_on_reschedule: bool = True
+    text_customer_on_reassign: bool = True
     stripe_api_key: str = ""
     stripe_base_url: str = "https://api.stripe.com"
     tile_url: str = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from models.enums import SideEffect
 from models.notifications import Kind
+from models.status_machine import MESSAGES
 from models.tables import Appointment, SideEffectRecord, TimeEntry
 from models.timefmt import clock_time
 from services.backend.appointment_views import tech_first_name
@@ -34,8 +35,14 @@ def claim(session: Session, appointment_id: int, kind: SideEffect, now: datetime
     return True
 
 
-def fire(session: Session, ctx: Backend, appt: Appointment, effect: SideEffect, now: datetime) -> None:
-    """Carry out one side effect (the caller claimed it)."""
+def fire(session: Session, ctx: Backend, appt: Appointment, effect: SideEffect, now: datetime,
+         silent: bool = False) -> None:
+    """Carry out one side effect (the caller claimed it); `silent` (a backward correction) messages nobody."""
+    if silent and effect in MESSAGES:
+        if effect == SideEffect.EN_ROUTE_SMS:  # the tracker still shows an ETA and its link
+            store_eta(session, ctx, appt, now)
+            ensure_link(session, appt.id, now)
+        return
     if effect == SideEffect.EN_ROUTE_SMS:
         company = ctx.company(session)
         eta = store_eta(session, ctx, appt, now) or appt.window_start
@@ -65,7 +72,8 @@ def fire(session: Session, ctx: Backend, appt: Appointment, effect: SideEffect, 
             entry.ended_at = now
 
 
-def run(session: Session, ctx: Backend, appt: Appointment, effects: tuple[SideEffect, ...], now: datetime) -> None:
+def run(session: Session, ctx: Backend, appt: Appointment, effects: tuple[SideEffect, ...], now: datetime,
+        *, silent: bool = False) -> None:
     for effect in effects:
         if claim(session, appt.id, effect, now):
-            fire(session, ctx, appt, effect, now)
+            fire(session, ctx, appt, effect, now, silent)

@@ -91,13 +91,15 @@ def patch_appointment(
     appt_id: int, body: AppointmentPatch, user: Dispatcher, ctx: Ctx, db: Db, response: Response,
     if_match: IfMatch = None,
 ) -> dict[str, Any]:
-    """Reassign (`technician_id`, or `unassign`) and/or reschedule (`window_start`, `window_end`); a move onto a
-    technician's other visit, hours or time off is a 409 `schedule_conflict` unless `allow_conflicts` (audited)."""
+    """Reassign (`technician_id`, or `unassign`) and/or reschedule (`window_start`, `window_end`); the
+    technicians concerned are told, the customer when `notify_customer` (omitted: the company's default). A move
+    onto a technician's other visit, hours or time off is a 409 `schedule_conflict` unless `allow_conflicts`."""
     expected = ops.parse_if_match(if_match)
     appt = load(db, appt_id, lock=True)
     ops.check_version(appt, expected)
     if ops.change_schedule(db, ctx, appt, user, technician_id=body.technician_id, unassign=body.unassign,
-                           window_start=body.window_start, window_end=body.window_end):
+                           window_start=body.window_start, window_end=body.window_end,
+                           notify_customer=body.notify_customer):
         conflict_guard.enforce(db, ctx, appt, allow_conflicts=body.allow_conflicts, who=who(user))
         db.commit()
     return answer(db, ctx, appt, response)

@@ -29,6 +29,7 @@ from services.backend import schedule_load
 from services.backend.audit import audit
 from services.backend.availability_data import check, hours_for, hours_public, time_off_public
 from services.backend.deps import Admin, Ctx, Db, Dispatcher
+from services.backend.dispatch_data import required_for, skills_of
 from services.backend.errors import Invalid, NotFound
 from services.backend.events import publish
 
@@ -170,8 +171,12 @@ def check_appointment(body: CheckIn, user: Dispatcher, ctx: Ctx, db: Db) -> dict
         raise Invalid.field("job_id", f"no job {body.job_id}")
     if body.appointment_id is not None and db.get(Appointment, body.appointment_id) is None:
         raise Invalid.field("appointment_id", f"no appointment {body.appointment_id}")
+    job = db.get(Job, body.job_id) if body.job_id is not None else \
+        appt.job if body.appointment_id is not None and (appt := db.get(Appointment, body.appointment_id)) else None
+    required = required_for(db, [job.service_type]).get(job.service_type.strip().lower(), []) if job else []
     found = check(db, ctx.company(db).time_zone, tech, body.window_start, body.window_end,
-                  exclude_id=body.appointment_id)
+                  exclude_id=body.appointment_id, required_skills=required,
+                  offered_skills=skills_of(db, [tech.id]).get(tech.id, []))
     db.commit()
     return {"ok": not found, "technician_id": tech.id, "conflicts": [c.to_dict() for c in found]}
 

@@ -1,0 +1,333 @@
+"""Optimize a day: a vehicle-routing solve with time windows (Google OR-Tools), as a proposal to review.
+
+- Every technician is a vehicle starting where they are (their latest position, or the site of the visit they are
+  on) when they are free (now, their shift start, or when their current visit ends) and ending by their shift end
+  (overtime is allowed at a high cost, so a plan always exists); partial time off is a break they can't work in.
+- Every visit that still can move (scheduled or dispatched, not pinned) may go to any technician with its skills;
+  it may not start before its window opens, and arriving later than the window start + the LATE grace costs
+  5 × the seconds late (a minute late weighs like five minutes of driving). En route, arrived, in-progress and
+  finished visits are not moved; a pinned visit keeps its technician and window.
+- The objective is driving seconds plus lateness plus overtime; unassigned work ("Assign unassigned") is placed
+  where it fits and left unassigned when it would cost more than a long detour.
+- The solve starts from the dispatcher's plan and improves it (guided local search) within a time limit, so the
+  proposal is never worse than the plan by that measure.
+
+A visit keeps its window when the new plan reaches it within the promise and after its predecessor's booked
+window; otherwise its window moves to the planned arrival (to the next 5 minutes), so the board never shows
+two bookings of one tech on top of each other.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from models.dispatch_rank import ACTIVE, DEFAULT_GRACE_MIN, DayVisit, Drive, Place, play
+
+MOVABLE = ("scheduled", "dispatched")
+LATE_COST = 5  # per second past the promise
+OVERTIME_COST = 10  # per second past the shift end
+DROP_ASSIGNED = 10**9  # a visit that has a tech is never dropped (the penalty only lets the solve start anywhere)
+DROP_UNASSIGNED = 2 * 10**6
+
+
+@dataclass(frozen=True)
+class OptTech:
+    id: int
+    name: str
+    start_place: Place | None
+    free_at: datetime  # now, the shift start, or when the current visit ends
+    shift_end: datetime | None = None
+    breaks: tuple[tuple[datetime, datetime], ...] = ()
+    skills: frozenset[str] = frozenset()
+    locked: tuple[DayVisit, ...] = ()  # active visits, done before anything else
+    start_drive_s: float = 0.0  # driving already needed to finish the locked visits (counted in totals)
+
+
+@dataclass(frozen=True)
+class OptVisit:
+    visit: DayVisit
+    technician_id: int | None
+    version: int = 1
+    required_skills: tuple[str, ...] = ()
+
+    @property
+    def id(self) -> int:
+        return self.visit.id
+
+
+@dataclass
+class Leg:
+    visit: OptVisit
+    arrive: datetime
+    leave: datetime
+    late_min: int
+    drive_min: float
+
+
+@dataclass
+class Proposal:
+    before: dict[int, list[Leg]]
+    after: dict[int, list[Leg]]
+    changes: list[dict[str, Any]]
+    unplaced: list[OptVisit]
+    totals_before: dict[str, float]
+    totals_after: dict[str, float]
+    notes: list[str] = field(default_factory=list)
+    solve_s: float = 0.0
+    solver_status: str = ""
+
+
+def _utc(dt: datetime) -> datetime:
+    return dt.astimezone(UTC)
+
+
+def skilled(tech: OptTech, v: OptVisit) -> bool:
+    have = {s.lower() for s in tech.skills}
+    return all(s.lower() in have for s in v.required_skills)
+
+
+def simulate(tech: OptTech, route: Sequence[OptVisit], drive: Drive, grace_min: int) -> list[Leg]:
+    """Arrival, departure, lateness and drive for each visit of a route, from the tech's start."""
+    grace = timedelta(minutes=grace_min)
+    t, loc = tech.free_at, tech.start_place
+    legs = []
+    for ov in route:
+        v = ov.visit
+        d = 0.0 if loc is None or v.site is None else max(0.0, drive(loc, v.site))
+        arrive = max(t + timedelta(seconds=d), _utc(v.start))
+        for b0, b1 in tech.breaks:  # can't work during time off: start after it
+            if arrive < b1 and arrive + v.minutes > b0:
+                arrive = max(arrive, b1)
+        leave = arrive + v.minutes
+        legs.append(Leg(ov, arrive, leave, max(0, math.ceil((arrive - (_utc(v.start) + grace)).total_seconds() / 60)),
+                        d / 60))
+        t, loc = leave, v.site or loc
+    return legs
+
+
+def totals(routes: dict[int, list[Leg]], techs: Iterable[OptTech]) -> dict[str, float]:
+    legs = [leg for r in routes.values() for leg in r]
+    start = sum(t.start_drive_s for t in techs) / 60
+    return {"drive_min": round(start + sum(leg.drive_min for leg in legs), 1),
+            "at_risk": sum(1 for leg in legs if leg.late_min > 0),
+            "late_min": sum(leg.late_min for leg in legs), "visits": len(legs)}
+
+
+def current_routes(techs: Sequence[OptTech], visits: Sequence[OptVisit]) -> dict[int, list[OptVisit]]:
+    """The dispatcher's plan: each tech's movable and pinned visits by window start."""
+    out: dict[int, list[OptVisit]] = {t.id: [] for t in techs}
+    for v in sorted(visits, key=lambda v: (_utc(v.visit.start), v.id)):
+        if v.technician_id in out:
+            out[v.technician_id].append(v)
+    return out
+
+
+def optimize(techs: Sequence[OptTech], visits: Sequence[OptVisit], drive: Drive, *,
+             grace_min: int = DEFAULT_GRACE_MIN, time_limit_s: float | None = None) -> Proposal:
+    """Propose new routes for `techs` covering `visits` (theirs, plus unassigned ones to place)."""
+    import time
+
+    from ortools.constraint_solver import pywrapcp, routing_enums_pb2
+
+    notes: list[str] = []
+    techs = list(techs)
+    by_tech = {t.id: t for t in techs}
+    movable = [v for v in visits
+               if v.visit.status in MOVABLE and (v.technician_id is None or v.technician_id in by_tech)]
+    before_routes = current_routes(techs, movable)
+    before = {t.id: simulate(t, before_routes[t.id], drive, grace_min) for t in techs}
+    if not techs or not movable:
+        return Proposal(before, before, [], [v for v in movable if v.technician_id is None], totals(before, techs),
+                        totals(before, techs), ["Nothing to optimize: no technician or no visit that can move."])
+
+    base = min([t.free_at for t in techs] + [_utc(v.visit.start) for v in movable]) - timedelta(hours=1)
+
+    def sec(dt: datetime) -> int:
+        return max(0, int((dt - base).total_seconds()))
+
+    k, n = len(techs), len(movable)
+    places: list[Place | None] = [t.start_place for t in techs] + [v.visit.site for v in movable]
+    service = [0] * k + [int(v.visit.minutes.total_seconds()) for v in movable] + [0]
+    size = k + n + 1
+    end_node = k + n
+    travel = [[0] * size for _ in range(size)]
+    for i in range(k + n):
+        a = places[i]
+        if a is None:
+            continue
+        for j in range(k, k + n):
+            b = places[j]
+            if b is not None and i != j:
+                travel[i][j] = int(round(drive(a, b)))
+    mgr = pywrapcp.RoutingIndexManager(size, k, list(range(k)), [end_node] * k)
+    routing = pywrapcp.RoutingModel(mgr)
+    solver = routing.solver()
+
+    def arc(i: int, j: int) -> int:
+        return travel[mgr.IndexToNode(i)][mgr.IndexToNode(j)]
+
+    def transit(i: int, j: int) -> int:
+        a = mgr.IndexToNode(i)
+        return service[a] + travel[a][mgr.IndexToNode(j)]
+
+    routing.SetArcCostEvaluatorOfAllVehicles(routing.RegisterTransitCallback(arc))
+    routing.AddDimension(routing.RegisterTransitCallback(transit), 24 * 3600, 4 * 24 * 3600, False, "time")
+    time_dim = routing.GetDimensionOrDie("time")
+    for vi, t in enumerate(techs):
+        time_dim.CumulVar(routing.Start(vi)).SetMin(sec(t.free_at))
+        if t.shift_end is not None:
+            time_dim.SetCumulVarSoftUpperBound(routing.End(vi), max(sec(t.shift_end), sec(t.free_at)), OVERTIME_COST)
+        if t.breaks:
+            ivs = [solver.FixedDurationIntervalVar(sec(b0), sec(b0), max(1, sec(b1) - sec(b0)), False, f"off{vi}")
+                   for b0, b1 in t.breaks if b1 > t.free_at]
+            if ivs:
+                time_dim.SetBreakIntervalsOfVehicle(ivs, vi, service)
+    unskilled = [v for v in movable if not v.visit.pinned and not any(skilled(t, v) for t in techs)]
+    node_of = {v.id: k + j for j, v in enumerate(movable)}
+    seeds = [{t.id: [v for v in before_routes[t.id] if v.visit.pinned or skilled(t, v) or v in unskilled]
+              for t in techs}, nearest_free(techs, movable, drive, grace_min, unskilled)]
+    seed = min(seeds, key=lambda r: _cost(techs, r, drive, grace_min))
+    on_time = {leg.visit.id for t in techs for leg in simulate(t, seed[t.id], drive, grace_min) if not leg.late_min}
+    initial_routes = [[node_of[v.id] for v in seed[t.id]] for t in techs]
+    for j, v in enumerate(movable):
+        idx = mgr.NodeToIndex(k + j)
+        if v.visit.pinned and v.technician_id is not None:
+            allowed = [techs.index(by_tech[v.technician_id])]
+        else:
+            allowed = [vi for vi, t in enumerate(techs) if skilled(t, v)]
+            if not allowed:
+                allowed = [techs.index(by_tech[v.technician_id])] if v.technician_id is not None else []
+        if not allowed:
+            routing.AddDisjunction([idx], 0)
+            solver.Add(routing.ActiveVar(idx) == 0)
+            continue
+        barred = [vi for vi in range(k) if vi not in allowed]
+        if barred:
+            routing.VehicleVar(idx).RemoveValues(barred)
+        ws = sec(_utc(v.visit.start))
+        if v.id in on_time:  # kept on time by the starting plan: the proposal never makes it late
+            time_dim.CumulVar(idx).SetRange(ws, ws + grace_min * 60)
+        else:
+            time_dim.CumulVar(idx).SetMin(ws)
+            time_dim.SetCumulVarSoftUpperBound(idx, ws + grace_min * 60, LATE_COST)
+        routing.AddDisjunction([idx], DROP_ASSIGNED if v.technician_id is not None else DROP_UNASSIGNED)
+    for v in unskilled:
+        notes.append(f"No technician has every skill {v.visit.label or 'a visit'} needs "
+                     f"({', '.join(v.required_skills)}); it stays where it is.")
+
+    params = pywrapcp.DefaultRoutingSearchParameters()
+    params.first_solution_strategy = routing_enums_pb2.FirstSolutionStrategy.LOCAL_CHEAPEST_INSERTION
+    params.local_search_metaheuristic = routing_enums_pb2.LocalSearchMetaheuristic.GUIDED_LOCAL_SEARCH
+    limit = time_limit_s if time_limit_s is not None else min(11.0, 0.3 + 0.012 * n)
+    params.time_limit.FromMilliseconds(int(limit * 1000))
+    routing.CloseModelWithParameters(params)
+    started = time.perf_counter()
+    initial = routing.ReadAssignmentFromRoutes(initial_routes, True)
+    solution = routing.SolveFromAssignmentWithParameters(initial, params) if initial is not None else None
+    if solution is None:
+        solution = routing.SolveWithParameters(params)
+    solve_s = time.perf_counter() - started
+    status = str(routing.status())
+    if solution is None:
+        notes.append("The solver found no plan in time; the current plan stays.")
+        return Proposal(before, before, [], [], totals(before, techs), totals(before, techs), notes, solve_s, status)
+
+    after_routes: dict[int, list[OptVisit]] = {}
+    placed: set[int] = set()
+    for vi, t in enumerate(techs):
+        idx = routing.Start(vi)
+        route = []
+        while not routing.IsEnd(idx):
+            idx = solution.Value(routing.NextVar(idx))
+            node = mgr.IndexToNode(idx)
+            if k <= node < k + n:
+                route.append(movable[node - k])
+                placed.add(node - k)
+        after_routes[t.id] = route
+    after = {t.id: simulate(t, after_routes[t.id], drive, grace_min) for t in techs}
+    unplaced = [v for j, v in enumerate(movable) if j not in placed]
+    changes = _changes(techs, after)
+    return Proposal(before, after, changes, unplaced, totals(before, techs), totals(after, techs), notes, solve_s,
+                    status)
+
+
+def _cost(techs: Sequence[OptTech], routes: dict[int, list[OptVisit]], drive: Drive, grace_min: int) -> float:
+    """The solver's objective for a plan: driving seconds + LATE_COST × seconds late past the promise."""
+    legs = [leg for t in techs for leg in simulate(t, routes[t.id], drive, grace_min)]
+    return sum(leg.drive_min * 60 + LATE_COST * leg.late_min * 60 for leg in legs)
+
+
+def nearest_free(techs: Sequence[OptTech], visits: Sequence[OptVisit], drive: Drive, grace_min: int,
+                 stay: Sequence[OptVisit] = ()) -> dict[int, list[OptVisit]]:
+    """A quick plan to start from: visits by window start, each to the allowed tech who keeps the promise with
+    the shortest drive (pinned and unplaceable visits stay with their tech; unassigned ones are left out)."""
+    grace = timedelta(minutes=grace_min)
+    state = {t.id: (t.free_at, t.start_place) for t in techs}
+    routes: dict[int, list[OptVisit]] = {t.id: [] for t in techs}
+    for v in sorted(visits, key=lambda v: (_utc(v.visit.start), v.id)):
+        if v.technician_id is None:
+            continue
+        fixed = v.visit.pinned or v in stay
+        best: tuple[tuple[int, float], OptTech, datetime] | None = None
+        for t in techs:
+            if (fixed and t.id != v.technician_id) or (not fixed and not skilled(t, v)):
+                continue
+            free, loc = state[t.id]
+            d = 0.0 if loc is None or v.visit.site is None else drive(loc, v.visit.site)
+            arrive = max(free + timedelta(seconds=d), _utc(v.visit.start))
+            key = (0, d) if arrive <= _utc(v.visit.start) + grace else (1, arrive.timestamp())
+            if best is None or key < best[0]:
+                best = (key, t, arrive)
+        if best is None:
+            continue
+        _, t, arrive = best
+        routes[t.id].append(v)
+        state[t.id] = (arrive + v.visit.minutes, v.visit.site or state[t.id][1])
+    return routes
+
+
+def _ceil5(dt: datetime) -> datetime:
+    dt = dt.replace(second=0, microsecond=0) + (timedelta(minutes=1) if dt.second or dt.microsecond else timedelta())
+    return dt + timedelta(minutes=(-dt.minute) % 5)
+
+
+def _changes(techs: Sequence[OptTech], after: dict[int, list[Leg]]) -> list[dict[str, Any]]:
+    """What to save: a new tech and/or window per visit that moves (windows as the module docstring says)."""
+    out = []
+    for t in techs:
+        booked_end = max([_utc(v.end) for v in t.locked], default=None)
+        for leg in after[t.id]:
+            v, ov = leg.visit.visit, leg.visit
+            ws, we = _utc(v.start), _utc(v.end)
+            keep = v.pinned or (leg.late_min == 0 and (booked_end is None or ws >= booked_end))
+            if not keep:
+                ws = _ceil5(max(leg.arrive, booked_end or leg.arrive))
+                we = ws + (_utc(v.end) - _utc(v.start))
+            booked_end = we if booked_end is None else max(booked_end, we)
+            if ov.technician_id != t.id or ws != _utc(v.start):
+                out.append({"appointment_id": v.id, "version": ov.version, "technician_id": t.id,
+                            "window_start": ws, "window_end": we, "from_technician_id": ov.technician_id,
+                            "from_window_start": _utc(v.start), "from_window_end": _utc(v.end),
+                            "label": v.label, "arrive_at": leg.arrive, "late_min": leg.late_min})
+    return out
+
+
+def prepare_tech(tid: int, name: str, visits: Sequence[DayVisit], position: Place | None, free_from: datetime,
+                 now: datetime, drive: Drive, *, shift_end: datetime | None = None,
+                 breaks: Sequence[tuple[datetime, datetime]] = (), skills: frozenset[str] = frozenset(),
+                 grace_min: int = DEFAULT_GRACE_MIN) -> OptTech:
+    """A tech as a vehicle: their active visits played forward give where and when they are free."""
+    active = sorted([v for v in visits if v.status in ACTIVE], key=lambda v: (_utc(v.start), v.id))
+    stops = play(active, free_from, position, now, drive, timedelta(minutes=grace_min))
+    place, free = position, free_from
+    start_drive = 0.0
+    loc = position
+    for s in stops:
+        if s.visit.status == "en_route" and loc is not None and s.visit.site is not None:
+            start_drive += drive(loc, s.visit.site)
+        place, free, loc = s.visit.site or place, max(free, s.leave), s.visit.site or loc
+    return OptTech(tid, name, place, free, shift_end, tuple(breaks), skills, tuple(active), start_drive)
