@@ -14,6 +14,8 @@ from PySide6.QtCore import QSettings, Qt
 from PySide6.QtWidgets import QApplication, QLabel
 
 from console import theme
+from console.availability_menu import install as install_availability
+from console.booking_menu import install as install_booking
 from console.dispatch_menu import install as install_dispatch
 from console.insights_menu import install as install_insights
 from console.live import LiveSync
@@ -94,6 +96,8 @@ class Console:
         self.window.signInRequested.connect(self.reauthenticate)
         wire(self.window, self.live)
         install_insights(self.window, self.live.client)  # Reports → Insights…
+        install_booking(self.window, self.live)  # New appointment, conflicts before moves
+        install_availability(self.window, self.live)  # hours and time off: editor, shading, booked / capacity
         install_dispatch(self.window, self.live)  # Dispatch → Optimize day…, Who is best…, Skills and zones…
         show_window(self.window)
         await self.live.start(day=self.window.saved_day())

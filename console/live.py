@@ -203,7 +203,7 @@ class LiveSync(QObject):
         self.events_handled += 1
         store = self.store
         if name == EventName.APPOINTMENT_UPDATED and "id" in data:
-            if store.patch_appointment(data) is False:
+            if store.patch_appointment(data) is False or data.get("details"):  # job edited: refetch
                 self.queue_refresh(int(data["id"]))
         elif name in (EventName.ALERT_CREATED, EventName.ALERT_UPDATED) and "id" in data:
             store.apply_alert(data)

@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime, timedelta
 from html import escape
 from typing import Any
 
-from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer, Signal
+from PySide6.QtCore import SIGNAL, QByteArray, QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QApplication,
@@ -83,6 +83,7 @@ class MainWindow(QMainWindow):
     technicianSelected = Signal(int)
     signInRequested = Signal(str)
     closing = Signal()
+    cardOpened, moveRefused = Signal(object), Signal(object)  # a new card; (request_move's arguments, conflicts)
 
     def __init__(self, live: LiveSync, *, settings: QSettings | None = None, user_name: str = "",
                  server_label: str = "", role: str = "dispatcher", parent: QWidget | None = None):
@@ -376,6 +377,7 @@ class MainWindow(QMainWindow):
             self.live.eventReceived.connect(card.sent.on_event)  # new messages show on the card as they queue
             card.destroyed.connect(lambda *_: self.cards.pop(appt_id, None))
             self.cards[appt_id] = card
+            self.cardOpened.emit(card)
         card.show()
         card.raise_()
         card.activateWindow()
@@ -391,8 +393,9 @@ class MainWindow(QMainWindow):
         dialog.show()
         return dialog
 
-    def request_move(self, appt_id: int, lane_changed: bool, tech_id: int, start_ts: float) -> None:
-        """Drag-and-drop result: PATCH with the version on screen; a 412 explains and offers a retry."""
+    def request_move(self, appt_id: int, lane_changed: bool, tech_id: int, start_ts: float,
+                     anyway: bool = False) -> None:
+        """Drag-and-drop result: PATCH with the version on screen; a 412 offers a retry; a 409 → `moveRefused`."""
         appt = self.live.model.appointment(appt_id)
         if appt is None:
             return
@@ -412,12 +415,13 @@ class MainWindow(QMainWindow):
                 data = await self.api.patch_appointment(
                     appt_id, version, technician_id=tech_id if lane_changed and tech_id >= 0 else None,
                     unassign=lane_changed and tech_id < 0, window_start=new_start,
-                    window_end=new_start + duration if new_start else None, notify_customer=notify)
+                    window_end=new_start + duration if new_start else None, notify_customer=notify,
+                    allow_conflicts=anyway)
             except ApiError as exc:
-                if exc.status == 412:
-                    fresh = await self.live.refresh_appointment(appt_id)
-                    if fresh is None:
-                        fresh = (exc.details or {}).get("current") or before
+                if exc.code == "schedule_conflict" and self.receivers(SIGNAL("moveRefused(PyObject)")):
+                    self.moveRefused.emit(((appt_id, lane_changed, tech_id, start_ts), exc.details.get("conflicts")))
+                elif exc.status == 412:
+                    fresh = await self.live.refresh_appointment(appt_id) or (exc.details or {}).get("current") or before
                     who = fresh.get("updated_by") or "Someone else"
                     changes = "; ".join(describe_changes(before, fresh, self.live.tz))
                     self.banner.show_message(

@@ -55,6 +55,7 @@ class AppointmentUpdated(Public):
     eta_provider: str | None = Field(default=None, description="only from an ETA refresh")
     notes: bool | None = Field(default=None, description="a team note was added (technician's or dispatcher's)")
     photos: bool | None = Field(default=None, description="the technician added a visit photo")
+    details: bool | None = Field(default=None, description="the job's service, description, notes or site changed")
 
 
 class BookingCreated(Public):

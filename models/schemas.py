@@ -195,6 +195,7 @@ class AppointmentIn(_Window):
     technician_id: Id | None = None
     window_start: AwareDatetime
     window_end: AwareDatetime
+    allow_conflicts: bool = False  # book despite overlaps, hours, time off (audited); else 409 schedule_conflict
 
 
 class AppointmentPatch(_Window):
@@ -202,6 +203,7 @@ class AppointmentPatch(_Window):
     window_start: AwareDatetime | None = None
     window_end: AwareDatetime | None = None
     unassign: bool = False
+    allow_conflicts: bool = False  # move despite conflicts (audited); else 409 schedule_conflict
     #: Text the customer about this change; omitted: the company's default for this kind of change.
     notify_customer: bool | None = None
 

@@ -145,19 +145,26 @@ class ApiClient:
         return await self.request("GET", f"/api/v1/appointments/{appt_id}")
 
     async def create_appointment(self, job_id: int, window_start: datetime, window_end: datetime,
-                                 technician_id: int | None = None) -> JSON:
-        return await self.request("POST", "/api/v1/appointments", json={
-            "job_id": job_id, "technician_id": technician_id, "window_start": _iso(window_start),
-            "window_end": _iso(window_end)})
+                                 technician_id: int | None = None, *, allow_conflicts: bool = False) -> JSON:
+        """Book a visit; a clash with the tech's schedule is a 409 `schedule_conflict` unless `allow_conflicts`."""
+        body: JSON = {"job_id": job_id, "technician_id": technician_id, "window_start": _iso(window_start),
+                      "window_end": _iso(window_end)}
+        if allow_conflicts:
+            body["allow_conflicts"] = True
+        return await self.request("POST", "/api/v1/appointments", json=body)
 
     async def patch_appointment(self, appt_id: int, version: int, *, technician_id: int | None = None,
                                 unassign: bool = False, window_start: datetime | None = None,
-                                window_end: datetime | None = None, notify_customer: bool | None = None) -> JSON:
+                                window_end: datetime | None = None, notify_customer: bool | None = None,
+                                allow_conflicts: bool = False) -> JSON:
         """Reassign and/or reschedule, guarded by the version the dispatcher saw (If-Match); `notify_customer`
-        None leaves texting the customer to the company's default."""
+        None leaves texting the customer to the company's default; a clash is a 409 `schedule_conflict` unless
+        `allow_conflicts` (the override is audited)."""
         body: JSON = {}
         if notify_customer is not None:
             body["notify_customer"] = notify_customer
+        if allow_conflicts:
+            body["allow_conflicts"] = True
         if unassign:
             body["unassign"] = True
         elif technician_id is not None:
@@ -402,6 +409,13 @@ class ApiClient:
         if address is not None:
             body.update({"address": address, "lat": lat, "lng": lng})
         return await self.request("POST", "/api/v1/jobs", json=body)
+    async def job(self, job_id: int) -> JSON:
+        return await self.request("GET", f"/api/v1/jobs/{job_id}")
+
+    async def patch_job(self, job_id: int, **fields: Any) -> JSON:
+        """Change a job's service, description, internal notes, address or pin (lat/lng None: no pin)."""
+        return await self.request("PATCH", f"/api/v1/jobs/{job_id}", json=fields)
+
     # --- sign-in locks ----------------------------------------------------------------------------------
     async def locked_accounts(self) -> list[JSON]:
         """Accounts the sign-in throttle is holding back right now, longest lock first."""

@@ -203,7 +203,8 @@ class World:
         start = start or datetime.now(UTC) + timedelta(hours=1)
         a = d.post("/api/v1/appointments", json={
             "job_id": j.json()["id"], "technician_id": tech_id, "window_start": start.isoformat(),
-            "window_end": (start + timedelta(hours=hours)).isoformat()})
+            "window_end": (start + timedelta(hours=hours)).isoformat(),
+            "allow_conflicts": True})  # the test places visits where it says, overlapping or not
         assert a.status_code == 201, a.text
         return a.json()
 

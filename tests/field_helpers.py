@@ -138,6 +138,6 @@ def move(dispatcher: httpx.Client, appt: dict[str, Any], start: datetime, hours:
     cur = dispatcher.get(f"/api/v1/appointments/{appt['id']}").json()
     r = dispatcher.patch(f"/api/v1/appointments/{appt['id']}", headers={"If-Match": f'"{cur["version"]}"'},
                          json={"window_start": start.isoformat(),
-                               "window_end": (start + timedelta(hours=hours)).isoformat()})
+                               "window_end": (start + timedelta(hours=hours)).isoformat(), "allow_conflicts": True})
     assert r.status_code == 200, r.text
     return r.json()

@@ -44,7 +44,12 @@ async def test_login_company_and_appointments(world) -> None:  # type: ignore[no
 
         listed = await api.appointments(start.astimezone(ZoneInfo(company["time_zone"])).date())
         assert world.appt1["id"] in {a["id"] for a in listed}
-        moved = await api.patch_appointment(appt["id"], appt["version"], technician_id=world.tech2["id"])
+        with pytest.raises(ApiError) as busy:  # Elena has Bob Diaz's visit then
+            await api.patch_appointment(appt["id"], appt["version"], technician_id=world.tech2["id"])
+        assert busy.value.status == 409 and busy.value.code == "schedule_conflict"
+        assert busy.value.details["conflicts"][0]["kind"] == "overlap"
+        moved = await api.patch_appointment(appt["id"], appt["version"], technician_id=world.tech2["id"],
+                                            allow_conflicts=True)
         assert moved["technician_id"] == world.tech2["id"] and moved["version"] == appt["version"] + 1
         with pytest.raises(ApiError) as stale:
             await api.patch_appointment(appt["id"], appt["version"], window_start=start + timedelta(hours=1))

@@ -68,8 +68,8 @@ def test_status_through_card_lands_in_audit_as_dispatcher_console(console: Conso
     qtbot.waitUntil(lambda: card.data.get("status") == "scheduled", timeout=5000)
     assert "Reason: “Tech called in sick”" in card.history.text()
 
-    # Cancel asks first; saying no changes nothing.
-    card.prompts.confirm_cancel = lambda who: False  # type: ignore[method-assign]
+    # Cancel asks for a reason first; giving none changes nothing.
+    card.prompts.cancel_reason = lambda who: None  # type: ignore[method-assign]
     sent = console.client.requests_sent
     qtbot.mouseClick(card.status_buttons["cancelled"], Qt.MouseButton.LeftButton)
     assert console.client.requests_sent == sent  # the click asked first: no request was sent
@@ -114,8 +114,18 @@ def _drag(qtbot: Any, view: Any, start: QPoint, end: QPoint) -> None:
     qtbot.mouseRelease(vp, Qt.MouseButton.LeftButton, pos=end)
 
 
+def _free_elena(console: Console, world: Any, qtbot: Any) -> None:
+    """Unassign Elena's own visit, so dropping Marcus's visit on her row is no schedule conflict."""
+    a2 = world.dispatcher.get(f"/api/v1/appointments/{world.appt2['id']}").json()
+    r = world.dispatcher.patch(f"/api/v1/appointments/{a2['id']}", json={"unassign": True},
+                               headers={"If-Match": f'"{a2["version"]}"'})
+    assert r.status_code == 200, r.text
+    qtbot.waitUntil(lambda: console.model.lane_row_of(a2["id"]) == 0, timeout=5000)
+
+
 def test_drag_and_drop_reassigns_and_reschedules(console: Console, world: Any, qtbot: Any) -> None:
     aid = world.appt1["id"]
+    _free_elena(console, world, qtbot)
     view = console.view
     rect = view.block_rect(aid)
     assert rect is not None
@@ -146,6 +156,7 @@ def test_drag_and_drop_reassigns_and_reschedules(console: Console, world: Any, q
 
 def test_drag_with_stale_version_shows_conflict_and_retry(console: Console, world: Any, qtbot: Any) -> None:
     aid = world.appt1["id"]
+    _free_elena(console, world, qtbot)
     run(qtbot, console.live.stream.stop())  # the console misses the next change
     assert world.field1.post(f"/api/v1/field/appointments/{aid}/confirm").status_code == 200
     target = console.model.lane_row_for_tech(world.tech2["id"])

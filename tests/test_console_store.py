@@ -196,7 +196,7 @@ def test_events_need_no_requests_and_a_reconnect_reloads_once(qtbot: Any, qloop:
         # A reassignment: the event carries the technician and the window, so nothing is refetched either.
         fresh = world.dispatcher.get(f"/api/v1/appointments/{aid}").json()
         r = world.dispatcher.patch(f"/api/v1/appointments/{aid}", headers={"If-Match": f'"{fresh["version"]}"'},
-                                   json={"technician_id": world.tech2["id"]})
+                                   json={"technician_id": world.tech2["id"], "allow_conflicts": True})
         assert r.status_code == 200, r.text
         qtbot.waitUntil(lambda: c.model.appointment(aid).technician_id == world.tech2["id"],  # type: ignore
                         timeout=5000)

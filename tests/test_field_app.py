@@ -75,7 +75,7 @@ def test_sign_in_and_the_days_jobs_update_live(browser, world: World, api: Api, 
     expect(card(page, added["id"])).to_be_visible(timeout=15_000)
     cur = d.get(f"/api/v1/appointments/{a['id']}").json()
     d.patch(f"/api/v1/appointments/{a['id']}", headers={"If-Match": f'"{cur["version"]}"'},
-            json={"technician_id": world.tech2["id"]})
+            json={"technician_id": world.tech2["id"], "allow_conflicts": True})
     expect(card(page, a["id"])).to_have_count(0, timeout=15_000)
     page.click("text=Tomorrow ▶")
     expect(card(page, c["id"])).to_be_visible()

@@ -109,6 +109,12 @@ def test_watchdog_late_alert_and_actions(qtbot, world, artifacts) -> None:  # ty
         dlg.grab().save(str(artifacts / "late-reassign-who-is-best.png"))
         assert dlg.ok.text() == "Reassign to Elena anyway" and "overlaps Bob Diaz" in dlg.ok.toolTip()
         qtbot.mouseClick(dlg.ok, Qt.MouseButton.LeftButton)
+        # Elena has her own visit then: the conflict is shown before anything is saved, then booked anyway.
+        spin_until(dlg.conflicts.isVisible, 3, "reassign conflicts shown")
+        assert dlg.conflicts.title.text().startswith("Elena Torres has a conflict at that time.")
+        assert "Overlaps Bob Diaz" in dlg.conflicts.body.text()
+        assert d.get(f"/api/v1/appointments/{appt['id']}").json()["technician_id"] == world.tech1["id"]
+        qtbot.mouseClick(dlg.conflicts.anyway_btn, Qt.MouseButton.LeftButton)
         spin_until(lambda: _closed(dlg), 3, "reassign dialog closed")
         fresh = d.get(f"/api/v1/appointments/{appt['id']}").json()
         assert fresh["technician_id"] == world.tech2["id"] and fresh["updated_by"] == "Dana Dispatcher"
@@ -155,6 +161,8 @@ def test_watchdog_late_alert_and_actions(qtbot, world, artifacts) -> None:  # ty
         new_start, new_end = rdlg.new_window()
         assert (new_end - new_start) == timedelta(hours=3)
         qtbot.mouseClick(rdlg.ok, Qt.MouseButton.LeftButton)
+        spin_until(rdlg.conflicts.isVisible, 3, "still over Bob Diaz's visit: asked first")
+        qtbot.mouseClick(rdlg.conflicts.anyway_btn, Qt.MouseButton.LeftButton)
         spin_until(lambda: _closed(rdlg), 3, "rescheduled")
         moved = d.get(f"/api/v1/appointments/{appt['id']}").json()
         assert datetime.fromisoformat(moved["window_end"]) - datetime.fromisoformat(moved["window_start"]) == \

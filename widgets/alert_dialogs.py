@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
 from models.phones import display
 from models.timefmt import clock_time, parse_iso_or_none
 from services.api_client import ApiError
+from widgets.conflict_panel import ConflictPanel
 from widgets.suggest_list import SuggestList
 from widgets.tasks import TaskSet
 
@@ -86,8 +87,16 @@ class _ActionDialog(QDialog):
         self.ok.setDefault(True)
         self.buttons.accepted.connect(self.submit)
         self.buttons.rejected.connect(self.reject)
+        #: A move the server refused as a schedule conflict is shown here; "Book anyway" submits again with
+        #: `anyway` set (the override is audited), "Cancel" leaves everything as it was.
+        self.anyway = False
+        self.conflicts = ConflictPanel(self)
+        self.conflicts.bookAnyway.connect(self._book_anyway)
+        self.conflicts.cancelled.connect(lambda: self.busy.done("Not changed."))
+        self.conflicts.shown.connect(lambda on: self.buttons.setVisible(not on))
         lay = QVBoxLayout(self)
         lay.addLayout(self.body)
+        lay.addWidget(self.conflicts)
         lay.addWidget(self.busy)
         lay.addWidget(self.buttons)
         self.setMinimumWidth(460)
@@ -99,14 +108,29 @@ class _ActionDialog(QDialog):
             try:
                 await action()
             except ApiError as exc:
-                self.busy.done(describe_error(verb, exc), error=True)
                 self.ok.setEnabled(True)
+                found = (exc.details or {}).get("conflicts") if exc.code == "schedule_conflict" else None
+                if found:
+                    self.busy.done("")
+                    self.conflicts.show_conflicts(self.conflict_who(), found)
+                    return
+                self.busy.done(describe_error(verb, exc), error=True)
                 self.on_error(exc)
                 return
+            finally:
+                self.anyway = False
             self.busy.done()
             self.accept()
 
         self.tasks.spawn(go())
+
+    def conflict_who(self) -> str:
+        """Whose schedule the conflicts are in (the dialogs say it in the panel's title)."""
+        return "The technician"
+
+    def _book_anyway(self) -> None:
+        self.anyway = True
+        self.submit()
 
     def on_error(self, exc: ApiError) -> None:
         """Hook for dialogs that reload after a failure."""
@@ -189,10 +213,10 @@ def eta_start(eta: datetime, step_min: int = 5) -> datetime:
 
 
 class RescheduleDialog(_ActionDialog):
-    def __init__(self, appt: dict[str, Any], tz: str, reschedule: Callable[[datetime, datetime], Awaitable[Any]],
+    def __init__(self, appt: dict[str, Any], tz: str, reschedule: Callable[[datetime, datetime, bool], Awaitable[Any]],
                  parent: QWidget | None = None):
         super().__init__("Reschedule visit", "Reschedule and tell the customer", parent)
-        self.reschedule, self.tz = reschedule, tz
+        self.reschedule, self.tz, self.appt = reschedule, tz, appt
         start = parse_iso_or_none(appt.get("window_start")) or datetime.now(ZoneInfo(tz))
         end = parse_iso_or_none(appt.get("window_end")) or start + timedelta(hours=2)
         eta = parse_iso_or_none(appt.get("eta_at"))
@@ -223,7 +247,11 @@ class RescheduleDialog(_ActionDialog):
 
     def submit(self) -> None:
         start, end = self.new_window()
-        self.run_action("Rescheduling…", "reschedule", lambda: self.reschedule(start, end))
+        anyway = self.anyway
+        self.run_action("Rescheduling…", "reschedule", lambda: self.reschedule(start, end, anyway))
+
+    def conflict_who(self) -> str:
+        return str(self.appt.get("technician_name") or "The technician")
 
 
 class ReassignDialog(_ActionDialog):
@@ -231,7 +259,7 @@ class ReassignDialog(_ActionDialog):
     can be there, why in words, and warnings; the top pick is selected. Choose one to reassign."""
 
     def __init__(self, appt: dict[str, Any], tz: str, load: Callable[[], Awaitable[dict[str, Any]]],
-                 reassign: Callable[[int], Awaitable[Any]], parent: QWidget | None = None):
+                 reassign: Callable[[int, bool], Awaitable[Any]], parent: QWidget | None = None):
         super().__init__("Reassign visit", "Reassign", parent)
         self.appt, self.tz, self.load, self.reassign = appt, tz, load, reassign
         self.list = SuggestList(time_zone=tz)
@@ -280,7 +308,13 @@ class ReassignDialog(_ActionDialog):
         if c is None:
             self.busy.done("Choose a technician first.", error=True)
             return
-        self.run_action(f"Reassigning to {c['name']}…", "reassign", lambda: self.reassign(int(c["technician_id"])))
+        anyway = self.anyway
+        self.run_action(f"Reassigning to {c['name']}…", "reassign",
+                        lambda: self.reassign(int(c["technician_id"]), anyway))
+
+    def conflict_who(self) -> str:
+        c = self.chosen()
+        return str(c["name"]) if c else "The technician"
 
     def on_error(self, exc: ApiError) -> None:
         if exc.status == 412:

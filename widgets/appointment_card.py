@@ -9,7 +9,7 @@ from html import escape
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-from PySide6.QtCore import QDate, Qt, QTime, Signal
+from PySide6.QtCore import SIGNAL, QDate, Qt, QTime, Signal
 from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import (
     QComboBox,
@@ -22,7 +22,6 @@ from PySide6.QtWidgets import (
     QInputDialog,
     QLabel,
     QLineEdit,
-    QMessageBox,
     QPushButton,
     QScrollArea,
     QSpinBox,
@@ -85,12 +84,11 @@ class Prompts:
             "follow-up.'):")
         return text.strip() if ok and text.strip() else None
 
-    def confirm_cancel(self, who: str) -> bool:
-        return QMessageBox.question(
-            self.parent, "Cancel this visit?",
-            f"Cancel the visit for {who}? The customer's tracker link expires. This cannot be undone.",
-            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
-            QMessageBox.StandardButton.No) == QMessageBox.StandardButton.Yes
+    def cancel_reason(self, who: str) -> str | None:
+        """Why the visit is cancelled (kept in the history and the audit); None: not cancelled."""
+        text, ok = QInputDialog.getText(self.parent, "Cancel this visit?", f"Cancel the visit for {who}? The "
+                                        "customer's tracker link expires; this cannot be undone.\nReason:")
+        return text.strip() if ok and text.strip() else None
 
 
 def history_sentence(h: dict[str, Any], tz: str) -> str:
@@ -146,6 +144,7 @@ class AppointmentCard(QDialog):
     """Opens on click or Enter on a block. Every change goes through the API client with If-Match."""
 
     changed = Signal(dict)  # the appointment as the API returned it after a change or reload
+    shown, scheduleRefused = Signal(dict), Signal(object)  # the appointment as shown; a 409's conflicts
     performed = Signal(dict, dict, object)  # before, after, customer texted (None: not asked) — for undo
 
     def __init__(self, api: ApiClient, appt_id: int, store: Store, parent: QWidget | None = None):
@@ -341,10 +340,8 @@ class AppointmentCard(QDialog):
         self.customer_box.setText("<br>".join(contact))
         self.customer_box.setOpenExternalLinks(True)
         self.desc.setText(escape(data.get("description") or "No description given."))
-        notes = data.get("internal_notes") or "None."
-        self.notes.setText(escape(notes))
-        hist = data.get("history") or []
-        lines = [escape(history_sentence(h, tz)) for h in hist]
+        self.notes.setText(escape(data.get("internal_notes") or "None."))
+        lines = [escape(history_sentence(h, tz)) for h in data.get("history") or []]
         if data.get("customer_message"):
             lines.append(f"<i>Customer currently sees: “{escape(data['customer_message'])}”</i>")
         self.history.setText("<br>".join(lines) if lines else "No status changes yet — still as scheduled.")
@@ -360,6 +357,7 @@ class AppointmentCard(QDialog):
             self.photos.set_appointment(int(data["id"]))
         self.team_notes.set_appointment(int(data["id"]))
         self.sent.set_appointment(data)
+        self.shown.emit(data)
 
     def _build_actions(self, data: dict[str, Any]) -> None:
         while self.actions_row.count():
@@ -396,9 +394,9 @@ class AppointmentCard(QDialog):
         current = S(self.data["status"])
         reason, message = "", ""
         if target == S.CANCELLED:
-            if not self.prompts.confirm_cancel(self.data["customer_name"]):
+            if not (reason := self.prompts.cancel_reason(self.data["customer_name"]) or ""):
+                self.show_notice("Not cancelled: say why the visit is cancelled.", error=False)
                 return
-            reason = "Cancelled by dispatcher"
         elif is_backward(current, S(target)):
             got = self.prompts.reason(current.value, target)
             if not got:
@@ -420,7 +418,7 @@ class AppointmentCard(QDialog):
 
         self.tasks.spawn(self._guarded(attempt, f"set the status to {label_for(target)}"))
 
-    def save_schedule(self) -> None:
+    def save_schedule(self, allow_conflicts: bool = False) -> None:
         if not self.data:
             return
         tz = ZoneInfo(self.tz)
@@ -445,7 +443,8 @@ class AppointmentCard(QDialog):
         async def attempt() -> None:
             data = await self.api.patch_appointment(
                 self.appt_id, int(self.data["version"]), technician_id=moved["tech_id"], unassign=moved["unassign"],
-                window_start=moved["start"], window_end=moved["end"], notify_customer=notify)
+                window_start=moved["start"], window_end=moved["end"], notify_customer=notify,
+                allow_conflicts=allow_conflicts)
             self.notice.hide()
             self._applied(data, notify)
 
@@ -483,6 +482,8 @@ class AppointmentCard(QDialog):
                                      f"{' at ' + at if at else ''}: {escape(changes)}. Your change ({what}) was "
                                      "not applied — the card now shows the latest version.", retry=True)
                     self.changed.emit(fresh)
+            elif exc.code == "schedule_conflict" and self.receivers(SIGNAL("scheduleRefused(PyObject)")):
+                self.scheduleRefused.emit(exc.details.get("conflicts"))
             else:
                 card_offline.action_failed(self, exc, what)
         finally:

@@ -362,15 +362,18 @@ class LateAlertPanel(QWidget):
         self._applied(out)
         return out
 
-    async def reassign(self, appt_id: int, technician_id: int) -> dict[str, Any]:
-        out = await self._patch(appt_id, "Reassigning…", "reassign", technician_id=technician_id)
+    async def reassign(self, appt_id: int, technician_id: int, allow_conflicts: bool = False) -> dict[str, Any]:
+        out = await self._patch(appt_id, "Reassigning…", "reassign", technician_id=technician_id,
+                                allow_conflicts=allow_conflicts)
         self.busy.done(f"Reassigned to {out.get('technician_name')}; both technicians are told.")
         if out.get("technician_id") is not None:
             self.technicianSelected.emit(int(out["technician_id"]))
         return out
 
-    async def reschedule(self, appt_id: int, start: datetime, end: datetime) -> dict[str, Any]:
-        out = await self._patch(appt_id, "Rescheduling…", "reschedule", window_start=start, window_end=end)
+    async def reschedule(self, appt_id: int, start: datetime, end: datetime, allow_conflicts: bool = False
+                         ) -> dict[str, Any]:
+        out = await self._patch(appt_id, "Rescheduling…", "reschedule", window_start=start, window_end=end,
+                                allow_conflicts=allow_conflicts)
         self.busy.done("Rescheduled; the technician is told.")
         return out
 
@@ -439,14 +442,15 @@ class LateAlertPanel(QWidget):
             appt_id = int(a["id"])
             current = a.get("technician_id")
             self._show(ReassignDialog(a, self.store.time_zone, lambda: self.candidates(appt_id, current),
-                                      lambda tid: self.reassign(appt_id, tid), self))
+                                      lambda tid, anyway: self.reassign(appt_id, tid, anyway), self))
 
         self._with_appointment(reassign)
 
     def on_reschedule(self) -> None:
         def reschedule(_it: AlertItem, a: dict[str, Any]) -> None:
             appt_id = int(a["id"])
-            self._show(RescheduleDialog(a, self.store.time_zone, lambda s, e: self.reschedule(appt_id, s, e), self))
+            self._show(RescheduleDialog(a, self.store.time_zone,
+                                        lambda s, e, anyway: self.reschedule(appt_id, s, e, anyway), self))
 
         self._with_appointment(reschedule)
 

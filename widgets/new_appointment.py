@@ -406,8 +406,13 @@ class NewAppointmentDialog(QDialog):
             while self.pending_contacts:
                 await self.api.add_job_contact(job["id"], **self.pending_contacts[0])
                 self.pending_contacts.pop(0)
-            appt = await self.api.create_appointment(job["id"], start, end, tech)
+            appt = await self.api.create_appointment(job["id"], start, end, tech, allow_conflicts=anyway)
         except ApiError as exc:
+            raced = (exc.details or {}).get("conflicts") if exc.code == "schedule_conflict" else None
+            if raced:  # another console booked that time meanwhile: ask again, with what the server found
+                self._say("Someone else just booked that time.", error=True)
+                self.conflicts.show_conflicts(self.tech.currentText(), raced)
+                return None
             where = " (nothing was saved)" if self.made_customer is None and self.made_job is None else ""
             self._say(f"Not saved{where}: {exc.message}", error=True)
             return None

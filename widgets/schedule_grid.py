@@ -21,6 +21,7 @@ from PySide6.QtGui import (
 from PySide6.QtWidgets import QAbstractScrollArea, QApplication, QMenu, QToolTip, QWidget
 
 from models.timefmt import clock_time
+from widgets.drop_ghost import keeps_time
 from widgets.pinned_lane import PinnedLane
 from widgets.schedule_model import Appt, ScheduleModel
 from widgets.schedule_paint import GUTTER, HEADER, ROW_H, PaintObserver, SchedulePainting
@@ -376,7 +377,8 @@ class ScheduleView(SchedulePainting, QAbstractScrollArea):
             if a is None or row is None:
                 return
             dx = pos.x() - origin.x()
-            start = a.start if abs(dx) < 6 else round((a.start + dx / self.pph * 3600.0) / SNAP_S) * SNAP_S
+            keep = keeps_time(dx, self.pph, row != self.model.lane_row_of(appt_id))
+            start = a.start if keep else round((a.start + dx / self.pph * 3600.0) / SNAP_S) * SNAP_S
             old = self._drag
             self._drag = (appt_id, row, start)
             if old != self._drag:

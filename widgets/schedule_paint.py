@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
@@ -11,6 +11,8 @@ from PySide6.QtCore import QRect, QRectF, Qt
 from PySide6.QtGui import QBrush, QColor, QFont, QFontMetrics, QPainter, QPaintEvent, QPalette, QPen, QRegion
 
 from models.timefmt import clock_time
+from widgets.availability_layer import LaneAvailability, load_text, overbooked, paint_unavailable
+from widgets.drop_ghost import drop_warnings, ghost_text, paint_label
 from widgets.schedule_model import Appt, ScheduleModel
 from widgets.status_colors import LATE_COLOR, NOW_LINE_COLOR, label_for, style_for
 
@@ -38,6 +40,8 @@ class SchedulePainting:
     _origin: float
     _vis: list[int]
     _drag: tuple[int, int, float] | None
+    #: Per technician id: off-hours and time off to shade, capacity for the row header (set by the console).
+    availability: Mapping[int, LaneAvailability] = {}
     _font: QFont
     _bold: QFont
     _small: QFont
@@ -85,6 +89,10 @@ class SchedulePainting:
             for r in rects:
                 if r.top() <= y + ROW_H - 1 <= r.bottom() + 1:
                     p.drawLine(max(GUTTER, r.left() - 1), y + ROW_H - 1, min(vw, r.right() + 1), y + ROW_H - 1)
+        for pos, y in lanes:
+            tech = self.model.lanes[self._vis[pos]].tech_id
+            if tech is not None and tech in self.availability:
+                paint_unavailable(p, self.availability[tech], y, ROW_H, self.x_for, GUTTER, vw, self.dark)
         self._paint_hour_lines(p, rects, grid, vw, vh)
         # blocks
         p.setClipRect(QRect(GUTTER, HEADER, vw - GUTTER, vh - HEADER).intersected(clip))
@@ -233,11 +241,27 @@ class SchedulePainting:
         p.setPen(QPen(hl, 2, Qt.PenStyle.DashLine))
         p.setBrush(fill)
         p.drawRoundedRect(r, 5, 5)
+        paint_label(p, r, self.drag_text(), self.palette(), self._bold, HEADER)
+
+    def drag_text(self) -> str:
+        """The drop ghost's words: exactly what dropping here will change ("" when nothing is dragged)."""
+        if self._drag is None:
+            return ""
+        appt_id, row, start = self._drag
+        a = self.model.appointment(appt_id)
+        src = self.model.lane_row_of(appt_id)
+        if a is None or src is None:
+            return ""
         lane = self.model.lanes[row]
-        p.setPen(self.palette().color(QPalette.ColorRole.Text))
-        p.setFont(self._bold)
-        label = f"{lane.name} · {clock_time(datetime.fromtimestamp(start, self._tz()), self.model.time_zone)}"
-        p.drawText(r.adjusted(8, 0, -4, 0), Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft, label)
+        text = ghost_text(from_name=self.model.lanes[src].name, to_name=lane.name, old_start=a.start,
+                          new_start=start, duration_s=a.end - a.start, tz=self.model.time_zone)
+        if lane.tech_id is None or (row == src and abs(start - a.start) < 1):
+            return text
+        avail = self.availability.get(lane.tech_id)
+        warn = drop_warnings(others=[self.model.appts[i] for i in lane.ids if i != appt_id], start=start,
+                             end=start + a.end - a.start, unavailable=avail.unavailable if avail else (),
+                             tech_name=lane.name)
+        return text + (" · ⚠ " + ", ".join(warn) if warn else "")
 
     def _paint_now(self, p: QPainter, vh: int) -> None:
         now = self.now()
@@ -269,10 +293,18 @@ class SchedulePainting:
             name_font = QFont(self._lane_font)
             name_font.setBold(True)
             name_font.setItalic(lane.tech_id is None)
+            load = load_text(self.availability.get(lane.tech_id), appts) if lane.tech_id is not None else ""
+            load_w = QFontMetrics(self._small).horizontalAdvance(load) + 8 if load else 0
+            if load:
+                over = overbooked(self.availability.get(lane.tech_id), appts)
+                p.setFont(self._small)
+                p.setPen(QColor(LATE_COLOR) if over else muted)
+                p.drawText(QRect(GUTTER - load_w - 10, y + 6, load_w, fm.height() + 2),
+                           Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, load)
             p.setFont(name_font)
             p.setPen(text)
-            p.drawText(QRect(14, y + 6, GUTTER - 24, fm.height() + 2), Qt.AlignmentFlag.AlignLeft,
-                       fm.elidedText(lane.name, Qt.TextElideMode.ElideRight, GUTTER - 24))
+            p.drawText(QRect(14, y + 6, GUTTER - 24 - load_w, fm.height() + 2), Qt.AlignmentFlag.AlignLeft,
+                       fm.elidedText(lane.name, Qt.TextElideMode.ElideRight, GUTTER - 24 - load_w))
             p.setFont(self._small)
             done = sum(1 for a in appts if a.status in ("complete", "paused"))
             summary = f"{len(appts)} job{'s' if len(appts) != 1 else ''}"

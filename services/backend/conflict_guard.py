@@ -45,7 +45,9 @@ def enforce(db: Session, ctx: Backend, appt: Appointment, *, allow_conflicts: bo
     """
     if appt.technician_id is None or appt.status not in BLOCKING:
         return []
-    tech = db.scalar(select(Technician).where(Technician.id == appt.technician_id).with_for_update())
+    # FOR NO KEY UPDATE: bookings of one technician queue here, yet the key-share lock the appointment's own
+    # INSERT/UPDATE already took on this row (its foreign key) doesn't turn two racing bookings into a deadlock.
+    tech = db.scalar(select(Technician).where(Technician.id == appt.technician_id).with_for_update(key_share=True))
     if tech is None:
         raise Invalid.field("technician_id", f"no technician {appt.technician_id}")
     if appt.id is None:

@@ -14,6 +14,7 @@ from models.schemas import AppointmentIn, AppointmentPatch, Day, StatusIn
 from models.tables import Appointment, Job
 from models.timefmt import day_bounds, today
 from services.backend import appointment_ops as ops
+from services.backend import conflict_guard
 from services.backend.appointment_views import day_list, detail
 from services.backend.audit import who
 from services.backend.context import Backend
@@ -60,13 +61,21 @@ def list_appointments(
     return Response(day_rows.dump_json(day_rows.validate_python(rows)), media_type="application/json")
 
 
-@router.post("", status_code=201, response_model=AppointmentDetailPublic, responses={201: WITH_ETAG[200]})
+CONFLICT_409 = errors(409, s409="`schedule_conflict`: the technician has another visit then, is off or outside their "
+                           "hours; `details.conflicts` lists them. Send `allow_conflicts: true` to book anyway "
+                           "(audited).")
+
+
+@router.post("", status_code=201, response_model=AppointmentDetailPublic,
+             responses={201: WITH_ETAG[200], **CONFLICT_409})
 def create_appointment(body: AppointmentIn, user: Dispatcher, ctx: Ctx, db: Db, response: Response) -> dict[str, Any]:
-    """Schedule a visit for a job (status `scheduled`); the customer is told when notifications are on."""
+    """Schedule a visit for a job (status `scheduled`); the customer is told when notifications are on. A clash with
+    the technician's other visits, hours or time off is a 409 `schedule_conflict` unless `allow_conflicts`."""
     job = db.get(Job, body.job_id)
     if job is None:
         raise Invalid.field("job_id", f"no job {body.job_id}; create the job first")
     appt = ops.create(db, ctx, job, body.technician_id, body.window_start, body.window_end, user)
+    conflict_guard.enforce(db, ctx, appt, allow_conflicts=body.allow_conflicts, who=who(user))
     db.commit()
     return answer(db, ctx, appt, response)
 
@@ -77,19 +86,21 @@ def get_appointment(appt_id: int, user: Dispatcher, ctx: Ctx, db: Db, response: 
     return answer(db, ctx, load(db, appt_id), response)
 
 
-@router.patch("/{appt_id}", response_model=AppointmentDetailPublic, responses=WITH_ETAG)
+@router.patch("/{appt_id}", response_model=AppointmentDetailPublic, responses={**WITH_ETAG, **CONFLICT_409})
 def patch_appointment(
     appt_id: int, body: AppointmentPatch, user: Dispatcher, ctx: Ctx, db: Db, response: Response,
     if_match: IfMatch = None,
 ) -> dict[str, Any]:
     """Reassign (`technician_id`, or `unassign`) and/or reschedule (`window_start`, `window_end`); the
-    technicians concerned are told, the customer when `notify_customer` (omitted: the company's default)."""
+    technicians concerned are told, the customer when `notify_customer` (omitted: the company's default). A move
+    onto a technician's other visit, hours or time off is a 409 `schedule_conflict` unless `allow_conflicts`."""
     expected = ops.parse_if_match(if_match)
     appt = load(db, appt_id, lock=True)
     ops.check_version(appt, expected)
     if ops.change_schedule(db, ctx, appt, user, technician_id=body.technician_id, unassign=body.unassign,
                            window_start=body.window_start, window_end=body.window_end,
                            notify_customer=body.notify_customer):
+        conflict_guard.enforce(db, ctx, appt, allow_conflicts=body.allow_conflicts, who=who(user))
         db.commit()
     return answer(db, ctx, appt, response)
 
