@@ -35,6 +35,14 @@ def _kinds(world: Any, appt_id: int) -> list[str]:
                                                           params={"appointment_id": appt_id}).json())
 
 
+def _free_elena(world: Any) -> None:
+    """Take Elena's own visit off her row, so moving Marcus's visit onto her is no schedule conflict."""
+    a2 = world.appt2
+    r = world.dispatcher.patch(f"/api/v1/appointments/{a2['id']}", headers={"If-Match": f'"{a2["version"]}"'},
+                               json={"unassign": True})
+    assert r.status_code == 200, r.text
+
+
 def _console(qtbot: Any, world: Any, tmp_path: Path) -> Console:
     return Console(qtbot, world.api.url, token_of(world.dispatcher), tmp_path,
                    day=local_day(world.appt1["window_start"]))
@@ -48,6 +56,7 @@ def _tech_of(c: Console, appt_id: int) -> Any:
 @SQLITE
 def test_move_asks_honours_the_choice_and_ctrl_z_undoes_it(qtbot: Any, qloop: Any, world: Any, tmp_path: Path,
                                                            artifacts: Path) -> None:
+    _free_elena(world)
     c = _console(qtbot, world, tmp_path)
     try:
         aid, t1, t2 = world.appt1["id"], world.tech1["id"], world.tech2["id"]
@@ -95,6 +104,7 @@ def test_move_asks_honours_the_choice_and_ctrl_z_undoes_it(qtbot: Any, qloop: An
 @SQLITE
 def test_cancelled_choice_changes_nothing_and_undo_refuses_to_overwrite(qtbot: Any, qloop: Any, world: Any,
                                                                         tmp_path: Path) -> None:
+    _free_elena(world)
     c = _console(qtbot, world, tmp_path)
     try:
         aid, t2 = world.appt1["id"], world.tech2["id"]
@@ -301,6 +311,7 @@ def test_panels_changes_ask_through_the_real_dialog_and_are_undoable(qtbot: Any,
     from services.api_client import ApiError
     from tests.console_support import run
 
+    _free_elena(world)
     c = _console(qtbot, world, tmp_path)
     try:
         aid, t2 = world.appt1["id"], world.tech2["id"]
