@@ -12,12 +12,9 @@ from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QApplication,
     QDockWidget,
-    QFrame,
-    QHBoxLayout,
     QLabel,
     QMainWindow,
     QMessageBox,
-    QPushButton,
     QVBoxLayout,
     QWidget,
 )
@@ -30,7 +27,9 @@ from console.undo import ChangeDesk
 from console.wiring import PANELS
 from models.enums import AlertKind
 from services.api_client import ApiError
-from widgets.appointment_card import AppointmentCard, describe_changes
+from widgets.appointment_card import AppointmentCard
+from widgets.banner import Banner
+from widgets.card_text import describe_changes
 from widgets.schedule_grid import ScheduleView
 from widgets.tasks import TaskSet
 
@@ -38,42 +37,6 @@ log = logging.getLogger(__name__)
 
 LINK_STYLE = {"live": "LinkLive", "connecting": "LinkWarn", "reconnecting": "LinkWarn", "offline": "LinkOffline",
               "signed_out": "LinkOffline"}
-
-
-class Banner(QFrame):
-    """A calm message strip above the grid (errors, conflicts) with optional Retry."""
-
-    def __init__(self, parent: QWidget | None = None):
-        super().__init__(parent)
-        self.setObjectName("Banner")
-        lay = QHBoxLayout(self)
-        lay.setContentsMargins(14, 8, 10, 8)
-        self.text = QLabel(wordWrap=True)
-        self.text.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.retry = QPushButton("Retry")
-        self.dismiss = QPushButton("Dismiss")
-        self.dismiss.clicked.connect(self.hide)
-        lay.addWidget(self.text, 1)
-        lay.addWidget(self.retry)
-        lay.addWidget(self.dismiss)
-        self._retry_fn: Any = None
-        self.retry.clicked.connect(self._do_retry)
-        self.hide()
-
-    def show_message(self, html: str, *, retry: Any = None, kind: str = "error") -> None:
-        self.setProperty("kind", kind)
-        self.style().unpolish(self)
-        self.style().polish(self)
-        self.text.setText(html)
-        self._retry_fn = retry
-        self.retry.setVisible(retry is not None)
-        self.show()
-
-    def _do_retry(self) -> None:
-        fn, self._retry_fn = self._retry_fn, None
-        self.hide()
-        if fn is not None:
-            fn()
 
 
 class MainWindow(QMainWindow):

@@ -9,6 +9,8 @@ from typing import Any
 
 import httpx
 
+from services.api_dispatch_calls import DispatchCalls, iso
+
 log = logging.getLogger(__name__)
 
 JSON = dict[str, Any]
@@ -33,10 +35,6 @@ class ApiError(Exception):
         return [d for d in self.details if isinstance(d, dict)] if isinstance(self.details, list) else []
 
 
-def _iso(value: datetime | str) -> str:
-    return value.isoformat() if isinstance(value, datetime) else value
-
-
 def error_from_response(resp: httpx.Response) -> ApiError:
     """Build an ApiError from a non-2xx response, whatever its body."""
     try:
@@ -48,7 +46,7 @@ def error_from_response(resp: httpx.Response) -> ApiError:
     return ApiError(resp.status_code, err.get("code") or "http_error", message, err.get("details"))
 
 
-class ApiClient:
+class ApiClient(DispatchCalls):
     """One long-lived httpx.AsyncClient for a server and a bearer token.
 
     `on_unauthorized` callbacks run whenever the server answers 401 (expired or revoked token).
@@ -147,8 +145,8 @@ class ApiClient:
     async def create_appointment(self, job_id: int, window_start: datetime, window_end: datetime,
                                  technician_id: int | None = None, *, allow_conflicts: bool = False) -> JSON:
         """Book a visit; a clash with the tech's schedule is a 409 `schedule_conflict` unless `allow_conflicts`."""
-        body: JSON = {"job_id": job_id, "technician_id": technician_id, "window_start": _iso(window_start),
-                      "window_end": _iso(window_end)}
+        body: JSON = {"job_id": job_id, "technician_id": technician_id, "window_start": iso(window_start),
+                      "window_end": iso(window_end)}
         if allow_conflicts:
             body["allow_conflicts"] = True
         return await self.request("POST", "/api/v1/appointments", json=body)
@@ -170,9 +168,9 @@ class ApiClient:
         elif technician_id is not None:
             body["technician_id"] = technician_id
         if window_start is not None:
-            body["window_start"] = _iso(window_start)
+            body["window_start"] = iso(window_start)
         if window_end is not None:
-            body["window_end"] = _iso(window_end)
+            body["window_end"] = iso(window_end)
         return await self.request("PATCH", f"/api/v1/appointments/{appt_id}", json=body,
                                   headers={"If-Match": f'"{version}"'})
 
@@ -250,13 +248,13 @@ class ApiClient:
                              message: str = "") -> JSON:
         """Creates job + appointment; 409 `schedule_conflict` names the clash unless `allow_overlap`."""
         return await self.request("POST", f"/api/v1/booking-requests/{request_id}/accept", json={
-            "technician_id": technician_id, "window_start": _iso(window_start), "window_end": _iso(window_end),
+            "technician_id": technician_id, "window_start": iso(window_start), "window_end": iso(window_end),
             "allow_overlap": allow_overlap, "message": message})
 
     async def counter_booking(self, request_id: int, proposed_start: datetime, proposed_end: datetime,
                               message: str, *, technician_id: int | None = None, allow_overlap: bool = False) -> JSON:
         return await self.request("POST", f"/api/v1/booking-requests/{request_id}/counter", json={
-            "proposed_start": _iso(proposed_start), "proposed_end": _iso(proposed_end), "message": message,
+            "proposed_start": iso(proposed_start), "proposed_end": iso(proposed_end), "message": message,
             "technician_id": technician_id, "allow_overlap": allow_overlap})
 
     async def decline_booking(self, request_id: int, message: str) -> JSON:
@@ -358,7 +356,7 @@ class ApiClient:
                                 job_id: int | None = None, appointment_id: int | None = None) -> JSON:
         """The conflicts this booking would have: {ok, technician_id, conflicts: [{kind, message, …}]}."""
         return await self.request("POST", "/api/v1/appointments/check", json={
-            "technician_id": technician_id, "window_start": _iso(window_start), "window_end": _iso(window_end),
+            "technician_id": technician_id, "window_start": iso(window_start), "window_end": iso(window_end),
             "job_id": job_id, "appointment_id": appointment_id})
 
     async def availability(self, day: date | None = None) -> JSON:
@@ -386,7 +384,7 @@ class ApiClient:
 
     async def add_time_off(self, tech_id: int, starts_at: datetime, ends_at: datetime, reason: str = "") -> JSON:
         return await self.request("POST", f"/api/v1/technicians/{tech_id}/time-off", json={
-            "starts_at": _iso(starts_at), "ends_at": _iso(ends_at), "reason": reason})
+            "starts_at": iso(starts_at), "ends_at": iso(ends_at), "reason": reason})
 
     async def remove_time_off(self, tech_id: int, off_id: int) -> None:
         await self.request("DELETE", f"/api/v1/technicians/{tech_id}/time-off/{off_id}")
@@ -433,74 +431,3 @@ class ApiClient:
         return await self.request("GET", "/api/v1/insights", params={
             "from": first.isoformat(), "to": last.isoformat(), "group_by": group_by,
             "technician_id": technician_id, "service_type": service_type or None})
-
-    # --- smart dispatch: skills, zones, who is best, optimize a day ------------------------------------------
-    async def skills(self) -> list[JSON]:
-        return await self.request("GET", "/api/v1/skills")
-
-    async def add_skill(self, name: str) -> JSON:
-        return await self.request("POST", "/api/v1/skills", json={"name": name})
-
-    async def rename_skill(self, skill_id: int, name: str) -> JSON:
-        return await self.request("PATCH", f"/api/v1/skills/{skill_id}", json={"name": name})
-
-    async def remove_skill(self, skill_id: int) -> None:
-        await self.request("DELETE", f"/api/v1/skills/{skill_id}")
-
-    async def technician_skills(self) -> list[JSON]:
-        """Every active technician with their skills: [{technician_id, name, skills}]."""
-        return await self.request("GET", "/api/v1/technician-skills")
-
-    async def set_technician_skills(self, tech_id: int, skills: list[str]) -> JSON:
-        return await self.request("PUT", f"/api/v1/technicians/{tech_id}/skills", json={"skills": skills})
-
-    async def service_skills(self) -> list[JSON]:
-        """The company's services with the skills each requires: [{service_type, bookable, skills}]."""
-        return await self.request("GET", "/api/v1/service-skills")
-
-    async def set_service_skills(self, service_type: str, skills: list[str]) -> JSON:
-        return await self.request("PUT", "/api/v1/service-skills",
-                                  json={"service_type": service_type, "skills": skills})
-
-    async def zones(self) -> list[JSON]:
-        return await self.request("GET", "/api/v1/zones")
-
-    async def add_zone(self, name: str, *, zips: list[str] | None = None, polygon: list[list[float]] | None = None,
-                       color: str = "") -> JSON:
-        return await self.request("POST", "/api/v1/zones", json={"name": name, "zips": zips or [],
-                                                                 "polygon": polygon or [], "color": color})
-
-    async def change_zone(self, zone_id: int, **fields: Any) -> JSON:
-        return await self.request("PATCH", f"/api/v1/zones/{zone_id}", json=fields)
-
-    async def remove_zone(self, zone_id: int) -> None:
-        await self.request("DELETE", f"/api/v1/zones/{zone_id}")
-
-    async def suggest(self, *, appointment_id: int | None = None, job_id: int | None = None,
-                      lat: float | None = None, lng: float | None = None, window_start: datetime | None = None,
-                      window_end: datetime | None = None, required_skills: list[str] | None = None,
-                      technician_ids: list[int] | None = None, exclude_unskilled: bool = False,
-                      service_type: str | None = None, duration_min: int | None = None) -> JSON:
-        """Technicians ranked for a job: {top_pick, suggestions: [{technician_id, name, arrive_at, reason,
-        warnings, top_pick, …}]}."""
-        body: JSON = {"appointment_id": appointment_id, "job_id": job_id, "lat": lat, "lng": lng,
-                      "window_start": _iso(window_start) if window_start else None,
-                      "window_end": _iso(window_end) if window_end else None, "required_skills": required_skills,
-                      "technician_ids": technician_ids, "exclude_unskilled": exclude_unskilled,
-                      "service_type": service_type, "duration_min": duration_min}
-        return await self.request("POST", "/api/v1/dispatch/suggest", json=body)
-
-    async def optimize_day(self, day: date, *, technician_ids: list[int] | None = None,
-                           include_unassigned: bool = False) -> JSON:
-        """A proposal for the day (nothing saved): technicians before/after, moves, changes, totals."""
-        return await self.request("POST", "/api/v1/dispatch/optimize", json={
-            "date": day.isoformat(), "technician_ids": technician_ids, "include_unassigned": include_unassigned},
-            timeout=httpx.Timeout(40.0, connect=5.0))
-
-    async def apply_plan(self, changes: list[JSON], notify_customers: bool) -> JSON:
-        """Save a plan's changes as one batch (412 when any appointment changed meanwhile): {saved, undo}."""
-        return await self.request("POST", "/api/v1/dispatch/apply",
-                                  json={"changes": changes, "notify_customers": notify_customers})
-
-    async def pin_appointment(self, appt_id: int, pinned: bool) -> JSON:
-        return await self.request("POST", f"/api/v1/appointments/{appt_id}/pin", json={"pinned": pinned})
