@@ -36,7 +36,7 @@ from models.tables import (
     TimeEntry,
     TrackerLink,
 )
-from models.timefmt import clock_time, window_text
+from models.timefmt import clock_range, clock_time, window_text
 from services.backend.demo_messages import side_effect_rows
 
 DAYS = 60
@@ -176,10 +176,12 @@ class _History:
             while nxt.weekday() >= 5:
                 nxt += timedelta(days=1)
             p.moved_to = self.local(nxt, start.astimezone(self.tz).hour)
-            alert.update(cause="rescheduled", ended_at=moved, rescheduled_at=moved)
+            # A new time that is not overdue ends the alert (the customer has a new time), as in the console.
+            window = clock_range(p.moved_to, p.moved_to + timedelta(hours=2), self.company.time_zone)
+            alert.update(cause="rescheduled", ended_at=moved, rescheduled_at=moved, resolved_at=moved,
+                         note=f"Rescheduled to {window}")
             if p.moved_to + timedelta(hours=3) < self.now:
                 self.arrive(p, p.tech, p.moved_to + timedelta(minutes=rng.randint(-20, 25)), backup_p)
-                alert.update(resolved_at=p.arrival)
             else:
                 p.status = "dispatched"
         else:
@@ -277,7 +279,7 @@ class _History:
     def late_alert(self, p: Plan, aid: int) -> dict[str, Any]:
         a = p.alert or {}
         resolved = a.get("resolved_at")
-        by = self.dispatcher if a["cause"] in ("acknowledged", "cancelled") else (
+        by = self.dispatcher if a["cause"] in ("acknowledged", "cancelled", "rescheduled") else (
             (p.final_tech.name if p.final_tech else "System") if resolved else "")
         return {"kind": "late", "dedupe_key": f"late:{aid}", "appointment_id": aid,
                 "message": alert_message(p.tech.name, p.cust.name, 30), "is_open": resolved is None,
