@@ -18,7 +18,7 @@ from tests.booking_support import (
     set_company,
     set_customer,
 )
-from tests.conftest import watchdog_passes
+from tests.conftest import add_user, watchdog_passes
 
 
 def _json_request(portal: Any, world: Any, **over: Any) -> Any:
@@ -187,8 +187,9 @@ def test_accept_checks_the_technicians_schedule(world: Any) -> None:
     r = d.post(f"/api/v1/booking-requests/{req['id']}/accept", json=body)
     assert r.status_code == 409, r.text
     err = _error(r)
-    assert "Marcus Reed is already booked then" in err["message"] and "Bob Diaz" in err["message"]
-    assert err["details"]["clashes"][0]["appointment_id"] == busy["id"]
+    assert "Marcus Reed has a conflict at that time" in err["message"] and "Bob Diaz" in err["message"]
+    assert "allow_overlap: true" in err["message"]
+    assert err["details"]["conflicts"][0]["appointment_id"] == busy["id"]
     assert d.get(f"/api/v1/booking-requests/{req['id']}").json()["state"] == "submitted"  # nothing half-done
     r = d.post(f"/api/v1/booking-requests/{req['id']}/accept", json={**body, "allow_overlap": True,
                                                                      "message": "See you then!"})
@@ -205,6 +206,25 @@ def test_accept_checks_the_technicians_schedule(world: Any) -> None:
     assert portal.get(f"/api/v1/portal/booking-requests/{req['id']}").json()["can_cancel"] is False
     r = portal.post(f"/api/v1/portal/booking-requests/{req['id']}/cancel")
     assert r.status_code == 409 and "confirmed" in _error(r)["message"]
+
+
+def test_accept_keeps_the_boards_rule_time_off_too(world: Any) -> None:
+    """Accepting books a visit like the board does: time off (not only another visit) is a conflict."""
+    add_user(world.api.server, "boss@example.com", "admin-pass-1", "admin", "Mike Boss")
+    admin = world.api.login("boss@example.com", "admin-pass-1")
+    tech = world.tech1["id"]
+    off = {"starts_at": at(day(world, 3), 8).isoformat(), "ends_at": at(day(world, 3), 17).isoformat(),
+           "reason": "training"}
+    assert admin.post(f"/api/v1/technicians/{tech}/time-off", json=off).status_code == 201
+    req = _json_request(portal_client(world, world.cust1["id"]), world).json()
+    body = {"technician_id": tech, "window_start": at(day(world, 3), 10).isoformat(),
+            "window_end": at(day(world, 3), 12).isoformat()}
+    r = world.dispatcher.post(f"/api/v1/booking-requests/{req['id']}/accept", json=body)
+    assert r.status_code == 409, r.text
+    assert [c["kind"] for c in _error(r)["details"]["conflicts"]] == ["time_off"]
+    assert world.dispatcher.get(f"/api/v1/booking-requests/{req['id']}").json()["state"] == "submitted"
+    r = world.dispatcher.post(f"/api/v1/booking-requests/{req['id']}/accept", json={**body, "allow_overlap": True})
+    assert r.status_code == 200 and r.json()["state"] == "confirmed"
 
 
 def test_decline_needs_a_message_and_notifies(world: Any) -> None:

@@ -188,6 +188,45 @@ def test_inbox_actions_show_clashes_and_errors(world: Any, qloop: asyncio.Abstra
     run_on_qt(scenario(), 30)
 
 
+def test_accept_refused_for_time_off_says_why_and_offers_book_anyway(world: Any, qloop: asyncio.AbstractEventLoop,
+                                                                      qtbot: Any) -> None:
+    """A conflict the day list can't show (time off): the form says which, in words, and offers "Book anyway"."""
+    from tests.conftest import add_user
+    from widgets.booking_inbox import BookingInbox
+
+    add_user(world.api.server, "boss@example.com", "admin-pass-1", "admin", "Mike Boss")
+    admin = world.api.login("boss@example.com", "admin-pass-1")
+    off = {"starts_at": at(day(world, 3), 7).isoformat(), "ends_at": at(day(world, 3), 18).isoformat(),
+           "reason": "training"}
+    assert admin.post(f"/api/v1/technicians/{world.tech2['id']}/time-off", json=off).status_code == 201
+    rid = portal_client(world, world.cust1["id"]).post("/api/v1/portal/booking-requests", json={
+        "service_type": "Leak repair", "preferred_dates": [day(world, 3)], "time_preference": "morning"}).json()["id"]
+
+    async def scenario() -> None:
+        client = await signed_in(world)
+        inbox = BookingInbox(client, (await loaded_live(client)).store)
+        qtbot.addWidget(inbox)
+        inbox.start()
+        await inbox.refresh()
+        inbox.select(rid)
+        det = inbox.detail
+        det.accept_btn.click()
+        f = det.accept_form
+        f.tech.setCurrentIndex(f.tech.findData(world.tech2["id"]))
+        assert f.overlap.isHidden()  # no other visit that day
+        f.submit.click()
+        await until(lambda: not f.error.isHidden() and not f.busy(), what="the refusal")
+        assert "Elena Torres has a conflict then" in f.error.text() and "training" in f.error.text()
+        assert "Book anyway" in f.error.text() and not f.overlap.isHidden()
+        assert inbox.model.request(rid)["state"] == "submitted"  # type: ignore[index]
+        f.overlap.setChecked(True)
+        f.submit.click()
+        await until(lambda: inbox.model.request(rid)["state"] == "confirmed", what="accept")  # type: ignore[index]
+        await client.aclose()
+
+    run_on_qt(scenario(), 30)
+
+
 def test_stale_flag_and_age(qapp: Any) -> None:
     from widgets.booking_model import BookingModel, StaleRole, age_text
 

@@ -93,7 +93,7 @@ class ActionForm(QWidget):
         try:
             result = await call()
         except ApiError as exc:
-            self.show_error(exc.message)
+            self.show_error(self.explain(exc))
         else:
             self.done.emit(result)
         finally:
@@ -102,6 +102,10 @@ class ActionForm(QWidget):
 
     def validate(self) -> str:
         return ""
+
+    def explain(self, exc: ApiError) -> str:
+        """The server's refusal in the dispatcher's words."""
+        return exc.message
 
     #: Each concrete form (Accept, Counter, Decline) defines the request it sends.
     call: Callable[[], Callable[[], Awaitable[dict[str, Any]]]]
@@ -130,7 +134,7 @@ class WindowForm(ActionForm):
         self.day_list = QListWidget()
         self.day_list.setObjectName("techDay")
         self.day_list.setMaximumHeight(110)
-        self.overlap = QCheckBox("Double-book anyway")
+        self.overlap = QCheckBox("Book anyway")
         self.overlap.hide()
         times = QHBoxLayout()
         times.addWidget(self.start)
@@ -264,8 +268,18 @@ class WindowForm(ActionForm):
             return "The window must end after it starts."
         if self.clashes() and not self.overlap.isChecked():
             return (f"{self.tech.currentText()} is already booked then. Pick another time or technician, "
-                    "or tick “Double-book anyway”.")
+                    "or tick “Book anyway”.")
         return ""
+
+    def explain(self, exc: ApiError) -> str:
+        """A conflict the day list can't show (working hours, time off, a missing skill): say which, and offer
+        "Book anyway"."""
+        if exc.code != "schedule_conflict":
+            return exc.message
+        found = [str(c.get("message", "")) for c in (exc.details or {}).get("conflicts", []) if c.get("message")]
+        self.overlap.show()
+        return (f"{self.tech.currentText()} has a conflict then: {'; '.join(found) or exc.message}. "
+                "Pick another time or technician, or tick “Book anyway”.")
 
 
 class AcceptForm(WindowForm):

@@ -41,9 +41,10 @@ from models.tables import (
 )
 from models.timefmt import window_text
 from services.backend import booking_checks as checks
+from services.backend import conflict_guard
 from services.backend.alerts import raise_alert
 from services.backend.alerts import resolve as resolve_alert
-from services.backend.audit import audit
+from services.backend.audit import audit, who
 from services.backend.context import Backend
 from services.backend.errors import Conflict, Invalid, InvalidTransition, NotFound
 from services.backend.events import publish, publish_appointment
@@ -310,15 +311,17 @@ def review(db: Session, ctx: Backend, by: User, req_id: int) -> BookingRequest:
 
 
 def accept(db: Session, ctx: Backend, by: User, req_id: int, body: AcceptIn) -> BookingRequest:
-    """Confirm: creates the job and its appointment. With a technician, an overlap with their schedule is refused
-    (409 naming the clash) unless `allow_overlap`."""
+    """Confirm: creates the job and its appointment. With a technician, a conflict (overlap, outside working hours,
+    time off, a missing skill) is refused (409 listing the conflicts) unless `allow_overlap` (audited)."""
     req = load(db, req_id, lock=True)
     target = move(req, BookingAction.ACCEPT, BookingActor.CONTRACTOR)
     now = ctx.clock.now()
     if body.window_end <= now:
         raise Invalid.field("window_end", "this time has already passed; choose a future window")
-    check_tech(db, ctx.company(db), body.technician_id, body.window_start, body.window_end, body.allow_overlap)
+    check_tech(db, ctx.company(db), body.technician_id, body.window_start, body.window_end, allow_overlap=True)
     appt = book(db, req, body.technician_id, body.window_start, body.window_end, by.name, now)
+    # The board's rule for every new visit: overlap, working hours, time off, skills (409 unless overridden).
+    conflict_guard.enforce(db, ctx, appt, allow_conflicts=body.allow_overlap, who=who(by), flag="allow_overlap")
     req.state = target.value
     _respond(db, ctx, req, by, body.message, now)
     changed(db, req, BookingAction.ACCEPT, by, now,

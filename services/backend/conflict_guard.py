@@ -29,16 +29,17 @@ class ScheduleConflict(ConflictError):
     code = "schedule_conflict"
 
 
-def conflict_error(tech_name: str, found: list[Conflict]) -> ScheduleConflict:
-    """The 409 a refused booking answers: every conflict in words, and how to book anyway."""
+def conflict_error(tech_name: str, found: list[Conflict], flag: str = "allow_conflicts") -> ScheduleConflict:
+    """The 409 a refused booking answers: every conflict in words, and how to book anyway (`flag`: true)."""
     return ScheduleConflict(
         f"{tech_name} has a conflict at that time: " + "; ".join(c.message for c in found)
-        + ". Pick another time or technician, or send allow_conflicts: true to book anyway.",
+        + f". Pick another time or technician, or send {flag}: true to book anyway.",
         {"conflicts": [c.to_dict() for c in found]})
 
 
 def enforce(db: Session, ctx: Backend, appt: Appointment, *, allow_conflicts: bool, who: Who,
-            required_skills: Collection[str] = (), offered_skills: Collection[str] = ()) -> list[Conflict]:
+            required_skills: Collection[str] = (), offered_skills: Collection[str] = (),
+            flag: str = "allow_conflicts") -> list[Conflict]:
     """Refuse (409) or record (audited override) the conflicts of `appt` as it now stands; [] when none.
 
     Unassigned appointments and ones that no longer occupy a tech (complete, paused, cancelled) never conflict.
@@ -62,7 +63,7 @@ def enforce(db: Session, ctx: Backend, appt: Appointment, *, allow_conflicts: bo
     if not found:
         return []
     if not allow_conflicts:
-        raise conflict_error(tech.name, found)
+        raise conflict_error(tech.name, found, flag)
     audit(db, ctx.clock.now(), "appointment.conflicts_overridden", "appointment", appt.id, who,
           to_jsonable_python({"technician_id": tech.id, "conflicts": [c.to_dict() for c in found]}))
     return found
