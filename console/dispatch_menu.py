@@ -164,7 +164,7 @@ class DispatchMenu:
                 self.window.banner.show_message(escape(f"Couldn't check {tech}'s schedule: {exc.message}"))
                 return
             if not found:
-                await save()
+                await save(anyway=False)
                 return
             ask = QMessageBox(QMessageBox.Icon.Warning, "Assign anyway?",
                               f"Assigning {name} to {tech} clashes with their schedule:", parent=self.window)
@@ -172,17 +172,21 @@ class DispatchMenu:
             self.assign_anyway = ask.addButton(f"Assign to {tech} anyway", QMessageBox.ButtonRole.AcceptRole)
             ask.addButton(QMessageBox.StandardButton.Cancel)
             ask.setDefaultButton(QMessageBox.StandardButton.Cancel)
-            ask.buttonClicked.connect(lambda b: self.window.tasks.spawn(save(), "assign the visit")
+            ask.buttonClicked.connect(lambda b: self.window.tasks.spawn(save(anyway=True), "assign the visit")
                                       if b is self.assign_anyway else
                                       self.window.statusBar().showMessage(f"{name} was not assigned.", 6000))
             self.ask = ask
             ask.open()
 
-        async def save() -> None:
+        async def save(anyway: bool) -> None:
+            # Through the window's asking client: "Text the customer?" first, and Ctrl+Z undoes it.
             try:
-                out = await self.live.client.patch_appointment(appt_id, version, technician_id=tech_id)
+                out = await self.window.changes.api.patch_appointment(appt_id, version, technician_id=tech_id,
+                                                                      allow_conflicts=anyway)
             except ApiError as exc:
-                if exc.status == 412:
+                if exc.code == "cancelled":
+                    self.window.statusBar().showMessage(f"{name} was not assigned.", 6000)
+                elif exc.status == 412:
                     await self.live.refresh_appointment(appt_id)
                     self.window.banner.show_message(escape(
                         f"{name}'s visit was changed by {(exc.details or {}).get('updated_by') or 'someone else'} "

@@ -65,4 +65,5 @@ python3 -m ruff check .
 echo "== tests"
 export QT_QPA_PLATFORM=offscreen
 export QTWEBENGINE_CHROMIUM_FLAGS="--no-sandbox --disable-gpu"
-python3 -m pytest -q -p no:cacheprovider "$@"
+# Two workers, one test file per worker at a time (a file's tests share their fixtures and order).
+python3 -m pytest -q -p no:cacheprovider -n 2 --dist loadfile "$@"
