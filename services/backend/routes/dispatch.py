@@ -152,7 +152,9 @@ def _visit_words(a: Appointment, tz: str) -> str:
 
 
 @router.post("/dispatch/apply", response_model=AppliedPlanPublic,
-             responses=errors(409, 412, s409="A change would clash with a technician's schedule; nothing was saved.",
+             responses=errors(404, 409, 412, s404="An appointment or technician in the plan no longer exists; nothing "
+                                                 "was saved.",
+                              s409="A change would clash with a technician's schedule; nothing was saved.",
                               s412="An appointment changed after the plan was made; nothing was saved."))
 def apply_plan(body: ApplyIn, user: Dispatcher, ctx: Ctx, db: Db) -> dict[str, Any]:
     """Save every change as one batch: each appointment must still have the version sent (else 412 naming it, and
