@@ -39,6 +39,8 @@ def shoot() -> int:
         if win is None:
             QTimer.singleShot(500, size_it)
             return
+        win.showNormal()  # a first start opens maximized: on the offscreen screen that is its small default size
+        win.setMinimumSize(w, h)
         win.resize(w, h)
 
     def grab() -> None:
