@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
 )
 
 from services.api_client import ApiClient, ApiError
-from widgets.pin_map import PinMap
+from widgets.pin_map import PinMap, show_candidates
 from widgets.tasks import TaskSet
 
 NO_LOCATION = "No location: no auto-arrival, no ETA."
@@ -129,16 +129,10 @@ class JobEditor(QDialog):
             self._say(exc.message, error=True)
             return
         found = res.get("candidates") or []
-        self.candidates.clear()
-        self.candidates.setVisible(len(found) > 1)
+        show_candidates(self.candidates, found)
         if not found:
             self._say(f"No place found for “{q}”. Click the map where the job is.", error=True)
             return
-        for c in found:
-            item = QListWidgetItem(c["label"])
-            item.setData(Qt.ItemDataRole.UserRole, c)
-            self.candidates.addItem(item)
-        self.candidates.setCurrentRow(0)
         self._say("Found it. Check the pin; drag it if the house is elsewhere.")
 
     def changes(self) -> dict[str, Any]:

@@ -36,7 +36,7 @@ from models.timefmt import DEFAULT_TIME_ZONE, window_text
 from services.api_client import ApiClient, ApiError
 from widgets.conflict_panel import ConflictPanel, conflict_lines
 from widgets.customer_picker import CustomerPicker
-from widgets.pin_map import PinMap
+from widgets.pin_map import PinMap, show_candidates
 from widgets.suggest_list import WhoIsBestDialog
 from widgets.tasks import TaskSet
 
@@ -363,16 +363,10 @@ class NewAppointmentDialog(QDialog):
         finally:
             self.find_btn.setEnabled(True)
         found = res.get("candidates") or []
-        self.candidates.clear()
-        self.candidates.setVisible(len(found) > 1)
+        show_candidates(self.candidates, found)
         if not found:
             self._say(f"No place found for “{q}”. Click the map where the job is.", error=True)
             return
-        for c in found:
-            item = QListWidgetItem(c["label"])
-            item.setData(Qt.ItemDataRole.UserRole, c)
-            self.candidates.addItem(item)
-        self.candidates.setCurrentRow(0)
         self._say("Found it. Check the pin; drag it if the house is elsewhere." if len(found) == 1 else
                   f"{len(found)} places match — pick the right one, or drag the pin.")
 

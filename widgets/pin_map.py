@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
-from PySide6.QtCore import QObject, QUrl, Signal, Slot
+from PySide6.QtCore import QObject, Qt, QUrl, Signal, Slot
 from PySide6.QtWebChannel import QWebChannel
 from PySide6.QtWebEngineCore import QWebEngineSettings
 from PySide6.QtWebEngineWidgets import QWebEngineView
-from PySide6.QtWidgets import QVBoxLayout, QWidget
+from PySide6.QtWidgets import QListWidget, QListWidgetItem, QVBoxLayout, QWidget
 
 from widgets.crew_map import DEFAULT_CENTER, OSM_ATTRIBUTION, _qt_resource, leaflet_static_dir
 
@@ -30,6 +31,18 @@ def build_page(tile_url: str, center: tuple[float, float] = DEFAULT_CENTER, zoom
         f'<body><div id="map"></div><div id="note"></div><script>{js}\nPinPage.init({json.dumps(cfg)});'
         "</script></body></html>"
     )
+
+
+def show_candidates(places: QListWidget, found: list[dict[str, Any]]) -> None:
+    """The geocoder's answers to pick from (the list shows only when there is a choice); the first is selected."""
+    places.clear()
+    places.setVisible(len(found) > 1)
+    for c in found:
+        item = QListWidgetItem(c["label"])
+        item.setData(Qt.ItemDataRole.UserRole, c)
+        places.addItem(item)
+    if found:
+        places.setCurrentRow(0)
 
 
 class _Bridge(QObject):
