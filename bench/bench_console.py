@@ -176,6 +176,9 @@ async def bench(args: argparse.Namespace, url: str, token: str, db_url: str) -> 
         import pstats
 
         pstats.Stats(prof).sort_stats("cumulative").print_stats(35)
+        pstats.Stats(prof).sort_stats("tottime").print_stats(25)
+        if args.profile_out:
+            prof.dump_stats(args.profile_out)
     wall = time.perf_counter() - w0
     cpu = time.thread_time() - cpu0 - idle_rate * wall
     handled = live.events_handled - handled0
@@ -229,6 +232,7 @@ def main() -> int:
     p.add_argument("--seconds", type=float, default=10.0)
     p.add_argument("--profile", action="store_true", help="cProfile the UI thread during the live phase")
     p.add_argument("--profile-start", action="store_true", help="cProfile the UI thread from start to first paint")
+    p.add_argument("--profile-out", help="also save the live phase's profile to this file (for pstats)")
     p.add_argument("--no-panels", action="store_true", help="the grid alone (to see what the panels cost)")
     p.add_argument("--split", action="store_true",
                    help="also read the event stream in a separate process: when the server put each event on the wire")

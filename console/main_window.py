@@ -196,6 +196,9 @@ class MainWindow(QMainWindow):
         self._counts_timer.timeout.connect(self._update_counts)
         lv.appointmentRefreshed.connect(lambda _id: self._counts_timer.start()
                                         if not self._counts_timer.isActive() else None)
+        self._late_flagged: set[int] | None = None  # appointments with an open LATE alert (kept until alerts change)
+        lv.store.alertChanged.connect(self._alerts_changed)
+        lv.store.reset.connect(self._alerts_changed)
         self.bar.dayRequested.connect(self.go_to_day)
         self.bar.filtersChanged.connect(self.view.set_filters)
         self.view.appointmentSelected.connect(self.appointmentSelected.emit)
@@ -281,12 +284,16 @@ class MainWindow(QMainWindow):
         """Appointments, unassigned and late on the grid day (late read through the open LATE alerts: a few,
         instead of every appointment of a 10,000-appointment day on each change)."""
         model = self.live.model
-        flagged = {int(a["appointment_id"]) for a in self.live.store.alerts.values()
-                   if a.get("kind") == AlertKind.LATE and a.get("appointment_id") is not None}
-        late = sum(1 for i in flagged if (appt := model.appointment(i)) is not None and appt.late)
+        if self._late_flagged is None:
+            self._late_flagged = {int(a["appointment_id"]) for a in self.live.store.alerts.values()
+                                  if a.get("kind") == AlertKind.LATE and a.get("appointment_id") is not None}
+        late = sum(1 for i in self._late_flagged if (appt := model.appointment(i)) is not None and appt.late)
         unassigned = len(self.live.model.lanes[0].ids) if self.live.model.lanes else 0
         self.counts_label.setText(f"{len(self.live.model.appts)} appointments · {unassigned} unassigned"
                                   + (f" · ⚠ {late} late" if late else ""))
+
+    def _alerts_changed(self, *_: Any) -> None:
+        self._late_flagged = None
 
     def set_link(self, state: str, text: str) -> None:
         self.link_label.setObjectName(LINK_STYLE.get(state, "LinkWarn"))

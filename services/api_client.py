@@ -64,7 +64,7 @@ class ApiClient(DispatchCalls):
 
     @property
     def http(self) -> httpx.AsyncClient:
-        """The shared httpx client (the event stream reuses its connection pool)."""
+        """The shared httpx client (the event stream opens its own connection, read on a thread: stream_reader)."""
         return self._http
 
     def auth_headers(self) -> dict[str, str]:

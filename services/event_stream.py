@@ -4,22 +4,19 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 import random
 import time
-from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass
+from collections.abc import Callable
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
 import httpx
 
-from models import events
 from models.events import EventName
-from models.public.common import Public
-from services.api_client import ApiClient, ApiError, error_from_response
+from services.api_client import ApiClient, ApiError
+from services.stream_reader import SseEvent, StreamReader
 
 log = logging.getLogger(__name__)
 
@@ -30,49 +27,6 @@ class LinkState(StrEnum):
     RECONNECTING = "reconnecting"
     OFFLINE = "offline"
     SIGNED_OUT = "signed_out"
-
-
-@dataclass(frozen=True)
-class SseEvent:
-    id: int | None
-    name: str
-    data: dict[str, Any]
-
-    def payload(self) -> Public | None:
-        """The payload as its model (models/events.py), None for a name this client does not know or a payload
-        that does not fit it."""
-        return events.read(self.name, self.data)
-
-    def fits(self) -> bool:
-        """False for a known event whose payload does not match its model (an unknown name passes)."""
-        return self.name not in events.PAYLOADS or self.payload() is not None
-
-
-async def parse_sse(lines: AsyncIterator[str]) -> AsyncIterator[SseEvent]:
-    """Turn SSE lines into events (comments and `retry:` are skipped; bad JSON becomes {})."""
-    fields: dict[str, str] = {}
-    data_lines: list[str] = []
-    async for line in lines:
-        if line == "":
-            if data_lines:
-                raw = "\n".join(data_lines)
-                try:
-                    data = json.loads(raw)
-                except ValueError:
-                    data = {}
-                ev_id = fields.get("id")
-                yield SseEvent(int(ev_id) if ev_id and ev_id.isdigit() else None, fields.get("event", "message"),
-                               data if isinstance(data, dict) else {"value": data})
-            fields, data_lines = {}, []
-            continue
-        if line.startswith(":"):
-            continue
-        key, _, value = line.partition(":")
-        value = value[1:] if value.startswith(" ") else value
-        if key == "data":
-            data_lines.append(value)
-        elif key in ("id", "event"):
-            fields[key] = value
 
 
 class EventStream:
@@ -179,25 +133,35 @@ class EventStream:
                 await asyncio.wait_for(self._kick.wait(), delay)
 
     async def _connect_once(self) -> None:
+        """One connection, read by a reader thread (services/stream_reader.py): the UI thread only handles the
+        events, a batch per event-loop turn, never the socket reads and HTTP parsing of each one."""
         headers = self.client.auth_headers()
         headers["Accept"] = "text/event-stream"
         if self.last_event_id is not None:
             headers["Last-Event-ID"] = str(self.last_event_id)
-        timeout = httpx.Timeout(10.0, read=self.read_timeout_s)
-        async with self.client.http.stream("GET", "/api/v1/events", headers=headers, timeout=timeout) as resp:
-            if resp.status_code >= 400:
-                await resp.aread()
-                raise error_from_response(resp)
-            self.connections += 1
-            self._lost_mono = None
-            self.lost_at = None
-            self._set_state(LinkState.LIVE)
-            self._fresh = True
-            if self.last_event_id is None:
-                self.on_refresh("initial")
-            async for ev in parse_sse(resp.aiter_lines()):
-                self._dispatch(ev)
+        reader = StreamReader(self.client.base_url, headers, httpx.Timeout(10.0, read=self.read_timeout_s),
+                              on_open=self._opened, on_events=self._dispatch_all)
+        try:
+            await reader.run()
+        finally:
+            reader.close()
         raise httpx.RemoteProtocolError("the server closed the event stream")
+
+    def _opened(self) -> None:
+        self.connections += 1
+        self._lost_mono = None
+        self.lost_at = None
+        self._set_state(LinkState.LIVE)
+        self._fresh = True
+        if self.last_event_id is None:
+            self.on_refresh("initial")
+
+    def _dispatch_all(self, batch: list[SseEvent]) -> None:
+        for ev in batch:
+            try:
+                self._dispatch(ev)
+            except Exception:  # never let a bad callback stop the events after it
+                log.exception("event %s (%s) failed", ev.id, ev.name)
 
     def _dispatch(self, ev: SseEvent) -> None:
         if ev.name == EventName.STREAM_RESET:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import threading
 import time
 from datetime import date, datetime, timedelta
 
@@ -125,6 +126,31 @@ async def test_event_stream_delivers_and_resumes(world) -> None:  # type: ignore
         stream.start()
         await _until(lambda: len(events) > before)
         assert events[before][0] == first_id and refreshes == ["initial"]
+    finally:
+        await stream.stop()
+        await api.aclose()
+
+
+def _readers() -> list[threading.Thread]:
+    return [t for t in threading.enumerate() if t.name == "event-stream" and t.is_alive()]
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+async def test_event_stream_stop_ends_its_reader(world) -> None:  # type: ignore[no-untyped-def]
+    """The stream is read on a thread of its own: stopping it ends that thread and nothing arrives after."""
+    api = ApiClient(world.api.url, token=_token(world.dispatcher))
+    events: list[tuple[int | None, str, dict]] = []
+    stream = EventStream(api, on_event=lambda i, n, d: events.append((i, n, d)), on_refresh=lambda r: None)
+    stream.start()
+    try:
+        await _until(lambda: stream.state == LinkState.LIVE)
+        assert len(_readers()) == 1
+        await stream.stop()
+        await _until(lambda: not _readers())
+        before = len(events)
+        await asyncio.to_thread(world.field1.post, f"/api/v1/field/appointments/{world.appt1['id']}/confirm")
+        await asyncio.sleep(0.3)
+        assert len(events) == before
     finally:
         await stream.stop()
         await api.aclose()

@@ -38,6 +38,7 @@ from widgets.alert_dialogs import (
 from widgets.alert_model import AlertItem, AlertModel
 from widgets.alert_selection import AlertSelection
 from widgets.desktop_notify import notify_desktop
+from widgets.row_list import RowListView
 from widgets.tasks import TaskSet, next_turn
 
 if TYPE_CHECKING:
@@ -164,7 +165,7 @@ class LateAlertPanel(QWidget):
         head.addStretch(1)
         head.addWidget(self.sound_box)
 
-        self.view = QListView()
+        self.view = RowListView()
         self.view.setModel(self.model)
         self.view.setItemDelegate(AlertDelegate(self.view))
         self.view.setUniformItemSizes(True)

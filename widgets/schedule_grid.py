@@ -60,6 +60,7 @@ class ScheduleView(SchedulePainting, QAbstractScrollArea):
         self._vis_pos: dict[int, int] = {}
         #: Per lane: the track of each block, the number of tracks, and the spans they were computed from.
         self._tracks: dict[int, tuple[dict[int, int], int, dict[int, tuple[float, float]]]] = {}
+        self._gutter_seen = {}
         self._tech_filter: set[int | None] | None = None
         self._status_filter: set[str] | None = None
         self._text_filter = ""
@@ -250,6 +251,7 @@ class ScheduleView(SchedulePainting, QAbstractScrollArea):
     # --- model signals ----------------------------------------------------------------------------
     def _on_reset(self) -> None:
         self._tracks.clear()
+        self._gutter_seen.clear()
         self._compute_range()
         self._filter_lanes()
         self._relayout()
@@ -280,7 +282,8 @@ class ScheduleView(SchedulePainting, QAbstractScrollArea):
         where, n = self._lane_tracks(lane)
         spans = self._tracks[lane][2]
         if old is not None and old[0] == where and old[1] == n and all(old[2].get(i) == spans[i] for i in changed):
-            self.viewport().update(0, y, GUTTER, ROW_H)  # the lane's counts (done, late)
+            if self._gutter_seen.get(lane) != self.gutter_summary(lane):
+                self.viewport().update(0, y, GUTTER, ROW_H)  # the lane's counts (done, late, booked)
             for i in changed:
                 self._update_block(i)
             return

@@ -46,6 +46,8 @@ class SchedulePainting:
     _bold: QFont
     _small: QFont
     _lane_font: QFont
+    #: Per lane row: what its label showed when last painted (gutter_summary).
+    _gutter_seen: dict[int, tuple[str, bool, int, int, int, str, bool]]
 
     if TYPE_CHECKING:
         def viewport(self) -> QWidget: ...
@@ -270,6 +272,16 @@ class SchedulePainting:
             p.setPen(QPen(QColor(NOW_LINE_COLOR), 2))
             p.drawLine(int(x), HEADER - 6, int(x), vh)
 
+    def gutter_summary(self, row: int) -> tuple[str, bool, int, int, int, str, bool]:
+        """What a lane's label shows (name, unassigned, jobs, done, late, booked/capacity, overbooked): a change
+        that leaves it alone does not repaint the label."""
+        lane = self.model.lanes[row]
+        appts = [self.model.appts[i] for i in lane.ids]
+        avail = self.availability.get(lane.tech_id) if lane.tech_id is not None else None
+        return (lane.name, lane.tech_id is None, len(appts),
+                sum(1 for a in appts if a.status in ("complete", "paused")), sum(1 for a in appts if a.late),
+                load_text(avail, appts) if avail is not None else "", overbooked(avail, appts))
+
     def _paint_gutter(self, p: QPainter, lanes: list[tuple[int, int]], region: QRegion, text: QColor,
                       grid: QColor) -> None:
         pal = self.palette()
@@ -285,18 +297,18 @@ class SchedulePainting:
         muted = QColor(text)
         muted.setAlpha(150)
         for pos, y in lanes:
-            lane = self.model.lanes[self._vis[pos]]
+            row = self._vis[pos]
+            lane = self.model.lanes[row]
             if not region.intersects(QRect(0, y, GUTTER, ROW_H)):
                 continue
-            appts = [self.model.appts[i] for i in lane.ids]
-            late = sum(1 for a in appts if a.late)
+            summary = self.gutter_summary(row)
+            self._gutter_seen[row] = summary
+            _name, _unassigned, jobs, done, late, load, over = summary
             name_font = QFont(self._lane_font)
             name_font.setBold(True)
             name_font.setItalic(lane.tech_id is None)
-            load = load_text(self.availability.get(lane.tech_id), appts) if lane.tech_id is not None else ""
             load_w = QFontMetrics(self._small).horizontalAdvance(load) + 8 if load else 0
             if load:
-                over = overbooked(self.availability.get(lane.tech_id), appts)
                 p.setFont(self._small)
                 p.setPen(QColor(LATE_COLOR) if over else muted)
                 p.drawText(QRect(GUTTER - load_w - 10, y + 6, load_w, fm.height() + 2),
@@ -306,13 +318,10 @@ class SchedulePainting:
             p.drawText(QRect(14, y + 6, GUTTER - 24 - load_w, fm.height() + 2), Qt.AlignmentFlag.AlignLeft,
                        fm.elidedText(lane.name, Qt.TextElideMode.ElideRight, GUTTER - 24 - load_w))
             p.setFont(self._small)
-            done = sum(1 for a in appts if a.status in ("complete", "paused"))
-            summary = f"{len(appts)} job{'s' if len(appts) != 1 else ''}"
-            if appts:
-                summary += f" · {done} done"
+            jobs_text = f"{jobs} job{'s' if jobs != 1 else ''}" + (f" · {done} done" if jobs else "")
             p.setPen(muted)
             p.drawText(QRect(14, y + 8 + fm.height(), GUTTER - 24, fm.height()), Qt.AlignmentFlag.AlignLeft,
-                       summary)
+                       jobs_text)
             if late:
                 badge = f"⚠ {late} late"
                 w = QFontMetrics(self._small).horizontalAdvance(badge) + 10
