@@ -17,7 +17,8 @@ from services.backend.errors import Forbidden, Unauthorized
 from services.backend.security import token_hash
 
 
-def get_ctx(request: Request) -> Backend:
+async def get_ctx(request: Request) -> Backend:
+    """The backend context (async: nothing to wait for, so no worker-thread hop per request)."""
     return request.app.state.backend
 
 
@@ -63,14 +64,14 @@ CurrentUser = Annotated[User, Depends(current_user)]
 
 
 @answers(403)
-def dispatcher(user: CurrentUser) -> User:
+async def dispatcher(user: CurrentUser) -> User:
     if user.role not in (Role.DISPATCHER, Role.ADMIN):
         raise Forbidden("Only dispatchers and administrators can do this.")
     return user
 
 
 @answers(403)
-def admin(user: CurrentUser) -> User:
+async def admin(user: CurrentUser) -> User:
     if user.role != Role.ADMIN:
         raise Forbidden("Only administrators can change company-wide settings.")
     return user

@@ -87,6 +87,7 @@ class EventBus:
     def __init__(self) -> None:
         self._waiters: set[tuple[asyncio.AbstractEventLoop, asyncio.Event]] = set()
         self._lock = threading.Lock()
+        self._wakes = 0  # how many times wake() ran: a stream notes it before reading, and waits only if unchanged
         self._listener: threading.Thread | None = None
         self._stop = threading.Event()
 
@@ -110,6 +111,7 @@ class EventBus:
 
     def wake(self) -> None:
         with self._lock:
+            self._wakes += 1
             waiters = list(self._waiters)
         for loop, ev in waiters:
             try:
@@ -117,11 +119,19 @@ class EventBus:
             except RuntimeError:  # loop closed
                 pass
 
-    async def wait(self, timeout: float) -> bool:
-        """Wait until woken or `timeout` seconds pass; True if woken."""
+    def mark(self) -> int:
+        """Note this before reading the events: `wait(…, since=mark)` then returns at once if events committed
+        meanwhile, so a reader that got everything need not read again just in case."""
+        with self._lock:
+            return self._wakes
+
+    async def wait(self, timeout: float, since: int | None = None) -> bool:
+        """Wait until woken or `timeout` seconds pass; True if woken (at once when woken after `since`)."""
         ev = asyncio.Event()
         item = (asyncio.get_running_loop(), ev)
         with self._lock:
+            if since is not None and self._wakes != since:
+                return True
             self._waiters.add(item)
         try:
             await asyncio.wait_for(ev.wait(), timeout)

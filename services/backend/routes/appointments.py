@@ -45,6 +45,14 @@ def answer(db: Session, ctx: Backend, appt: Appointment, response: Response) -> 
     return detail(db, appt, ctx.clock.now())
 
 
+def commit_and_answer(db: Session, ctx: Backend, appt: Appointment, response: Response) -> dict[str, Any]:
+    """`answer` read inside the change's own transaction, then the commit: what was just written, without a
+    second transaction (on SQLite a second turn at the write lock) after the commit."""
+    out = answer(db, ctx, appt, response)
+    db.commit()
+    return out
+
+
 @router.get("", response_model=list[AppointmentPublic])
 def list_appointments(
     user: Dispatcher,
@@ -76,8 +84,7 @@ def create_appointment(body: AppointmentIn, user: Dispatcher, ctx: Ctx, db: Db, 
         raise Invalid.field("job_id", f"no job {body.job_id}; create the job first")
     appt = ops.create(db, ctx, job, body.technician_id, body.window_start, body.window_end, user)
     conflict_guard.enforce(db, ctx, appt, allow_conflicts=body.allow_conflicts, who=who(user))
-    db.commit()
-    return answer(db, ctx, appt, response)
+    return commit_and_answer(db, ctx, appt, response)
 
 
 @router.get("/{appt_id}", response_model=AppointmentDetailPublic, responses=WITH_ETAG)
@@ -101,7 +108,7 @@ def patch_appointment(
                            window_start=body.window_start, window_end=body.window_end,
                            notify_customer=body.notify_customer):
         conflict_guard.enforce(db, ctx, appt, allow_conflicts=body.allow_conflicts, who=who(user))
-        db.commit()
+        return commit_and_answer(db, ctx, appt, response)
     return answer(db, ctx, appt, response)
 
 
@@ -118,5 +125,4 @@ def set_status(
     ops.check_version(appt, expected)
     ops.change_status(db, ctx, appt, body.status, who(user), Source.CONSOLE, reason=body.reason,
                       customer_message=body.customer_message)
-    db.commit()
-    return answer(db, ctx, appt, response)
+    return commit_and_answer(db, ctx, appt, response)

@@ -17,6 +17,7 @@ from services.backend.errors import Invalid
 
 router = APIRouter(prefix="/api/v1", tags=["dispatcher"])
 HEARTBEAT_S = 15.0
+FETCH_LIMIT = 500  # events per read
 POLL_S = 2.0  # safety net if a wake-up is ever missed (e.g. a replica's NOTIFY lost on reconnect)
 
 
@@ -69,16 +70,18 @@ async def stream(
 
             def fetch(after_id: int = last) -> list[tuple[int, str, dict]]:
                 with ctx.reader() as s:
-                    return [(e.id, e.name, e.data) for e in events.fetch_after(s, after_id)]
+                    return [(e.id, e.name, e.data) for e in events.fetch_after(s, after_id, FETCH_LIMIT)]
 
+            mark = ctx.bus.mark()
             batch = await run_in_threadpool(fetch)
             for ev_id, name, data in batch:
                 yield events.sse_format(ev_id, name, data)
                 last = ev_id
             if batch:
                 quiet = 0.0
-                continue
-            woke = await ctx.bus.wait(POLL_S)
+            if len(batch) >= FETCH_LIMIT:
+                continue  # more are waiting
+            woke = await ctx.bus.wait(POLL_S, since=mark)
             if not woke:
                 quiet += POLL_S
                 if quiet >= HEARTBEAT_S:

@@ -27,13 +27,14 @@ from services.backend.field_auth import COOKIE, FieldTech, lookup
 router = APIRouter(prefix="/api/v1/field", tags=["field app"])
 HEARTBEAT_S = 15.0
 POLL_S = 5.0
+FETCH_LIMIT = 500  # events per read
 KNOWN_DAYS = 7
 
 
 def _mine(ctx: Backend, technician_id: int) -> tuple[int, set[int]]:
     """The newest event id and this tech's appointments around today (to notice one taken away)."""
     now = ctx.clock.now()
-    with ctx.sessions() as s:
+    with ctx.reader() as s:
         ids = set(s.scalars(select(Appointment.id).where(
             Appointment.technician_id == technician_id,
             Appointment.window_start >= now - timedelta(days=KNOWN_DAYS),
@@ -42,10 +43,11 @@ def _mine(ctx: Backend, technician_id: int) -> tuple[int, set[int]]:
 
 
 def relevant(ctx: Backend, technician_id: int, after: int, known: set[int]) -> tuple[int, list[str]]:
-    """Events after `after` that concern this tech, as SSE messages; `known` is updated in place."""
+    """Events after `after` (at most FETCH_LIMIT) that concern this tech, as SSE messages; `known` is updated in
+    place."""
     out: list[str] = []
-    with ctx.sessions() as s:
-        batch = events.fetch_after(s, after)
+    with ctx.reader() as s:
+        batch = events.fetch_after(s, after, FETCH_LIMIT)
         if not batch:
             return after, out
         last = batch[-1].id
@@ -91,14 +93,15 @@ async def stream(request: Request, user: FieldTech, ctx: Ctx) -> StreamingRespon
                 if not await run_in_threadpool(_still_signed_in, ctx, cookie):
                     yield events.sse_format(last, "signed.out", {})
                     return
-            before = last
+            before, mark = last, ctx.bus.mark()
             last, msgs = await run_in_threadpool(relevant, ctx, tech_id, last, known)
             for m in msgs:
                 yield m
             if last != before:
                 quiet = 0.0
-                continue  # more may be waiting (batches are capped)
-            woke = await ctx.bus.wait(POLL_S)
+                if last - before >= FETCH_LIMIT:
+                    continue  # more may be waiting (batches are capped)
+            woke = await ctx.bus.wait(POLL_S, since=mark)
             if not woke:
                 quiet += POLL_S
                 if quiet >= HEARTBEAT_S:
