@@ -186,10 +186,15 @@ def main() -> int:
         if ms:
             print(f"  {kind:10s} n={len(ms):4d}  p50 {statistics.median(ms):6.1f} ms  p95 {pct(ms, 0.95):6.1f} ms  "
                   f"p99 {pct(ms, 0.99):6.1f} ms  max {max(ms):6.1f} ms")
+    t_first = min(t for t, _ in trace) if trace else 0.0
+    steady = [ms for t, ms in trace if t - t_first >= 2.0]
+    if steady:
+        print(f"  after 2 s   n={len(steady):4d}  p50 {statistics.median(steady):6.1f} ms  "
+              f"p95 {pct(steady, 0.95):6.1f} ms  p99 {pct(steady, 0.99):6.1f} ms  max {max(steady):6.1f} ms")
+        print("              (both kinds, leaving out the first 2 s, which warm the server up)")
     print(f"  server CPU {cpu:.2f} s = {cpu / max(1, done) * 1000:.1f} ms per request "
           f"({cpu / wall:.2f} cores)")
     if args.trace:
-        t_first = min(t for t, _ in trace)
         Path(args.trace).write_text("".join(f"{t - t_first:.3f} {ms:.1f}\n" for t, ms in sorted(trace)))
     if args.py_spy:
         print(f"  py-spy profile: {args.py_spy}")
