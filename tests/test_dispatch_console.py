@@ -159,6 +159,8 @@ def test_optimize_the_demo_day_screenshots(qtbot: Any, qloop: Any, server: Any, 
         assert shown == electricians | {None} and 0 < len(electricians) < len(f.techs)
         crew = c.window.panels["Crew map"]  # the map follows the same filter
         assert crew.diff.tech_ids == electricians and crew.diff.site_match is not None
+        qtbot.waitUntil(lambda: bool(crew.diff.techs) and set(crew.diff.techs) <= electricians, timeout=5000)
+        qtbot.wait(300)
         dim = [a for a in c.model.appts.values() if not c.window.view.matches(a)]
         assert dim and all(not a.data["address"].rstrip().endswith(("78704", "78741", "78745")) for a in dim)
         c.window.repaint()

@@ -304,7 +304,7 @@ class CrewMap(QWidget):
         stale = sum(1 for a in ages if a is not None and a > STALE_FIX_S)
         text = f"{len(techs)} technicians · {with_fix} on the map"
         if self.diff.tech_ids is not None or self.diff.site_match is not None:
-            text = f"{len(self.diff.techs)} of {len(techs)} technicians shown (skills & zones filter)"
+            text = f"{len(self.diff.techs)} of {len(techs)} technicians (filtered)"
         if stale:
             text += f" · {stale} without a recent fix"
         self.status.setText(text)
