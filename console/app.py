@@ -129,9 +129,9 @@ class Console:
         self.server = EmbeddedServer(settings, host=settings.embedded_host, port=settings.embedded_port)
         await asyncio.to_thread(self.server.start)
         if getattr(self.args, "demo", False) or getattr(self.args, "self_check", False):
-            from services.backend.demo import seed_if_empty
+            from services.backend.demo import seed_demo
 
-            await asyncio.to_thread(seed_if_empty, self.server.backend)
+            await asyncio.to_thread(seed_demo, self.server.backend)
         if getattr(self.args, "demo", False):
             self._start_simulator()
         self.server_url = self.server.url

@@ -87,6 +87,9 @@ class DispatchMenu:
     def _filter(self) -> None:
         f = self.filter
         self.window.view.set_extra_filter(f.tech_ids(), f.match if f.chosen_zones else None)
+        crew_map = self.window.panels.get("Crew map")
+        if crew_map is not None and hasattr(crew_map, "set_filter"):
+            crew_map.set_filter(f.tech_ids(), f.match_data if f.chosen_zones else None)
 
     def _show(self, dialog: QWidget) -> QWidget:
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)

@@ -41,7 +41,8 @@ def apply(app: QApplication, dark: bool) -> None:
     app.setStyle("Fusion")
     app.setPalette(palette(dark))
     qss = RESOURCES / "styles" / ("dark.qss" if dark else "light.qss")
-    app.setStyleSheet(qss.read_text(encoding="utf-8") if qss.exists() else "")
+    text = qss.read_text(encoding="utf-8") if qss.exists() else ""
+    app.setStyleSheet(text.replace("@ICONS@", (RESOURCES / "icons").as_posix()))  # images by absolute path
 
 
 def icon(name: str) -> QIcon:

@@ -115,11 +115,16 @@ def simulate(tech: OptTech, route: Sequence[OptVisit], drive: Drive, grace_min: 
 
 
 def totals(routes: dict[int, list[Leg]], techs: Iterable[OptTech]) -> dict[str, float]:
+    """Drive minutes (with what finishing the locked visits needs), visits past their promise, minutes late,
+    visits, and overtime minutes past the shift ends."""
+    techs = list(techs)
     legs = [leg for r in routes.values() for leg in r]
     start = sum(t.start_drive_s for t in techs) / 60
+    overtime = sum(max(0.0, (routes[t.id][-1].leave - t.shift_end).total_seconds() / 60) for t in techs
+                   if t.shift_end is not None and routes.get(t.id))
     return {"drive_min": round(start + sum(leg.drive_min for leg in legs), 1),
             "at_risk": sum(1 for leg in legs if leg.late_min > 0),
-            "late_min": sum(leg.late_min for leg in legs), "visits": len(legs)}
+            "late_min": sum(leg.late_min for leg in legs), "visits": len(legs), "overtime_min": round(overtime)}
 
 
 def current_routes(techs: Sequence[OptTech], visits: Sequence[OptVisit]) -> dict[int, list[OptVisit]]:

@@ -252,3 +252,41 @@ def test_partial_redraws_leave_the_map_as_a_full_redraw_would(qtbot) -> None:  #
         assert wrong == 0
     finally:
         m.shutdown()
+
+
+def test_skills_and_zones_filter_what_the_map_shows(qapp) -> None:  # type: ignore[no-untyped-def]
+    """The schedule's skills filter keeps only those technicians and their job sites (unassigned work stays); the
+    zones filter keeps only job sites in the zones; clearing it brings everything back."""
+    from console.store import Store
+    from widgets.crew_diff import CrewDiff
+    from widgets.schedule_model import ScheduleModel
+
+    store = Store(ScheduleModel("America/Chicago"))
+    now = datetime.now(UTC).replace(microsecond=0)
+
+    def appt(i: int, tech: int | None) -> dict:  # type: ignore[type-arg]
+        start = now + timedelta(hours=1 + i)
+        return {"id": i, "version": 1, "technician_id": tech, "technician_name": f"Tech {tech}" if tech else None,
+                "customer_name": f"Customer {i}", "service_type": "Leak repair", "address": "1 Main St",
+                "window_start": start.isoformat(), "window_end": (start + timedelta(hours=1)).isoformat(),
+                "status": "scheduled", "status_label": "Scheduled", "late": False, "site_lat": 30.2 + i / 100,
+                "site_lng": -97.7}
+
+    store.load(company=None, technicians=[{"id": t, "name": f"Tech {t}", "active": True} for t in (1, 2)],
+               day=store.today(), appointments=[appt(1, 1), appt(2, 2), appt(3, None)],
+               positions=[{"technician_id": t, "lat": 30.2, "lng": -97.7, "recorded_at": now.isoformat()}
+                          for t in (1, 2)])
+    diff = CrewDiff(store)
+    diff.everything()
+    first = diff.batch() or {}
+    assert [t["id"] for t in first["techs"]] == [1, 2] and [s["id"] for s in first["sites"]] == [1, 2, 3]
+    diff.set_filter({1}, None)  # technicians with a ticked skill: Tech 1
+    batch = diff.batch() or {}
+    assert batch.get("removeTechs") == [2] and batch.get("removeSites") == [2] and "techs" not in batch
+    diff.set_filter(None, lambda a: a["id"] != 3)  # a zone around visits 1 and 2 only
+    batch = diff.batch() or {}
+    assert [t["id"] for t in batch["techs"]] == [2] and [s["id"] for s in batch["sites"]] == [2]
+    assert batch.get("removeSites") == [3]
+    diff.set_filter(None, None)
+    assert [s["id"] for s in (diff.batch() or {})["sites"]] == [3]
+    assert set(diff.techs) == {1, 2} and set(diff.sites) == {1, 2, 3}

@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
+import pytest
 from sqlalchemy import select
 
 from console.local_auth import user_token
@@ -40,3 +41,23 @@ def test_demo_changes_name_real_accounts(server: Any) -> None:
         assert r.status_code == 200, r.text
         assert r.json()["updated_by"] == "Mike Russo"
     assert user_token(server.backend, "nobody@example.com") is None
+
+
+@pytest.mark.parametrize("clock", ["10:40", "11:25", "14:20"])
+def test_demo_day_has_two_technicians_late_at_the_first_check(server: Any, clock: str) -> None:
+    """A newcomer's demo shows the LATE workflow at once: two technicians are still on their way 45 minutes into
+    their window, whatever the time of day, and their alerts are raised as the demo is seeded."""
+    from zoneinfo import ZoneInfo
+
+    from models.tables import Alert
+    from services.backend.demo import seed_demo
+
+    now = server.backend.clock.now()
+    local = now.astimezone(ZoneInfo("America/Chicago"))
+    hh, mm = map(int, clock.split(":"))
+    target = local.replace(hour=hh, minute=mm, second=0, microsecond=0)
+    server.backend.clock.offset += target - local
+    seed_demo(server.backend)  # seeds, then raises the day's alerts without waiting for the watchdog's next pass
+    with server.backend.sessions() as s:
+        late = [a for a in s.scalars(select(Alert)) if a.kind == "late" and a.resolved_at is None]
+    assert len(late) >= 2

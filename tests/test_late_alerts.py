@@ -108,14 +108,22 @@ def test_watchdog_late_alert_and_actions(qtbot, world, artifacts) -> None:  # ty
         assert dlg.list.status.text().startswith("No technician can take it without a problem")
         dlg.grab().save(str(artifacts / "late-reassign-who-is-best.png"))
         assert dlg.ok.text() == "Reassign to Elena anyway" and "overlaps Bob Diaz" in dlg.ok.toolTip()
+        from sqlalchemy import select
+
+        from models.tables import AuditLog
+
+        def overrides() -> list[tuple[int | None, str]]:
+            with world.api.server.backend.sessions() as s:
+                rows = s.scalars(select(AuditLog).where(AuditLog.action == "appointment.conflicts_overridden")
+                                 .order_by(AuditLog.id))
+                return [(r.target_id, r.actor_name) for r in rows]
+
+        before = overrides()
         qtbot.mouseClick(dlg.ok, Qt.MouseButton.LeftButton)
-        # Elena has her own visit then: the conflict is shown before anything is saved, then booked anyway.
-        spin_until(dlg.conflicts.isVisible, 3, "reassign conflicts shown")
-        assert dlg.conflicts.title.text().startswith("Elena Torres has a conflict at that time.")
-        assert "Overlaps Bob Diaz" in dlg.conflicts.body.text()
-        assert d.get(f"/api/v1/appointments/{appt['id']}").json()["technician_id"] == world.tech1["id"]
-        qtbot.mouseClick(dlg.conflicts.anyway_btn, Qt.MouseButton.LeftButton)
+        # "Reassign to Elena anyway" answers the clash it names: saved at once (not asked a second time), and the
+        # override is audited.
         spin_until(lambda: _closed(dlg), 3, "reassign dialog closed")
+        assert overrides() == [*before, (appt["id"], "Dana Dispatcher")]
         fresh = d.get(f"/api/v1/appointments/{appt['id']}").json()
         assert fresh["technician_id"] == world.tech2["id"] and fresh["updated_by"] == "Dana Dispatcher"
         assert grid.appointment(appt["id"]).technician_id == world.tech2["id"]  # the grid's data

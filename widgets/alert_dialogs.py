@@ -295,11 +295,16 @@ class ReassignDialog(_ActionDialog):
     def chosen(self) -> dict[str, Any] | None:
         return self.list.current()
 
+    @staticmethod
+    def clashes(c: dict[str, Any]) -> list[dict[str, Any]]:
+        """The candidate's warnings that are schedule conflicts (a missed window is not one)."""
+        return [w for w in c.get("warnings") or [] if w["kind"] != "window"]
+
     def _on_pick(self) -> None:
         c = self.chosen()
         self.ok.setEnabled(c is not None)
         if c is not None:  # a clash is never accepted silently: the button says "anyway"
-            clash = [w for w in c.get("warnings") or [] if w["kind"] != "window"]
+            clash = self.clashes(c)
             self.ok.setText(f"Reassign to {c['name'].split()[0]}" + (" anyway" if clash else ""))
             self.ok.setToolTip("; ".join(w["message"] for w in clash))
 
@@ -308,7 +313,9 @@ class ReassignDialog(_ActionDialog):
         if c is None:
             self.busy.done("Choose a technician first.", error=True)
             return
-        anyway = self.anyway
+        # "Reassign to … anyway" is the dispatcher's answer to the clash it names: not asked a second time. A
+        # conflict the ranking did not show still comes back from the server and is asked about.
+        anyway = self.anyway or bool(self.clashes(c))
         self.run_action(f"Reassigning to {c['name']}…", "reassign",
                         lambda: self.reassign(int(c["technician_id"]), anyway))
 

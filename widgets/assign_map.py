@@ -5,34 +5,20 @@ the map selects them in the list; Assign (or a double-click) emits `picked(tech_
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QObject, Qt, QUrl, Signal, Slot
-from PySide6.QtWebChannel import QWebChannel
-from PySide6.QtWebEngineCore import QWebEngineSettings
-from PySide6.QtWebEngineWidgets import QWebEngineView
+from PySide6.QtCore import QObject, Qt, Signal, Slot
 from PySide6.QtWidgets import QDialog, QLabel, QSplitter, QVBoxLayout, QWidget
 
 from models.timefmt import DEFAULT_TIME_ZONE, clock_time, parse_iso
 from services.api_client import ApiClient, ApiError
-from widgets.crew_map import DEFAULT_CENTER, OSM_ATTRIBUTION, _qt_resource, leaflet_static_dir
+from widgets.leaflet_view import LeafletView, page_html, tiles
 from widgets.suggest_list import SuggestList
 from widgets.tasks import TaskSet
 
-RESOURCES = Path(__file__).resolve().parent.parent / "resources" / "map"
-
 
 def build_page(tile_url: str) -> str:
-    """Leaflet from the installed package (page base URL), our CSS/JS and qwebchannel inlined."""
-    css = (RESOURCES / "assign_map.css").read_text(encoding="utf-8")
-    js = (RESOURCES / "assign_map.js").read_text(encoding="utf-8")
-    cfg = {"tileUrl": tile_url, "attribution": OSM_ATTRIBUTION if "openstreetmap" in tile_url else "",
-           "center": list(DEFAULT_CENTER), "zoom": 11}
-    return ('<!DOCTYPE html><html><head><meta charset="utf-8">'
-            '<link rel="stylesheet" href="leaflet.css"><script src="leaflet.js"></script>'
-            f"<style>{css}</style><script>{_qt_resource(':/qtwebchannel/qwebchannel.js')}</script></head>"
-            f'<body><div id="map"></div><script>{js}\nAssignPage.init({json.dumps(cfg)});</script></body></html>')
+    return page_html("assign_map", "AssignPage", tiles(tile_url), channel=True)
 
 
 def map_data(answer: dict[str, Any], label: str, tz: str) -> dict[str, Any]:
@@ -68,7 +54,6 @@ class AssignMapDialog(QDialog):
         self.api, self.appt, self.tz = api, appt, time_zone
         self.tasks = TaskSet()
         self.answer: dict[str, Any] | None = None
-        self.page_ready = False
         self.setWindowTitle("Assign on the map")
         self.resize(1280, 760)
         root = QVBoxLayout(self)
@@ -79,25 +64,19 @@ class AssignMapDialog(QDialog):
         head.setStyleSheet("font-weight: 600;")
         root.addWidget(head)
         split = QSplitter()
-        self.view = QWebEngineView()
-        self.view.setAccessibleName("Map of the job and the technicians who could take it")
-        s = self.view.settings()
-        s.setAttribute(QWebEngineSettings.WebAttribute.LocalContentCanAccessFileUrls, True)
-        s.setAttribute(QWebEngineSettings.WebAttribute.LocalContentCanAccessRemoteUrls, True)
         self.bridge = _Bridge(self)
         self.bridge.clicked.connect(self.select_technician)
-        self.channel = QWebChannel(self.view.page())
-        self.channel.registerObject("bridge", self.bridge)
-        self.view.page().setWebChannel(self.channel)
-        self.view.loadFinished.connect(self._on_page)
+        self.map = LeafletView(build_page(tile_url), "Map of the job and the technicians who could take it",
+                               self.bridge)
+        self.map.ready.connect(self._draw)
+        self.view = self.map.view
         self.list = SuggestList(time_zone=time_zone, assign_text="Assign")
         self.list.chosen.connect(self._chosen)
         self.list.view.selectionModel().currentChanged.connect(lambda *_: self._sync_map())
-        split.addWidget(self.view)
+        split.addWidget(self.map)
         split.addWidget(self.list)
         split.setSizes([820, 460])
         root.addWidget(split, 1)
-        self.view.setHtml(build_page(tile_url), QUrl.fromLocalFile(str(leaflet_static_dir()) + "/"))
         self.list.status.setText("Finding who can be there first…")
         self.tasks.spawn(self._load(), "rank the technicians")
 
@@ -115,25 +94,21 @@ class AssignMapDialog(QDialog):
         self._draw()
         self.loaded.emit()
 
-    def _on_page(self, ok: bool) -> None:
-        self.page_ready = ok
-        self._draw()
-
-    def _js(self, script: str) -> None:
-        if self.page_ready:
-            self.view.page().runJavaScript(script)
+    @property
+    def page_ready(self) -> bool:
+        return self.map.page_ready
 
     def _draw(self) -> None:
-        if self.answer is None or not self.page_ready:
+        if self.answer is None or not self.map.page_ready:
             return
         data = map_data(self.answer, str(self.appt.get("customer_name") or "Job"), self.tz)
-        self._js(f"AssignPage.show({json.dumps(data)})")
+        self.map.js(f"AssignPage.show({json.dumps(data)})")
         self._sync_map()
 
     def _sync_map(self) -> None:
         cur = self.list.current()
         if cur is not None:
-            self._js(f"AssignPage.select({int(cur['technician_id'])})")
+            self.map.js(f"AssignPage.select({int(cur['technician_id'])})")
 
     def select_technician(self, tech_id: int) -> None:
         """A technician clicked on the map: selected in the list (Assign then assigns them)."""

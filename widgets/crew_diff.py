@@ -2,11 +2,13 @@
 
 Per store event the work is O(changed): a technician's standing comes from the store's per-technician index of
 today's appointments, and a record equal to the one the page already has is not sent again. Only what the page
-can draw is sent: technicians with a position, and today's unfinished job sites with coordinates.
+can draw is sent: technicians with a position, and today's unfinished job sites with coordinates — within the
+skills and zones filter when one is set.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
@@ -45,6 +47,19 @@ class CrewDiff:
         self._skew = False
         self._fit = False
         self.crew_changed = False  # technicians were added to or removed from the page by the last batch
+        self.tech_ids: set[int] | None = None  # the skills filter: only these technicians (None: everyone)
+        self.site_match: Callable[[JSON], bool] | None = None  # the zones filter: only sites it matches
+
+    def set_filter(self, tech_ids: set[int] | None, site_match: Callable[[JSON], bool] | None) -> None:
+        """Show only these technicians (and their job sites; unassigned sites stay) and only job sites the match
+        keeps; None for either shows all. The page catches up at the next batch."""
+        self.tech_ids, self.site_match = (None if tech_ids is None else set(tech_ids)), site_match
+        self.everything()
+
+    def shows_site(self, a: JSON) -> bool:
+        tech = a.get("technician_id")
+        return _drawable(a) and (self.site_match is None or self.site_match(a)) and (
+            tech is None or self.tech_ids is None or int(tech) in self.tech_ids)
 
     # --- marking changes ------------------------------------------------------------------------------------
     def everything(self, *, fit: bool = False) -> None:
@@ -122,7 +137,7 @@ class CrewDiff:
         todays = self.store.todays_lookup()
         for appt_id in sorted(self._sites):
             a = todays(appt_id)
-            rec = self.site_record(a) if a is not None and _drawable(a) else None
+            rec = self.site_record(a) if a is not None and self.shows_site(a) else None
             if rec is None:
                 if self.sites.pop(appt_id, None) is not None:
                     drop.append(appt_id)
@@ -147,7 +162,8 @@ class CrewDiff:
         """The marker of an active technician with a position (None: nothing to draw)."""
         tech = self.store.technicians.get(tech_id)
         fix = self.store.positions.get(tech_id)
-        if tech is None or fix is None or not tech.get("active", True):
+        if tech is None or fix is None or not tech.get("active", True) or (
+                self.tech_ids is not None and tech_id not in self.tech_ids):
             return None
         mine = self.store.todays_for(tech_id)
         for a in mine:

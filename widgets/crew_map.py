@@ -239,6 +239,13 @@ class CrewMap(QWidget):
         self._status_due = True
         self._soon.start()
 
+    def set_filter(self, tech_ids: set[int] | None, site_match: Any = None) -> None:
+        """The schedule's skills and zones filter on the map: only these technicians (None: all) and their job
+        sites, only the sites `site_match(appointment)` keeps (None: all); unassigned sites stay with skills."""
+        self.diff.set_filter(tech_ids, site_match)
+        self._status_due = True
+        self._soon.start()
+
     def _on_load_finished(self, ok: bool) -> None:
         self.page_ready = ok
         if not ok:
@@ -296,6 +303,8 @@ class CrewMap(QWidget):
         with_fix = sum(1 for a in ages if a is not None)
         stale = sum(1 for a in ages if a is not None and a > STALE_FIX_S)
         text = f"{len(techs)} technicians · {with_fix} on the map"
+        if self.diff.tech_ids is not None or self.diff.site_match is not None:
+            text = f"{len(self.diff.techs)} of {len(techs)} technicians (filtered)"
         if stale:
             text += f" · {stale} without a recent fix"
         self.status.setText(text)

@@ -66,9 +66,12 @@ class SkillZoneFilter(QToolButton):
 
     def match(self, appt: Any) -> bool:
         """Whether a visit's site (point or the ZIP in its address) is in a ticked zone; True with none ticked."""
+        return self.match_data(appt.data)
+
+    def match_data(self, d: dict[str, Any]) -> bool:
+        """`match` for an appointment's fields (the crew map's job sites)."""
         if not self.chosen_zones:
             return True
-        d = appt.data
         shapes = [z for z in self.zones if z.id in self.chosen_zones]
         return bool(zones_for(shapes, d.get("site_lat"), d.get("site_lng"), zip_in_address(d.get("address"))))
 

@@ -41,8 +41,10 @@ def totals_text(t: dict[str, Any]) -> str:
     """'Drive 412 → 298 min (−28 %) · Visits at risk of missing their window 5 → 1'."""
     b, a = t["before"], t["after"]
     pct = f" ({(a['drive_min'] - b['drive_min']) / b['drive_min'] * 100:+.0f} %)" if b["drive_min"] else ""
+    ot = (f" · Overtime {b.get('overtime_min', 0):.0f} → {a.get('overtime_min', 0):.0f} min"
+          if b.get("overtime_min") or a.get("overtime_min") else "")
     return (f"Drive {b['drive_min']:.0f} → {a['drive_min']:.0f} min{pct.replace('-', '−')} · "
-            f"Visits at risk of missing their window {b['at_risk']} → {a['at_risk']}")
+            f"Visits at risk of missing their window {b['at_risk']} → {a['at_risk']}{ot}")
 
 
 def visits_html(legs: list[dict[str, Any]], tz: str, moved: set[int], locked: list[dict[str, Any]],

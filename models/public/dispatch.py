@@ -146,6 +146,7 @@ class TotalsPublic(Public):
     at_risk: int = Field(description="visits at risk of missing their window")
     late_min: int
     visits: int
+    overtime_min: int = Field(0, description="minutes worked past the technicians' shift ends")
 
 
 class PlanTotalsPublic(Public):

@@ -203,7 +203,9 @@ def seed(session: Session, ctx: Backend, *, today: date | None = None, rng_seed:
                 status = rng.choice([S.COMPLETE, S.COMPLETE, S.COMPLETE, S.PAUSED])
             elif (early and k == 1) or (not early and hour <= now_h):
                 # The live visit: on site once its window is well under way, except for two technicians who
-                # are still on their way (so the LATE alert shows within a minute, as on a real morning).
+                # are still on their way, 45 minutes into the window (LATE from the first check, as on a real morning).
+                if not early and ti in (1, 5):
+                    hour = max(0.0, min(hour, now_h - 0.75))  # 45 minutes into the window: LATE at the first check
                 under_way = not early and now_h - hour > 0.4
                 status = (rng.choice([S.ARRIVED, S.IN_PROGRESS, S.IN_PROGRESS]) if under_way and ti not in (1, 5)
                           else rng.choice([S.EN_ROUTE, S.EN_ROUTE, S.DISPATCHED]))
@@ -316,6 +318,17 @@ def seed_if_empty(ctx: Backend) -> dict[str, Any] | None:
         return info
 
 
+def seed_demo(ctx: Backend) -> dict[str, Any] | None:
+    """Seed an empty database and, where background jobs run, raise the day's LATE alerts right away (the
+    watchdog's next pass would be up to its interval away)."""
+    info = seed_if_empty(ctx)
+    if info is not None and ctx.settings.run_background_jobs:
+        from services.backend import watchdog
+
+        watchdog.run_checks(ctx)
+    return info
+
+
 def schedule_demo_on_start(app: Any, *, simulate: bool) -> None:
     """Seed when the app starts (after the schema upgrade) and, if asked, run the field simulator."""
     ctx: Backend = app.state.backend
@@ -328,7 +341,7 @@ def schedule_demo_on_start(app: Any, *, simulate: bool) -> None:
         async with previous(a):
             import asyncio
 
-            await asyncio.to_thread(seed_if_empty, ctx)
+            await asyncio.to_thread(seed_demo, ctx)
             sim = None
             if simulate:
                 from services.simulator import Simulator

@@ -48,7 +48,10 @@ def _signin(request: Request) -> RedirectResponse:
     return RedirectResponse("/portal", status_code=303)
 
 
-def _refused(request: Request, ctx: Backend, db: Db, user: PortalUser, back: str) -> Response | None:
+def _gate(request: Request, ctx: Backend, db: Db, user: PortalUser | None, back: str) -> Response | None:
+    """The page a form post gets instead of acting: sign in first, or the preview's refusal (read-only)."""
+    if user is None:
+        return _signin(request)
     if user.preview:
         return message(request, ctx, db, user, "Preview — actions disabled",
                        "This is a read-only preview of the customer's portal. Nothing was sent.", 403, back)
@@ -136,10 +139,8 @@ def visit_page(appointment_id: int, request: Request, user: OptionalPortalUser, 
 @router.post("/portal/visits/{appointment_id}/note", include_in_schema=False)
 async def note_form(appointment_id: int, request: Request, user: OptionalPortalUser, ctx: Ctx, db: Db) -> Response:
     back = f"/portal/visits/{appointment_id}"
-    if user is None:
-        return _signin(request)
-    if (refused := _refused(request, ctx, db, user, back)) is not None:
-        return refused
+    if (stop := _gate(request, ctx, db, user, back)) is not None:
+        return stop
     from services.backend.routes.portal import read_note
 
     try:
@@ -154,10 +155,8 @@ async def note_form(appointment_id: int, request: Request, user: OptionalPortalU
 @router.post("/portal/visits/{appointment_id}/change", include_in_schema=False)
 async def change_form(appointment_id: int, request: Request, user: OptionalPortalUser, ctx: Ctx, db: Db) -> Response:
     back = f"/portal/visits/{appointment_id}"
-    if user is None:
-        return _signin(request)
-    if (refused := _refused(request, ctx, db, user, back)) is not None:
-        return refused
+    if (stop := _gate(request, ctx, db, user, back)) is not None:
+        return stop
     form = await request.form()
     text = str(form.get("message") or "").strip()
     try:
@@ -175,10 +174,8 @@ async def change_form(appointment_id: int, request: Request, user: OptionalPorta
 @router.post("/portal/visits/{appointment_id}/survey", include_in_schema=False)
 async def survey_form(appointment_id: int, request: Request, user: OptionalPortalUser, ctx: Ctx, db: Db) -> Response:
     back = f"/portal/visits/{appointment_id}"
-    if user is None:
-        return _signin(request)
-    if (refused := _refused(request, ctx, db, user, back)) is not None:
-        return refused
+    if (stop := _gate(request, ctx, db, user, back)) is not None:
+        return stop
     form = await request.form()
     try:
         body = SurveyIn(score=int(str(form.get("score", ""))), categories=[str(c) for c in form.getlist("categories")],
@@ -208,10 +205,8 @@ def document_page(doc_id: int, request: Request, user: OptionalPortalUser, ctx: 
 @router.post("/portal/documents/{doc_id}/approve", include_in_schema=False)
 def approve_form(doc_id: int, request: Request, user: OptionalPortalUser, ctx: Ctx, db: Db) -> Response:
     back = f"/portal/documents/{doc_id}"
-    if user is None:
-        return _signin(request)
-    if (refused := _refused(request, ctx, db, user, back)) is not None:
-        return refused
+    if (stop := _gate(request, ctx, db, user, back)) is not None:
+        return stop
     try:
         actions.approve_estimate(db, ctx, user, views.owned_document(db, user, doc_id))
     except ApiError as exc:
@@ -222,10 +217,8 @@ def approve_form(doc_id: int, request: Request, user: OptionalPortalUser, ctx: C
 @router.post("/portal/documents/{doc_id}/pay", include_in_schema=False)
 def pay_form(doc_id: int, request: Request, user: OptionalPortalUser, ctx: Ctx, db: Db) -> Response:
     back = f"/portal/documents/{doc_id}"
-    if user is None:
-        return _signin(request)
-    if (refused := _refused(request, ctx, db, user, back)) is not None:
-        return refused
+    if (stop := _gate(request, ctx, db, user, back)) is not None:
+        return stop
     from services.backend.routes.portal import start_checkout
 
     try:
