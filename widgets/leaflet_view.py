@@ -1,8 +1,9 @@
 """A small offline Leaflet page in Qt WebEngine — the one setup the route, zone, pin and assign maps share.
 
-Leaflet comes from the installed package (the page's base URL), the page's own CSS and JS from resources/map
-(`<name>.css`, `<name>.js`, whose `<Page>.init(config)` starts it), and qwebchannel is inlined when the page talks
-back through a bridge object. It works with blank tiles (no network): the tile URL is a setting.
+Leaflet comes from the installed package (the page's base URL); the shared `leaflet_page.css` and the page's own
+CSS and JS from resources/map (`<name>.css`, `<name>.js`, whose `<Page>.init(config)` starts it); qwebchannel is
+inlined when the page talks back through a bridge object. It works with blank tiles (no network): the tile URL is
+a setting.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ def tiles(tile_url: str, center: tuple[float, float] = DEFAULT_CENTER, zoom: int
 
 def page_html(name: str, page: str, config: dict[str, Any], *, channel: bool = False, extra_body: str = "") -> str:
     """The HTML of resources/map/`name`.{css,js}, started with `page.init(config)`."""
-    css = (RESOURCES / f"{name}.css").read_text(encoding="utf-8")
+    css = "\n".join((RESOURCES / f"{css}.css").read_text(encoding="utf-8") for css in ("leaflet_page", name))
     js = (RESOURCES / f"{name}.js").read_text(encoding="utf-8")
     bridge = f"<script>{_qt_resource(':/qtwebchannel/qwebchannel.js')}</script>" if channel else ""
     return ('<!DOCTYPE html><html><head><meta charset="utf-8">'
