@@ -2,24 +2,22 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import httpx
 import pytest
 from PySide6 import QtWebEngineWidgets  # noqa: F401  (before any QApplication)
 from PySide6.QtCore import QDate, QDateTime, QTime
 from PySide6.QtTest import QTest
-from PySide6.QtWidgets import QApplication, QWidget
+from PySide6.QtWidgets import QWidget
 
 from services.api_client import ApiClient
 from tests.conftest import Api, World, add_user
+from tests.dialog_helpers import client_for, themed
 from tests.fakeservers import FakeHttp
-from tests.qt_loop import js, qt_loop, run, wait_until
+from tests.qt_loop import js, run, wait_until
 from widgets.availability_editor import AvailabilityEditor
 from widgets.new_appointment import NO_LOCATION, NewAppointmentDialog
 
@@ -31,27 +29,6 @@ COMPANY = {"time_zone": TZ, "bookable_services": ["Drain cleaning", "Water heate
 
 def at(h: int, m: int = 0) -> datetime:
     return datetime(DAY.year, DAY.month, DAY.day, h, m, tzinfo=ZoneInfo(TZ))
-
-
-def client_for(c: httpx.Client, url: str) -> ApiClient:
-    qt_loop()
-    return ApiClient(url, c.headers["Authorization"].split()[1])
-
-
-@contextmanager
-def themed(dark: bool) -> Iterator[None]:
-    from console import theme
-
-    app = QApplication.instance()
-    assert isinstance(app, QApplication)
-    style, pal, qss = app.style().name(), app.palette(), app.styleSheet()
-    theme.apply(app, dark)
-    try:
-        yield
-    finally:
-        app.setStyle(style)
-        app.setPalette(pal)
-        app.setStyleSheet(qss)
 
 
 def shoot(w: QWidget, path: Path, dark: bool) -> None:

@@ -3,8 +3,6 @@ appointment), skills and zones; screenshots light and dark under test-artifacts/
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -13,11 +11,11 @@ import pytest
 from PySide6 import QtWebEngineWidgets  # noqa: F401  (before any QApplication)
 from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
-from PySide6.QtWidgets import QApplication, QWidget
+from PySide6.QtWidgets import QWidget
 
-from services.api_client import ApiClient
 from tests.conftest import Api, World, add_user
-from tests.qt_loop import js, qt_loop, wait_js, wait_until
+from tests.dialog_helpers import client_for, themed
+from tests.qt_loop import js, wait_js, wait_until
 from tests.test_dispatch_api import _crossed_day, _day
 from widgets.optimize_dialog import OptimizeDialog
 from widgets.skills_zones_editor import SkillsZonesEditor
@@ -25,27 +23,6 @@ from widgets.suggest_list import SuggestList
 
 SQLITE = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 TZ = "America/Chicago"
-
-
-def client_for(c: httpx.Client, url: str) -> ApiClient:
-    qt_loop()
-    return ApiClient(url, c.headers["Authorization"].split()[1])
-
-
-@contextmanager
-def themed(dark: bool) -> Iterator[None]:
-    from console import theme
-
-    app = QApplication.instance()
-    assert isinstance(app, QApplication)
-    style, pal, qss = app.style().name(), app.palette(), app.styleSheet()
-    theme.apply(app, dark)
-    try:
-        yield
-    finally:
-        app.setStyle(style)
-        app.setPalette(pal)
-        app.setStyleSheet(qss)
 
 
 def shoot(w: QWidget, path: Path) -> None:

@@ -7,27 +7,24 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from PySide6.QtCore import QDate, Qt, QTime, QTimer, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QComboBox,
-    QDateEdit,
     QDialog,
     QDialogButtonBox,
     QFormLayout,
     QLabel,
-    QTimeEdit,
     QVBoxLayout,
     QWidget,
 )
 
-from models.availability import duration_words
 from models.timefmt import parse_iso, window_text
 from services.api_client import ApiClient, ApiError
 from widgets.conflict_panel import ConflictPanel, conflict_lines
 from widgets.tasks import TaskSet
+from widgets.visit_time import visit_time_fields
 
 WARN = "color:#B4461B;"
-DURATIONS = (30, 60, 90, 120, 180, 240, 360, 480)
 
 
 def prefill(visit: dict[str, Any], tz: str) -> tuple[datetime, int, int | None]:
@@ -57,14 +54,7 @@ class FollowUpDialog(QDialog):
         intro = QLabel(f"<b>{visit.get('customer_name')}</b> — {visit.get('service_type')}<br>"
                        f"{visit.get('address') or ''}<br>A new visit on the same job (its notes, contacts and "
                        "photos stay with it).", wordWrap=True)
-        self.date = QDateEdit(QDate(start.year, start.month, start.day), calendarPopup=True)
-        self.date.setDisplayFormat("ddd, MMM d, yyyy")
-        self.start = QTimeEdit(QTime(start.hour, start.minute))
-        self.start.setDisplayFormat("h:mm AP")
-        self.duration = QComboBox()
-        for m in sorted(set(DURATIONS) | {minutes}):
-            self.duration.addItem(duration_words(m), m)
-        self.duration.setCurrentIndex(self.duration.findData(minutes))
+        self.date, self.start, self.duration = visit_time_fields(start, minutes)
         self.tech = QComboBox()
         self.tech.addItem("Unassigned", None)
         for t in sorted((t for t in technicians if t.get("active", True)), key=lambda t: str(t["name"])):

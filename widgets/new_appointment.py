@@ -10,11 +10,10 @@ from datetime import datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from PySide6.QtCore import QDate, Qt, QTime, QTimer, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QComboBox,
-    QDateEdit,
     QDialog,
     QFormLayout,
     QGridLayout,
@@ -26,12 +25,10 @@ from PySide6.QtWidgets import (
     QListWidgetItem,
     QPlainTextEdit,
     QPushButton,
-    QTimeEdit,
     QVBoxLayout,
     QWidget,
 )
 
-from models.availability import duration_words
 from models.timefmt import DEFAULT_TIME_ZONE, window_text
 from services.api_client import ApiClient, ApiError
 from widgets.conflict_panel import ConflictPanel, conflict_lines
@@ -39,8 +36,8 @@ from widgets.customer_picker import CustomerPicker
 from widgets.pin_map import PinMap, show_candidates
 from widgets.suggest_list import WhoIsBestDialog
 from widgets.tasks import TaskSet
+from widgets.visit_time import visit_time_fields
 
-DURATIONS = (30, 60, 90, 120, 180, 240, 360, 480)
 NO_LOCATION = "No location: no auto-arrival, no ETA. Find the address or click the map to place the pin."
 WARN = "color:#B4461B;"
 CHECK_MS = 400
@@ -204,14 +201,7 @@ class NewAppointmentDialog(QDialog):
             now = datetime.now(z)
             start = datetime.combine(now.date() + timedelta(days=1), time(9, 0), tzinfo=z)
         local = start.astimezone(z)
-        self.date = QDateEdit(QDate(local.year, local.month, local.day), calendarPopup=True)
-        self.date.setDisplayFormat("ddd, MMM d, yyyy")
-        self.start = QTimeEdit(QTime(local.hour, local.minute))
-        self.start.setDisplayFormat("h:mm AP")
-        self.duration = QComboBox()
-        for m in sorted(set(DURATIONS) | {duration_min}):
-            self.duration.addItem(duration_words(m), m)
-        self.duration.setCurrentIndex(self.duration.findData(duration_min))
+        self.date, self.start, self.duration = visit_time_fields(local, duration_min)
         self.window_label = QLabel("", objectName="Muted")
         self.tech = QComboBox()
         self.tech.addItem("Unassigned", None)
