@@ -220,7 +220,7 @@ def _polish(techs: list[OptTech], movable: list[OptVisit], seed: dict[int, list[
     solver = routing.solver()
     # matrices evaluated inside the solver (a Python callback per arc would spend the time limit in Python)
     transit = [[service[a] + day.travel[a][b] for b in range(size)] for a in range(size)]
-    routing.SetArcCostEvaluatorOfAllVehicles(routing.RegisterTransitMatrix([list(r) for r in day.travel]))
+    routing.SetArcCostEvaluatorOfAllVehicles(routing.RegisterTransitMatrix(day.travel))
     routing.AddDimension(routing.RegisterTransitMatrix(transit), 24 * 3600, 4 * 24 * 3600, False, "time")
     time_dim = routing.GetDimensionOrDie("time")
     for vi, t in enumerate(techs):
