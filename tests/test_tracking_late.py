@@ -20,7 +20,7 @@ from models.tables import Alert, Event, Notification
 from services.backend import watchdog
 from services.backend.clock import OffsetClock
 from services.backend.embedded import EmbeddedServer
-from tests.conftest import Api, World, make_settings
+from tests.conftest import Api, World, make_settings, watchdog_passes
 from tests.tracking_helpers import approach, wait_for
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -136,10 +136,10 @@ def test_not_late_before_threshold_or_once_arrived(world: World, server: Embedde
     started = world.schedule(world.cust2["id"], world.tech2["id"], start=now - timedelta(minutes=25))["id"]
     for step in ("confirm", "start"):
         assert world.field2.post(f"/api/v1/field/appointments/{started}/{step}").status_code == 200
-    watchdog.run_checks(server.backend)
+    watchdog_passes(server)
     assert counts(server, early)[0] == 0
     server.backend.clock.advance(minutes=10)  # type: ignore[attr-defined]
-    watchdog.run_checks(server.backend)
+    watchdog_passes(server)
     assert counts(server, early)[0] == 1
     assert counts(server, started) == (0, 0, 0)
 
@@ -154,7 +154,7 @@ def _reschedule(world: World, appt: int, start: datetime) -> None:
 def test_a_new_time_ends_the_late_alert_but_a_still_overdue_one_does_not(world: World, server: EmbeddedServer) -> None:
     now = server.backend.clock.now()
     appt = world.schedule(world.cust1["id"], world.tech1["id"], start=now - timedelta(minutes=45))["id"]
-    watchdog.run_checks(server.backend)
+    watchdog_passes(server)  # the server's own passes (a direct pass may skip a row one of them holds)
     assert counts(server, appt)[0] == 1
 
     _reschedule(world, appt, now - timedelta(minutes=40))  # moved, but the customer is still waiting
