@@ -259,6 +259,7 @@ class MainWindow(QMainWindow):
         self.live.request_day(day)
 
     def go_today(self) -> None:
+        self.view.placement.reset(self.live.today())
         self.go_to_day(self.live.today())
 
     def refresh(self) -> None:

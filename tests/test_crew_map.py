@@ -290,3 +290,44 @@ def test_skills_and_zones_filter_what_the_map_shows(qapp) -> None:  # type: igno
     diff.set_filter(None, None)
     assert [s["id"] for s in (diff.batch() or {})["sites"]] == [3]
     assert set(diff.techs) == {1, 2} and set(diff.sites) == {1, 2, 3}
+
+
+def test_a_short_map_folds_its_key_and_a_click_opens_it(qtbot) -> None:  # type: ignore[no-untyped-def]
+    """In a short dock the key shrinks to its title line (with the late count) so the crew stays in view; clicking
+    it opens the whole key; a tall map shows the whole key."""
+    from console.store import Store
+    from widgets.schedule_model import ScheduleModel
+
+    store = Store(ScheduleModel("America/Chicago"))
+    now = datetime.now(UTC).replace(microsecond=0)
+    start = now - timedelta(minutes=50)
+    appts = [{"id": t, "version": 1, "technician_id": t, "technician_name": f"Tech {t}", "customer_name": f"C {t}",
+              "service_type": "Leak repair", "address": "1 Main St", "window_start": start.isoformat(),
+              "window_end": (start + timedelta(hours=2)).isoformat(), "status": "dispatched",
+              "status_label": "Dispatched", "late": t == 1, "site_lat": 30.2 + t / 100, "site_lng": -97.7}
+             for t in (1, 2, 3)]
+    store.load(company=None, technicians=[{"id": t, "name": f"Tech {t}", "active": True} for t in (1, 2, 3)],
+               day=store.today(), appointments=appts,
+               positions=[{"technician_id": t, "lat": 30.21, "lng": -97.71, "recorded_at": now.isoformat()}
+                          for t in (1, 2, 3)])
+    m = CrewMap(None, store, tile_url="")  # type: ignore[arg-type]
+    qtbot.addWidget(m)
+    m.resize(700, 700)
+    m.show()
+    shown_rows = "[...document.querySelectorAll('#crew-legend .row')].filter(r => r.offsetParent).length"
+    try:
+        m.start()
+        _map_ready(m)
+        assert wait_js(m.view.page(), shown_rows, lambda n: n == 9, 5) == 9
+        m.resize(700, 220)
+        assert wait_js(m.view.page(), shown_rows, lambda n: n == 0, 5) == 0
+        title = js(m.view.page(), "document.querySelector('#crew-legend .title').innerText")
+        assert title.startswith("Crew · 3") and "1 late" in title
+        legend_h = js(m.view.page(), "document.getElementById('crew-legend').offsetHeight")
+        assert legend_h < 40
+        js(m.view.page(), "document.getElementById('crew-legend').click() || true")
+        assert wait_js(m.view.page(), shown_rows, lambda n: n == 9, 5) == 9
+        page_scrolls = js(m.view.page(), "document.scrollingElement.scrollHeight > window.innerHeight")
+        assert page_scrolls is False
+    finally:
+        m.shutdown()

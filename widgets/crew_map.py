@@ -12,13 +12,14 @@ from PySide6.QtCore import QFile, QIODevice, QObject, QSettings, Qt, QTimer, QUr
 from PySide6.QtWebChannel import QWebChannel
 from PySide6.QtWebEngineCore import QWebEngineSettings
 from PySide6.QtWebEngineWidgets import QWebEngineView
-from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QPushButton, QSizePolicy, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from models.crew import CREW_LABELS, STALE_FIX_S
 from models.enums import AlertKind
 from resources.leaflet import leaflet_static_dir
 from services.api_client import ApiClient, ApiError
 from widgets.crew_diff import CrewDiff, initials
+from widgets.elided_label import ElidedLabel
 from widgets.status_colors import CREW_COLORS, LATE_COLOR, SITE_COLORS
 from widgets.tasks import TaskSet
 
@@ -138,9 +139,8 @@ class CrewMap(QWidget):
         self.pair_btn.setToolTip("Pair the selected technician's phone: field app QR code, Traccar Client, devices")
         self.pair_btn.setEnabled(False)
         self.pair_btn.clicked.connect(lambda: self.selected is not None and self.pairPhoneRequested.emit(self.selected))
-        self.status = QLabel("Loading the crew…")
+        self.status = ElidedLabel("Loading the crew…")  # gives way when narrow
         self.status.setStyleSheet("color: palette(placeholder-text);")
-        self.status.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)  # gives way when narrow
         self.status.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         self.tasks = TaskSet(self.status.setText)
         for w in (self.fit_btn, self.follow_box, self.trail_box, self.pair_btn):

@@ -21,6 +21,7 @@ from PySide6.QtGui import (
 from PySide6.QtWidgets import QAbstractScrollArea, QApplication, QMenu, QToolTip, QWidget
 
 from models.timefmt import clock_time
+from widgets.day_placement import DayPlacement
 from widgets.drop_ghost import keeps_time
 from widgets.pinned_lane import PinnedLane
 from widgets.schedule_model import Appt, ScheduleModel
@@ -93,6 +94,7 @@ class ScheduleView(SchedulePainting, QAbstractScrollArea):
         self._tick.timeout.connect(self._update_now_line)
         self._tick.start(30_000)
         self.pin = PinnedLane(self)
+        self.placement = DayPlacement(self)
         self._on_reset()
 
     # --- geometry ---------------------------------------------------------------------------------
@@ -240,6 +242,7 @@ class ScheduleView(SchedulePainting, QAbstractScrollArea):
         if r is not None and (r.left() < GUTTER or r.right() > self.viewport().width()):
             hs = self.horizontalScrollBar()
             hs.setValue(int(hs.value() + r.left() - GUTTER - 40))
+            self.placement.user_scrolled()  # a visit the dispatcher asked for stays in view
 
     def _update_block(self, appt_id: int | None) -> None:
         if appt_id is None:
@@ -255,6 +258,7 @@ class ScheduleView(SchedulePainting, QAbstractScrollArea):
         self._compute_range()
         self._filter_lanes()
         self._relayout()
+        self.placement.apply()
         if self.selected_id is not None and self.model.appointment(self.selected_id) is None:
             self.selected_id = None
         self.viewport().update()
@@ -324,6 +328,7 @@ class ScheduleView(SchedulePainting, QAbstractScrollArea):
     def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)
         self._relayout()
+        self.placement.apply()
 
     def scrollContentsBy(self, dx: int, dy: int) -> None:
         self.viewport().update()
@@ -333,6 +338,7 @@ class ScheduleView(SchedulePainting, QAbstractScrollArea):
         if event.modifiers() & Qt.KeyboardModifier.ShiftModifier:
             hs = self.horizontalScrollBar()
             hs.setValue(hs.value() - event.angleDelta().y())
+            self.placement.user_scrolled()
             return
         super().wheelEvent(event)
 

@@ -163,6 +163,7 @@
   P._legend = function () {
     var box = document.getElementById("crew-legend");
     if (!box) return;
+    if (!box.onclick) box.onclick = function () { box.classList.toggle("open"); };  // a short map folds the key
     var order = ["en_route", "arrived", "in_progress", "dispatched", "available", "done"];
     var counts = {}; var total = 0, stale = 0, late = 0, now = P.now();
     Object.keys(P.techs).forEach(function (id) {
@@ -170,7 +171,8 @@
       if (P._isStale(t, now)) stale++;
       if (t.late) late++;
     });
-    var html = '<div class="title">Crew · ' + total + "</div>";
+    var html = '<div class="title" title="Show or hide the key">Crew · ' + total +
+      '<span class="brief">' + (late ? " · " + late + " late" : "") + '</span><span class="toggle"></span></div>';
     order.forEach(function (s) {
       html += '<div class="row"><span class="dot" style="background:' + COLORS[s] + '"></span>' + LABELS[s] +
         '<span class="count">' + (counts[s] || 0) + "</span></div>";
