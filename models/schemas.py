@@ -133,6 +133,12 @@ class UserIn(Body):
     role: Role
 
 
+def _email_or_empty(value: str | None) -> str | None:
+    if value and not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", value):
+        raise ValueError("must be an email address such as name@example.com")
+    return value
+
+
 class TechnicianIn(Body):
     name: str = Field(min_length=1, max_length=200)
     phone: str = Field(default="", max_length=40)
@@ -143,11 +149,30 @@ class TechnicianIn(Body):
     vehicle_model: str = Field(default="", max_length=60)
     vehicle_color: str = Field(default="", max_length=40)
 
+    _email = field_validator("email")(lambda cls, v: _email_or_empty(v))
+
     @model_validator(mode="after")
     def _login(self) -> TechnicianIn:
         if self.password and not self.email:
             raise ValueError("email is needed with password, so the technician can sign in to the field app")
         return self
+
+
+class TechnicianPatch(Body):
+    """Edit a technician: only the fields sent change. `password` sets (or first creates) their field-app sign-in;
+    `active: false` takes them off the board and signs them out."""
+
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    phone: str | None = Field(default=None, max_length=40)
+    email: str | None = Field(default=None, max_length=200)
+    password: str | None = Field(default=None, min_length=8, max_length=500)
+    vehicle_year: int | None = Field(default=None, ge=1950, le=2100)
+    vehicle_make: str | None = Field(default=None, max_length=60)
+    vehicle_model: str | None = Field(default=None, max_length=60)
+    vehicle_color: str | None = Field(default=None, max_length=40)
+    active: bool | None = None
+
+    _email = field_validator("email")(lambda cls, v: _email_or_empty(v))
 
 
 class CustomerIn(Body):

@@ -41,6 +41,7 @@ class TechnicianPublic(Public):
     bio_reject_reason: str
     bio_submitted_at: datetime | None
     active: bool
+    can_sign_in: bool = Field(description="has an active field-app sign-in (email and password)")
     photo_pending_url: str | None = Field(description="the headshot sent from the field app, waiting with the bio")
 
 

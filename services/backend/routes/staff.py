@@ -5,16 +5,16 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Response
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 
-from models.enums import FIX_SOURCE_LABELS, BioStatus, Channel, Role
+from models.enums import FIX_SOURCE_LABELS, BioStatus, Channel, DeviceKind, Role
 from models.events import EventName
 from models.notifications import Kind
 from models.public.appointments import CrewPositionPublic
 from models.public.staff import CustomerListItemPublic, CustomerPublic, JobPublic, TechnicianPublic
-from models.schemas import CustomerIn, JobIn, RejectIn, TechnicianIn
-from models.tables import Customer, Job, LatestPosition, Technician, User
-from services.backend import outbox
+from models.schemas import CustomerIn, JobIn, RejectIn, TechnicianIn, TechnicianPatch
+from models.tables import ApiToken, Customer, Job, LatestPosition, Technician, User
+from services.backend import devices, outbox
 from services.backend.audit import audit
 from services.backend.contract import errors
 from services.backend.deps import Ctx, Db, Dispatcher
@@ -27,14 +27,14 @@ router = APIRouter(prefix="/api/v1", tags=["dispatcher"])
 NO_PENDING_BIO = errors(409, s409="The technician has no bio waiting for approval.")
 
 
-def technician_public(t: Technician) -> dict[str, Any]:
+def technician_public(t: Technician, *, has_login: bool) -> dict[str, Any]:
     return {
         "id": t.id, "name": t.name, "phone": t.phone, "email": t.email, "has_photo": t.photo_png is not None,
         "photo_url": f"/api/v1/technicians/{t.id}/photo" if t.photo_png else None,
         "vehicle_year": t.vehicle_year, "vehicle_make": t.vehicle_make, "vehicle_model": t.vehicle_model,
         "vehicle_color": t.vehicle_color, "bio": t.bio_approved, "bio_pending": t.bio_pending,
         "bio_status": t.bio_status, "bio_reject_reason": t.bio_reject_reason,
-        "bio_submitted_at": t.bio_submitted_at, "active": t.active,
+        "bio_submitted_at": t.bio_submitted_at, "active": t.active, "can_sign_in": has_login,
         "photo_pending_url": f"/api/v1/technicians/{t.id}/photo?pending=true" if t.photo_pending_png else None,
     }
 
@@ -63,7 +63,8 @@ def job_public(j: Job) -> dict[str, Any]:
 def list_technicians(user: Dispatcher, db: Db) -> list[dict[str, Any]]:
     """Every technician, active first, by name."""
     techs = db.scalars(select(Technician).order_by(Technician.active.desc(), Technician.name))
-    return [technician_public(t) for t in techs]
+    signs_in = set(db.scalars(select(User.technician_id).where(User.technician_id.is_not(None), User.active)))
+    return [technician_public(t, has_login=t.id in signs_in) for t in techs]
 
 
 @router.post("/technicians", status_code=201, response_model=TechnicianPublic,
@@ -82,7 +83,11 @@ def create_technician(body: TechnicianIn, user: Dispatcher, ctx: Ctx, db: Db) ->
     audit(db, now, "technician.created", "technician", tech.id, user)
     publish(db, EventName.TECHNICIAN_UPDATED, {"id": tech.id}, now)
     db.commit()
-    return technician_public(tech)
+    return technician_public(tech, has_login=bool(body.password))
+
+
+def _has_login(db: Db, tech_id: int) -> bool:
+    return db.scalar(select(User.id).where(User.technician_id == tech_id, User.active).limit(1)) is not None
 
 
 def _tech(db: Db, tech_id: int) -> Technician:
@@ -94,7 +99,63 @@ def _tech(db: Db, tech_id: int) -> Technician:
 
 @router.get("/technicians/{tech_id}", response_model=TechnicianPublic)
 def get_technician(tech_id: int, user: Dispatcher, db: Db) -> dict[str, Any]:
-    return technician_public(_tech(db, tech_id))
+    return technician_public(_tech(db, tech_id), has_login=_has_login(db, tech_id))
+
+
+NOT_NULL = ("name", "phone", "email", "vehicle_make", "vehicle_model", "vehicle_color", "active")
+
+
+@router.patch("/technicians/{tech_id}", response_model=TechnicianPublic,
+              responses=errors(404, 409, s409="The email already has an account."))
+def update_technician(tech_id: int, body: TechnicianPatch, user: Dispatcher, ctx: Ctx, db: Db) -> dict[str, Any]:
+    """Edit a technician (only the fields sent). `password` sets their field-app password (creating the sign-in
+    with their email if they have none) and signs their phone out; `active: false` signs them out and keeps them
+    off new days' boards until reactivated."""
+    sent = body.model_fields_set
+    if not sent:
+        raise Invalid("Send at least one field to change.", [])
+    for name in sorted(sent & set(NOT_NULL)):
+        if getattr(body, name) is None:
+            raise Invalid.field(name, "cannot be empty (null); leave it out to keep it")
+    tech = _tech(db, tech_id)
+    now = ctx.clock.now()
+    logins = list(db.scalars(select(User).where(User.technician_id == tech.id)))
+    email = body.email if "email" in sent else tech.email
+    if email and (("email" in sent and logins) or body.password) and db.scalar(select(User.id).where(
+            func.lower(User.email) == email.lower(), User.technician_id.is_distinct_from(tech.id))):
+        raise Conflict(f"email: {email} already has an account; use another address.")
+    if body.password and not email and not logins:
+        raise Invalid.field("email", "is needed with password, so the technician can sign in to the field app")
+    changed = sorted(n for n in sent - {"password"} if getattr(body, n) != getattr(tech, n))
+    for name in changed:
+        setattr(tech, name, getattr(body, name))
+    for login in logins:
+        if "name" in changed:
+            login.name = tech.name
+        if "email" in changed and tech.email:
+            login.email = tech.email
+        if "active" in changed:
+            login.active = tech.active
+    if body.password:
+        if logins:
+            for login in logins:
+                login.password_hash = hash_password(body.password)
+        else:
+            logins.append(User(email=email, name=tech.name, role=Role.TECHNICIAN, technician_id=tech.id,
+                               password_hash=hash_password(body.password), active=tech.active, created_at=now))
+            db.add(logins[-1])
+        changed.append("password")
+    if body.password or tech.active is False:  # a new password or leaving the team: every phone signs out
+        db.flush()
+        db.execute(delete(ApiToken).where(ApiToken.user_id.in_([u.id for u in logins])))
+        for dev in devices.for_technician(db, tech.id):
+            if dev.kind == DeviceKind.FIELD_APP.value and dev.user_id is not None:
+                devices.revoke(db, dev, now, user.name)
+    if changed:
+        audit(db, now, "technician.updated", "technician", tech.id, user, {"fields": changed})
+        publish(db, EventName.TECHNICIAN_UPDATED, {"id": tech.id}, now)
+    db.commit()
+    return technician_public(tech, has_login=any(u.active for u in logins))
 
 
 @router.get("/technicians/{tech_id}/photo", response_class=Response,
@@ -136,13 +197,14 @@ def _bio_decision(db: Db, ctx: Ctx, user: Dispatcher, tech_id: int, approve: boo
 @router.post("/technicians/{tech_id}/bio/approve", response_model=TechnicianPublic, responses=NO_PENDING_BIO)
 def approve_bio(tech_id: int, user: Dispatcher, ctx: Ctx, db: Db) -> dict[str, Any]:
     """Approve the pending bio: customers see it from now on; the technician is told."""
-    return technician_public(_bio_decision(db, ctx, user, tech_id, True))
+    return technician_public(_bio_decision(db, ctx, user, tech_id, True), has_login=_has_login(db, tech_id))
 
 
 @router.post("/technicians/{tech_id}/bio/reject", response_model=TechnicianPublic, responses=NO_PENDING_BIO)
 def reject_bio(tech_id: int, body: RejectIn, user: Dispatcher, ctx: Ctx, db: Db) -> dict[str, Any]:
     """Reject the pending bio with a reason the technician sees."""
-    return technician_public(_bio_decision(db, ctx, user, tech_id, False, body.reason))
+    tech = _bio_decision(db, ctx, user, tech_id, False, body.reason)
+    return technician_public(tech, has_login=_has_login(db, tech_id))
 
 
 @router.get("/customers", response_model=list[CustomerListItemPublic])
