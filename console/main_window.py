@@ -135,6 +135,8 @@ class MainWindow(QMainWindow):
             "signin": self._action("Sign &in again…", None, lambda: self.signInRequested.emit(""), "signin"),
             "settings": self._action("&Settings…", "Ctrl+,", self.open_settings, "settings",
                                      "Company, customer portal, notifications, map and ETA"),
+            "team": self._action("&Technicians…", None, self.open_technicians, "none",
+                                 "Add technicians, edit their details and field-app sign-in"),
             "locks": self._action("&Locked accounts…", None, self.open_locked_accounts, "signin",
                                   "Who cannot sign in after wrong passwords; administrators can unlock"),
             "preview": self._action("Preview in &portal", "Ctrl+Shift+P", self.preview_selected, "preview",
@@ -147,7 +149,7 @@ class MainWindow(QMainWindow):
         a["theme"].setChecked(self.dark)
         mb = self.menuBar()
         m = mb.addMenu("&File")
-        m.addActions([a["settings"], a["locks"], a["signin"]])
+        m.addActions([a["team"], a["settings"], a["locks"], a["signin"]])
         m.addSeparator()
         m.addAction(a["quit"])
         m = mb.addMenu("&Schedule")
@@ -270,8 +272,9 @@ class MainWindow(QMainWindow):
         self.bar.set_day(day, self.live.today())
         if len(self.live.model.lanes) <= 1:  # only the Unassigned lane: a new install
             self.view.empty_text = ("No appointments on this day, and no technicians yet.\n"
-                                    "Technicians and jobs arrive from your team's server, online booking and the "
-                                    "field app.\nTo look around first, start the console with --demo.")
+                                    "Add your team with File → Technicians…, then book work with New appointment "
+                                    "(online bookings arrive in the inbox).\n"
+                                    "To look around first, start the console with --demo.")
         else:
             self.view.empty_text = f"No appointments on {day:%A, %B} {day.day}."
         self.view.viewport().update()
@@ -313,6 +316,11 @@ class MainWindow(QMainWindow):
         dlg.open()
         dlg.start()
         return dlg
+
+    def open_technicians(self) -> Any:
+        from widgets.technicians_dialog import open_dialog
+
+        return open_dialog(self.api, self.live.store, parent=self)
 
     def open_locked_accounts(self) -> Any:
         from widgets.locked_accounts import open_dialog

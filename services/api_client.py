@@ -193,6 +193,10 @@ class ApiClient(DispatchCalls):
     async def create_technician(self, **fields: Any) -> JSON:
         return await self.request("POST", "/api/v1/technicians", json=fields)
 
+    async def update_technician(self, tech_id: int, **fields: Any) -> JSON:
+        """Change only the fields given (details, field-app `password`, `active`)."""
+        return await self.request("PATCH", f"/api/v1/technicians/{tech_id}", json=fields)
+
     async def technician_photo(self, tech_id: int, *, pending: bool = False) -> bytes:
         """The photo customers see, or (`pending`) the one sent from the field app for approval."""
         return await self.get_bytes(f"/api/v1/technicians/{tech_id}/photo" + ("?pending=true" if pending else ""))

@@ -1,0 +1,247 @@
+"""Technicians: the team as the live store knows it — add a technician, edit their details and field-app
+sign-in, take them off the team or bring them back. Changes from other consoles appear as they happen."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtGui import QColor
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QDialog,
+    QDialogButtonBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QMessageBox,
+    QPushButton,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from services.api_client import ApiClient, ApiError
+from widgets.tasks import TaskSet
+from widgets.technician_form import TechnicianForm
+
+if TYPE_CHECKING:
+    from console.store import Store
+
+HEADERS = ["Name", "Mobile phone", "Email", "Field app", "Vehicle", "Status"]
+ERROR_STYLE = "color: #B42318;"
+OK_STYLE = "color: #146C2E;"
+_Index = QModelIndex | QPersistentModelIndex
+
+
+def vehicle_text(t: dict[str, Any]) -> str:
+    """'White 2021 Ford F-150' (what is known of it)."""
+    parts = [t.get("vehicle_color") or "", str(t.get("vehicle_year") or ""), t.get("vehicle_make") or "",
+             t.get("vehicle_model") or ""]
+    return " ".join(p for p in parts if p)
+
+
+class TechniciansModel(QAbstractTableModel):
+    """One row per technician: active first, then by name."""
+
+    def __init__(self, parent: Any = None):
+        super().__init__(parent)
+        self.rows: list[dict[str, Any]] = []
+
+    @staticmethod
+    def _key(t: dict[str, Any]) -> tuple[bool, str]:
+        return not t.get("active", True), str(t.get("name", "")).lower()
+
+    def set_rows(self, techs: list[dict[str, Any]]) -> None:
+        self.beginResetModel()
+        self.rows = sorted(techs, key=self._key)
+        self.endResetModel()
+
+    def upsert(self, tech: dict[str, Any]) -> None:
+        """A technician added or changed (keeps the order; a new one or a change of name/status re-sorts)."""
+        for i, r in enumerate(self.rows):
+            if r["id"] == tech["id"]:
+                if self._key(r) == self._key(tech):
+                    self.rows[i] = tech
+                    self.dataChanged.emit(self.index(i, 0), self.index(i, len(HEADERS) - 1))
+                    return
+                break
+        self.set_rows([r for r in self.rows if r["id"] != tech["id"]] + [tech])
+
+    def row_of(self, tech_id: int) -> int | None:
+        return next((i for i, r in enumerate(self.rows) if r["id"] == tech_id), None)
+
+    def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self.rows)
+
+    def columnCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(HEADERS)
+
+    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
+            return HEADERS[section]
+        return None
+
+    def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid():
+            return None
+        t, col = self.rows[index.row()], index.column()
+        active = t.get("active", True)
+        if role == Qt.ItemDataRole.DisplayRole:
+            return [t.get("name", ""), t.get("phone") or "—", t.get("email") or "—",
+                    "Can sign in" if t.get("can_sign_in") else "No sign-in",
+                    vehicle_text(t) or "—", "Active" if active else "Off the team"][col]
+        if role == Qt.ItemDataRole.ForegroundRole and not active:
+            return QColor("#8A94A3")
+        if role == Qt.ItemDataRole.ToolTipRole and col == 3 and not t.get("can_sign_in"):
+            return "Edit… and give them an email and a password to let them use the field app"
+        return None
+
+
+class TechniciansDialog(QDialog):
+    """The team list with Add, Edit and Take off the team / Bring back."""
+
+    def __init__(self, api: ApiClient, store: Store, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.api, self.store = api, store
+        self.tasks = TaskSet(lambda text: self._say(text, ERROR_STYLE))
+        self.form: TechnicianForm | None = None
+        self.confirm: QMessageBox | None = None
+        self.setWindowTitle("Technicians")
+        self.resize(900, 460)
+        root = QVBoxLayout(self)
+        intro = QLabel("Everyone who can be booked. A technician with an email and a field-app password signs in "
+                       "on their phone at /field to see their jobs; Pair phone… on the crew map signs a phone in "
+                       "with a QR code instead.", wordWrap=True)
+        root.addWidget(intro)
+        self.model = TechniciansModel(self)
+        self.table = QTableView()
+        self.table.setModel(self.model)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.verticalHeader().hide()
+        self.table.setAlternatingRowColors(True)
+        head = self.table.horizontalHeader()
+        head.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        head.setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
+        self.table.selectionModel().selectionChanged.connect(lambda *_: self._enable())
+        self.table.doubleClicked.connect(lambda *_: self.edit_selected())
+        root.addWidget(self.table, 1)
+        self.empty = QLabel("No technicians yet. Add your team with Add technician…", wordWrap=True)
+        self.empty.setStyleSheet("color: palette(placeholder-text); padding: 16px;")
+        root.addWidget(self.empty)
+        self.status = QLabel("", wordWrap=True)
+        root.addWidget(self.status)
+        row = QHBoxLayout()
+        self.add_btn = QPushButton("&Add technician…")
+        self.add_btn.clicked.connect(self.add)
+        self.edit_btn = QPushButton("&Edit…")
+        self.edit_btn.clicked.connect(self.edit_selected)
+        self.active_btn = QPushButton("&Take off the team…")
+        self.active_btn.clicked.connect(self.toggle_active)
+        for b in (self.add_btn, self.edit_btn, self.active_btn):
+            row.addWidget(b)
+        row.addStretch(1)
+        close = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        close.rejected.connect(self.reject)
+        row.addWidget(close)
+        root.addLayout(row)
+        self.model.set_rows(list(store.technicians.values()))
+        store.technicianChanged.connect(self._on_changed)
+        self._show_list()
+
+    # --- state -----------------------------------------------------------------------------------------
+    def _show_list(self) -> None:
+        has = bool(self.model.rows)
+        self.table.setVisible(has)
+        self.empty.setVisible(not has)
+        self._enable()
+
+    def _enable(self, busy: bool = False) -> None:
+        t = self.selected()
+        self.edit_btn.setEnabled(t is not None and not busy)
+        self.active_btn.setEnabled(t is not None and not busy)
+        self.active_btn.setText("&Take off the team…" if t is None or t.get("active", True) else "&Bring back")
+
+    def selected(self) -> dict[str, Any] | None:
+        rows = self.table.selectionModel().selectedRows()
+        return self.model.rows[rows[0].row()] if rows else None
+
+    def select(self, tech_id: int) -> None:
+        row = self.model.row_of(tech_id)
+        if row is not None:
+            self.table.selectRow(row)
+
+    def _say(self, text: str, style: str = "") -> None:
+        self.status.setStyleSheet(style)
+        self.status.setText(text)
+
+    def _on_changed(self, tech: dict[str, Any]) -> None:
+        keep = (self.selected() or {}).get("id")
+        self.model.upsert(tech)
+        if keep is not None:
+            self.select(int(keep))
+        self._show_list()
+
+    # --- actions ---------------------------------------------------------------------------------------
+    def add(self) -> None:
+        self._open_form(None)
+
+    def edit_selected(self) -> None:
+        t = self.selected()
+        if t is not None:
+            self._open_form(t)
+
+    def _open_form(self, tech: dict[str, Any] | None) -> None:
+        self.form = TechnicianForm(self.api, tech, self)
+        self.form.saved.connect(self._saved)
+        self.form.open()
+
+    def _saved(self, tech: dict[str, Any]) -> None:
+        self.store.upsert_technician(tech)  # at once; the server's event brings the same to every console
+        self.select(int(tech["id"]))
+        self._say(f"Saved {tech['name']}.", OK_STYLE)
+
+    def toggle_active(self) -> None:
+        t = self.selected()
+        if t is None:
+            return
+        if not t.get("active", True):
+            self.tasks.spawn(self.set_active(t, True), "bring the technician back")
+            return
+        self.confirm = QMessageBox(QMessageBox.Icon.Question, "Take off the team",
+                                   f"Take {t['name']} off the team?", parent=self)
+        self.confirm.setInformativeText(
+            "They are signed out of the field app at once and can't sign in, and new days' boards leave them "
+            "out. Visits already booked with them stay where they are — reassign those on the board. "
+            "You can bring them back later.")
+        ok = self.confirm.addButton("Take off the team", QMessageBox.ButtonRole.AcceptRole)
+        self.confirm.addButton(QMessageBox.StandardButton.Cancel)
+        ok.clicked.connect(lambda: self.tasks.spawn(self.set_active(t, False), "take the technician off the team"))
+        self.confirm.open()
+
+    async def set_active(self, tech: dict[str, Any], active: bool) -> None:
+        self._enable(busy=True)
+        try:
+            saved = await self.api.update_technician(int(tech["id"]), active=active)
+        except ApiError as exc:
+            self._say(f"Couldn't change {tech['name']}: {exc.message}", ERROR_STYLE)
+            self._enable()
+            return
+        self._saved(saved)
+        self._say(f"{saved['name']} is back on the team." if active else
+                  f"{saved['name']} is off the team and signed out.", OK_STYLE)
+        self._enable()
+
+    def done(self, result: int) -> None:
+        self.tasks.cancel()
+        super().done(result)
+
+
+def open_dialog(api: ApiClient, store: Store, parent: QWidget | None = None) -> TechniciansDialog:
+    """Open the dialog (non-modal)."""
+    dlg = TechniciansDialog(api, store, parent)
+    dlg.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+    dlg.open()
+    return dlg
