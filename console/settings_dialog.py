@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
 )
 
 from console.secrets import SERVICE, TokenStore
+from widgets.form_field import field_box
 from widgets.tasks import TaskSet
 
 log = logging.getLogger(__name__)
@@ -89,21 +90,7 @@ class SettingsDialog(QDialog):
         return form
 
     def _add(self, form: QFormLayout, key: str, label: str, widget: QWidget, hint: str = "") -> None:
-        box = QWidget()
-        lay = QVBoxLayout(box)
-        lay.setContentsMargins(0, 0, 0, 0)
-        lay.setSpacing(2)
-        lay.addWidget(widget)
-        if hint:
-            h = QLabel(hint)
-            h.setStyleSheet("color:#5b6776;font-size:11px;")
-            h.setWordWrap(True)
-            lay.addWidget(h)
-        err = QLabel("")
-        err.setStyleSheet("color:#b42318;font-size:11px;")
-        err.setVisible(False)
-        err.setWordWrap(True)
-        lay.addWidget(err)
+        box, err = field_box(widget, hint)
         self.fields[key], self.errors[key] = widget, err
         form.addRow(label, box)
 

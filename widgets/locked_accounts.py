@@ -5,21 +5,19 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, QTimer
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QDialog,
     QDialogButtonBox,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QPushButton,
-    QTableView,
     QVBoxLayout,
     QWidget,
 )
 
 from services.api_client import ApiClient, ApiError
+from widgets.row_table import Index, RowTableModel, pick_one_table
 from widgets.tasks import TaskSet
 
 ROLE_WORDS = {"admin": "Administrator", "dispatcher": "Dispatcher", "technician": "Technician"}
@@ -27,7 +25,6 @@ HEADERS = ["Name", "Email", "Role", "Wrong passwords", "Can try again in", "Last
 ERROR_STYLE = "color: #B42318;"
 OK_STYLE = "color: #146C2E;"
 
-_Index = QModelIndex | QPersistentModelIndex
 
 
 def wait_text(seconds: float) -> str:
@@ -40,19 +37,18 @@ def wait_text(seconds: float) -> str:
     return f"{-(-s // 60)} min"
 
 
-class LockedModel(QAbstractTableModel):
+class LockedModel(RowTableModel):
     """Rows of GET /api/v1/users/locked; the remaining wait counts down from when the list was fetched."""
+
+    HEADERS = HEADERS
 
     def __init__(self, parent: Any = None):
         super().__init__(parent)
-        self.rows: list[dict[str, Any]] = []
         self.fetched_at = time.monotonic()
 
     def set_rows(self, rows: list[dict[str, Any]]) -> None:
-        self.beginResetModel()
-        self.rows = list(rows)
         self.fetched_at = time.monotonic()
-        self.endResetModel()
+        super().set_rows(rows)
 
     def remaining(self, row: int) -> float:
         return float(self.rows[row].get("retry_after_s") or 0) - (time.monotonic() - self.fetched_at)
@@ -61,18 +57,7 @@ class LockedModel(QAbstractTableModel):
         if self.rows:
             self.dataChanged.emit(self.index(0, 4), self.index(len(self.rows) - 1, 4))
 
-    def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self.rows)
-
-    def columnCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(HEADERS)
-
-    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
-            return HEADERS[section]
-        return None
-
-    def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid():
             return None
         r = self.rows[index.row()]
@@ -98,7 +83,7 @@ class LockedModel(QAbstractTableModel):
         return None
 
     def user_at(self, row: int) -> dict[str, Any] | None:
-        return self.rows[row] if 0 <= row < len(self.rows) else None
+        return self.row_at(row)
 
 
 class LockedAccountsDialog(QDialog):
@@ -118,16 +103,7 @@ class LockedAccountsDialog(QDialog):
         intro.setWordWrap(True)
         root.addWidget(intro)
         self.model = LockedModel(self)
-        self.table = QTableView()
-        self.table.setModel(self.model)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.verticalHeader().hide()
-        self.table.setAlternatingRowColors(True)
-        head = self.table.horizontalHeader()
-        head.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        head.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
+        self.table = pick_one_table(self.model, stretch=1)
         self.table.selectionModel().selectionChanged.connect(lambda *_: self._enable())
         root.addWidget(self.table, 1)
         self.empty = QLabel("No account is locked. Everyone can sign in.")

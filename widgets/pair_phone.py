@@ -15,7 +15,6 @@ from typing import Any
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QGuiApplication, QPixmap, QStandardItem, QStandardItemModel
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QDialog,
     QGroupBox,
     QHBoxLayout,
@@ -24,7 +23,6 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QMessageBox,
     QPushButton,
-    QTableView,
     QTabWidget,
     QVBoxLayout,
     QWidget,
@@ -33,6 +31,7 @@ from PySide6.QtWidgets import (
 from models.timefmt import parse_iso, parse_iso_or_none
 from services.api_client import ApiClient, ApiError
 from widgets.alert_model import age_text
+from widgets.row_table import pick_one_table
 from widgets.tasks import TaskSet
 
 QR_PX = 280
@@ -109,13 +108,7 @@ class PairPhoneDialog(QDialog):
         bl = QVBoxLayout(box)
         self.model = QStandardItemModel(0, len(COLUMNS), self)
         self.model.setHorizontalHeaderLabels(COLUMNS)
-        self.table = QTableView()
-        self.table.setModel(self.model)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.verticalHeader().hide()
-        self.table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        self.table = pick_one_table(self.model, stretch=0, fit_others=False)
         self.table.setMinimumHeight(150)
         self.table.selectionModel().selectionChanged.connect(self._selection)
         bl.addWidget(self.table)

@@ -18,10 +18,9 @@ from PySide6.QtWidgets import (
 )
 
 from services.api_client import ApiClient, ApiError
+from widgets.form_field import field_box
 from widgets.tasks import TaskSet
 
-ERROR_STYLE = "color: #B42318; font-size: 11px;"
-HINT_STYLE = "color: palette(placeholder-text); font-size: 11px;"
 NO_YEAR = 1949  # the spin box's "not set"
 TEXT_FIELDS = ("name", "phone", "email", "vehicle_make", "vehicle_model", "vehicle_color")
 
@@ -64,7 +63,7 @@ class TechnicianForm(QDialog):
                                 "The tracker tells the customer what to look out for, e.g. White Ford F-150")
         self.status = QLabel("")
         self.status.setWordWrap(True)
-        self.status.setStyleSheet(ERROR_STYLE.replace("font-size: 11px;", ""))
+        self.status.setStyleSheet("color: #B42318;")
         root.addWidget(self.status)
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel)
         self.save_btn = self.buttons.button(QDialogButtonBox.StandardButton.Save)
@@ -83,18 +82,7 @@ class TechnicianForm(QDialog):
         return edit
 
     def _add(self, form: QFormLayout, key: str, label: str, widget: QWidget, hint: str) -> None:
-        box = QWidget()
-        lay = QVBoxLayout(box)
-        lay.setContentsMargins(0, 0, 0, 0)
-        lay.setSpacing(2)
-        lay.addWidget(widget)
-        if hint:
-            h = QLabel(hint, wordWrap=True)
-            h.setStyleSheet(HINT_STYLE)
-            lay.addWidget(h)
-        err = QLabel("", wordWrap=True, visible=False)
-        err.setStyleSheet(ERROR_STYLE)
-        lay.addWidget(err)
+        box, err = field_box(widget, hint)
         self.fields[key], self.errors[key] = widget, err
         form.addRow(label, box)
 

@@ -5,23 +5,21 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QDialog,
     QDialogButtonBox,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QMessageBox,
     QPushButton,
-    QTableView,
     QVBoxLayout,
     QWidget,
 )
 
 from services.api_client import ApiClient, ApiError
+from widgets.row_table import Index, RowTableModel, pick_one_table
 from widgets.tasks import TaskSet
 from widgets.technician_form import TechnicianForm
 
@@ -31,7 +29,6 @@ if TYPE_CHECKING:
 HEADERS = ["Name", "Mobile phone", "Email", "Field app", "Vehicle", "Status"]
 ERROR_STYLE = "color: #B42318;"
 OK_STYLE = "color: #146C2E;"
-_Index = QModelIndex | QPersistentModelIndex
 
 
 def vehicle_text(t: dict[str, Any]) -> str:
@@ -41,21 +38,17 @@ def vehicle_text(t: dict[str, Any]) -> str:
     return " ".join(p for p in parts if p)
 
 
-class TechniciansModel(QAbstractTableModel):
+class TechniciansModel(RowTableModel):
     """One row per technician: active first, then by name."""
 
-    def __init__(self, parent: Any = None):
-        super().__init__(parent)
-        self.rows: list[dict[str, Any]] = []
+    HEADERS = HEADERS
 
     @staticmethod
     def _key(t: dict[str, Any]) -> tuple[bool, str]:
         return not t.get("active", True), str(t.get("name", "")).lower()
 
-    def set_rows(self, techs: list[dict[str, Any]]) -> None:
-        self.beginResetModel()
-        self.rows = sorted(techs, key=self._key)
-        self.endResetModel()
+    def set_rows(self, rows: list[dict[str, Any]]) -> None:
+        super().set_rows(sorted(rows, key=self._key))
 
     def upsert(self, tech: dict[str, Any]) -> None:
         """A technician added or changed (keeps the order; a new one or a change of name/status re-sorts)."""
@@ -71,18 +64,7 @@ class TechniciansModel(QAbstractTableModel):
     def row_of(self, tech_id: int) -> int | None:
         return next((i for i, r in enumerate(self.rows) if r["id"] == tech_id), None)
 
-    def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self.rows)
-
-    def columnCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(HEADERS)
-
-    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
-            return HEADERS[section]
-        return None
-
-    def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid():
             return None
         t, col = self.rows[index.row()], index.column()
@@ -115,16 +97,7 @@ class TechniciansDialog(QDialog):
                        "with a QR code instead.", wordWrap=True)
         root.addWidget(intro)
         self.model = TechniciansModel(self)
-        self.table = QTableView()
-        self.table.setModel(self.model)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.verticalHeader().hide()
-        self.table.setAlternatingRowColors(True)
-        head = self.table.horizontalHeader()
-        head.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        head.setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
+        self.table = pick_one_table(self.model, stretch=2)
         self.table.selectionModel().selectionChanged.connect(lambda *_: self._enable())
         self.table.doubleClicked.connect(lambda *_: self.edit_selected())
         root.addWidget(self.table, 1)
