@@ -119,6 +119,8 @@ class AvailabilityMenu(QObject):
         act = menu.addAction(f"{verb} {view.model.lanes[row].name}'s working hours and time off…",
                              lambda: self.open_editor(int(tech)))
         act.setObjectName("hours_for_row")
+        menu.addAction(f"Edit {view.model.lanes[row].name}'s details and sign-in…",
+                       lambda: self.window.edit_technician(int(tech))).setObjectName("details_for_row")
         pair = getattr(view, "pairPhoneRequested", None)
         if pair is not None:  # the row header's other entry (the grid's own menu, kept)
             menu.addAction("Pair phone…", lambda t=int(tech): pair.emit(t))

@@ -322,6 +322,13 @@ class MainWindow(QMainWindow):
 
         return open_dialog(self.api, self.live.store, parent=self)
 
+    def edit_technician(self, tech_id: int) -> Any:
+        """The team list with this technician's form open (a row header's menu)."""
+        dlg = self.open_technicians()
+        dlg.select(tech_id)
+        dlg.edit_selected()
+        return dlg
+
     def open_locked_accounts(self) -> Any:
         from widgets.locked_accounts import open_dialog
 

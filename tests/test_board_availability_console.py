@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from PySide6 import QtWebEngineWidgets  # noqa: F401  (before any QApplication)
 from PySide6.QtCore import QPoint, QTime
+from PySide6.QtWidgets import QDialog
 
 from console.availability_menu import AvailabilityMenu
 from console.availability_menu import install as install_availability
@@ -99,7 +100,14 @@ def test_shading_capacity_and_the_editor(qtbot: Any, qloop: Any, api: Api, world
         assert menu is not None
         act = next(a for a in menu.actions() if a.objectName() == "hours_for_row")
         assert act.text() == "Show Marcus Reed's working hours and time off…"
-        assert [a.text() for a in menu.actions()][1:] == ["Pair phone…"]  # the row header's own entry stays
+        assert [a.text() for a in menu.actions()][1:] == ["Edit Marcus Reed's details and sign-in…",
+                                                          "Pair phone…"]  # the row header's own entry stays
+        details = next(a for a in menu.actions() if a.objectName() == "details_for_row")
+        details.trigger()  # the team list opens with Marcus's form
+        team = next(w for w in c.window.findChildren(QDialog) if w.windowTitle() == "Technicians")
+        assert team.form is not None and team.form.name.text() == "Marcus Reed"
+        team.form.reject()
+        team.close()
         act.trigger()
         ed = hours.editor
         assert ed is not None and ed.banner.isVisible()  # read-only for dispatchers
