@@ -3,6 +3,8 @@ set a new password (their phone signs out), take them off the team and back — 
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 from sqlalchemy import select
 
 from models.tables import AuditLog, Event
@@ -72,6 +74,19 @@ def test_leaving_the_team_signs_out_and_coming_back_signs_in(world: World, api: 
                          ).status_code == 401
     listed = d.get("/api/v1/technicians").json()
     assert listed[-1]["id"] == t1  # inactive last
+    # Booked visits stay with them; no new work goes to them.
+    assert d.get(f"/api/v1/appointments/{world.appt1['id']}").json()["technician_id"] == t1
+    job = d.post("/api/v1/jobs", json={"customer_id": world.cust1["id"], "service_type": "Leak repair"}).json()
+    start = datetime.now(UTC) + timedelta(days=1)
+    r = d.post("/api/v1/appointments", json={"job_id": job["id"], "technician_id": t1,
+                                             "window_start": start.isoformat(),
+                                             "window_end": (start + timedelta(hours=2)).isoformat()})
+    assert r.status_code == 422 and _error(r)["details"][0]["field"] == "technician_id"
+    assert "Marcus Reed is off the team" in _error(r)["message"]
+    a2 = d.get(f"/api/v1/appointments/{world.appt2['id']}").json()
+    r = d.patch(f"/api/v1/appointments/{a2['id']}", headers={"If-Match": f'"{a2["version"]}"'},
+                json={"technician_id": t1})
+    assert r.status_code == 422 and _error(r)["details"][0]["field"] == "technician_id"
     r = d.patch(f"/api/v1/technicians/{t1}", json={"active": True})
     assert r.status_code == 200 and r.json()["can_sign_in"] is True
     assert api.login("marcus@example.com", "techpass1").get("/api/v1/field/appointments").status_code == 200

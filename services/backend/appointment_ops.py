@@ -65,11 +65,22 @@ def bump(appt: Appointment, who: Who, now: datetime) -> None:
     appt.updated_by = who.name or who.actor.value
 
 
+def bookable(session: Session, technician_id: int) -> Technician:
+    """The technician new work may go to: one who exists and is on the team (422 naming technician_id)."""
+    tech = session.get(Technician, technician_id)
+    if tech is None:
+        raise Invalid.field("technician_id", f"no technician {technician_id}")
+    if not tech.active:
+        raise Invalid.field("technician_id", f"{tech.name} is off the team; pick another technician or bring "
+                                             "them back on the team first")
+    return tech
+
+
 def create(session: Session, ctx: Backend, job: Job, technician_id: int | None, window_start: datetime,
            window_end: datetime, by: User) -> Appointment:
     """Schedule a visit for a job (status `scheduled`); the customer is told when their notifications are on."""
-    if technician_id is not None and session.get(Technician, technician_id) is None:
-        raise Invalid.field("technician_id", f"no technician {technician_id}")
+    if technician_id is not None:
+        bookable(session, technician_id)
     now = ctx.clock.now()
     appt = Appointment(job_id=job.id, technician_id=technician_id, window_start=window_start,
                        window_end=window_end, status=S.SCHEDULED.value, version=1, site_lat=job.lat,
@@ -97,8 +108,7 @@ def change_schedule(session: Session, ctx: Backend, appt: Appointment, by: User,
     if unassign and appt.technician_id is not None:
         changes["technician_id"] = [appt.technician_id, None]
     elif technician_id is not None and technician_id != appt.technician_id:
-        if session.get(Technician, technician_id) is None:
-            raise Invalid.field("technician_id", f"no technician {technician_id}")
+        bookable(session, technician_id)
         changes["technician_id"] = [appt.technician_id, technician_id]
     start = window_start or appt.window_start
     end = window_end or (start + (appt.window_end - appt.window_start) if window_start else appt.window_end)
