@@ -192,6 +192,27 @@ class CustomerIn(Body):
     booking_allowed: bool | None = None
 
 
+#: The customer's contact details a dispatcher can change (null is refused: leave a field out to keep it).
+CONTACT_FIELDS = frozenset({"name", "phone", "email"})
+
+
+class CustomerPatch(Body):
+    """Change a customer: contact details and per-customer switches; only the fields sent change."""
+
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    phone: str | None = Field(default=None, max_length=40)
+    email: str | None = Field(default=None, max_length=200)
+    booking_allowed: bool | None = None
+    use_company_booking_default: bool = False
+    notifications_enabled: bool | None = None
+    notify_sms: bool | None = None
+    notify_email: bool | None = None
+    notify_push: bool | None = None
+    onboarding_done: bool | None = None
+
+    _email = field_validator("email")(lambda cls, v: _email_or_empty(v))
+
+
 class JobIn(Body):
     customer_id: Id
     service_type: str = Field(min_length=1, max_length=200)

@@ -12,17 +12,21 @@ from sqlalchemy import select
 
 from models import settings_schema as S
 from models.events import EventName
+from models.phones import to_e164
 from models.public.settings import SettingsPublic
 from models.public.staff import ContactPublic, CustomerPublic, LogoPublic, TestSentPublic
-from models.schemas import Body
-from models.tables import Company, Customer, Job, JobContact, Notification
+from models.schemas import CONTACT_FIELDS, Body, CustomerPatch
+from models.status_machine import FINAL
+from models.tables import Appointment, Company, Customer, Job, JobContact, Notification
 from services.backend import outbox, photos
-from services.backend.audit import audit
+from services.backend.appointment_ops import bump
+from services.backend.audit import audit, who
 from services.backend.context import ETA_SETTINGS
 from services.backend.contract import errors
 from services.backend.deps import Admin, Ctx, Db, Dispatcher
 from services.backend.errors import Invalid, NotFound, TooLarge
-from services.backend.events import publish
+from services.backend.events import publish, publish_appointment
+from services.backend.locking import locked
 
 router = APIRouter(prefix="/api/v1", tags=["settings"])
 
@@ -145,19 +149,11 @@ def send_test(body: TestIn, user: Admin, ctx: Ctx, db: Db) -> dict[str, Any]:
     return {"status": sent.status, "provider": sent.provider, "error": sent.last_error}
 
 
-class CustomerPatch(Body):
-    booking_allowed: bool | None = None
-    use_company_booking_default: bool = False
-    notifications_enabled: bool | None = None
-    notify_sms: bool | None = None
-    notify_email: bool | None = None
-    notify_push: bool | None = None
-    onboarding_done: bool | None = None
-
-
 @router.patch("/customers/{customer_id}", response_model=CustomerPublic)
 def patch_customer(customer_id: int, body: CustomerPatch, user: Dispatcher, ctx: Ctx, db: Db) -> dict[str, Any]:
-    """Per-customer switches: online booking (or the company default), notifications, onboarding."""
+    """A customer's contact details (name, phone, email) and per-customer switches (online booking or the company
+    default, notifications, onboarding); only the fields sent change. Audited; a new name, phone or email is
+    announced on the customer's visits that are not over (every console refetches them)."""
     from services.backend.routes.staff import customer_public
 
     c = db.get(Customer, customer_id)
@@ -167,6 +163,15 @@ def patch_customer(customer_id: int, body: CustomerPatch, user: Dispatcher, ctx:
     data = body.model_dump(exclude_unset=True)
     if data.pop("use_company_booking_default", False):
         data["booking_allowed"] = None
+    for field in CONTACT_FIELDS & set(data):
+        if data[field] is None:
+            raise Invalid.field(field, "cannot be empty (null); leave it out to keep it")
+    if data.get("phone"):
+        data["phone"] = to_e164(data["phone"], str(ctx.setting(db, "country") or "US"))
+        if data["phone"] is None:
+            raise Invalid.field("phone", f"'{body.phone}' is not a phone number; type it like (512) 555-0100")
+    if not data.get("phone", c.phone) and not data.get("email", c.email):
+        raise Invalid.field("phone", "give a phone number or an email so the customer can be reached")
     for field, value in data.items():
         if value is None and field != "booking_allowed":
             continue
@@ -176,6 +181,12 @@ def patch_customer(customer_id: int, body: CustomerPatch, user: Dispatcher, ctx:
     now = ctx.clock.now()
     if changes:
         audit(db, now, "customer.changed", "customer", c.id, user, changes)
+    if CONTACT_FIELDS & set(changes):
+        by = who(user)
+        for appt in db.scalars(locked(select(Appointment).join(Job).where(Job.customer_id == c.id))):
+            if appt.status not in FINAL:
+                bump(appt, by, now)
+                publish_appointment(db, appt, now, details=True)
     db.commit()
     return customer_public(c)
 

@@ -1,5 +1,6 @@
-"""Running the team from the console: add a technician who can sign in to the field app, edit their details,
-set a new password (their phone signs out), take them off the team and back — over HTTP as the contract says."""
+"""People a dispatcher keeps up to date, over HTTP as the contract says: add a technician who can sign in to the
+field app, edit their details, set a new password (their phone signs out), take them off the team and back; change
+a customer's name, phone or email (every console's copy of their visits follows)."""
 
 from __future__ import annotations
 
@@ -116,3 +117,30 @@ def test_bad_edits_are_refused_with_the_field_named(world: World, api: Api) -> N
     assert (after["name"], after["email"], after["can_sign_in"]) == ("Marcus Reed", "marcus@example.com", True)
     r = d.post("/api/v1/technicians", json={"name": "X", "email": "not-an-email"})
     assert r.status_code == 422 and _error(r)["details"][0]["field"] == "email"
+
+
+def test_a_customer_s_new_number_reaches_every_console_and_the_next_text(world: World, server: EmbeddedServer) -> None:
+    d, cust = world.dispatcher, world.cust1
+    before = d.get(f"/api/v1/appointments/{world.appt1['id']}").json()
+    r = d.patch(f"/api/v1/customers/{cust['id']}", json={"phone": "(512) 555-0142", "name": "Ann Lee-Park"})
+    assert r.status_code == 200, r.text
+    assert (r.json()["phone"], r.json()["name"]) == ("+15125550142", "Ann Lee-Park")
+    after = d.get(f"/api/v1/appointments/{world.appt1['id']}").json()
+    assert after["customer_phone"] == "+15125550142" and after["customer_name"] == "Ann Lee-Park"
+    assert after["version"] == before["version"] + 1  # an open card reloads instead of saving over it
+    with server.backend.sessions() as s:
+        ev = [e.data for e in s.scalars(select(Event).where(Event.name == "appointment.updated"))
+              if e.data.get("id") == world.appt1["id"]]
+        assert ev[-1].get("details") is True
+        changed = s.scalars(select(AuditLog).where(AuditLog.action == "customer.changed",
+                                                   AuditLog.target_id == cust["id"])).all()
+        assert changed[-1].details["phone"] == ["+15125550199", "+15125550142"]
+    # Bad input: named, nothing changed.
+    for body, field in (({"phone": "call me"}, "phone"), ({"email": "ann@"}, "email"), ({"name": ""}, "name"),
+                        ({"name": None}, "name"), ({"phone": "", "email": ""}, "phone")):
+        r = d.patch(f"/api/v1/customers/{cust['id']}", json=body)
+        assert r.status_code == 422 and _error(r)["details"][0]["field"] == field, (body, r.text)
+    assert d.get(f"/api/v1/customers/{cust['id']}").json()["phone"] == "+15125550142"
+    # Only email is fine too.
+    r = d.patch(f"/api/v1/customers/{cust['id']}", json={"phone": "", "email": "ann.park@example.com"})
+    assert r.status_code == 200 and r.json()["phone"] == "" and r.json()["email"] == "ann.park@example.com"
