@@ -178,3 +178,44 @@ def test_edit_the_job_and_remove_its_pin(qtbot: Any, qloop: Any, api: Api, world
         assert bad.status_code == 422 and "lat" in bad.text
     finally:
         c.close()
+
+
+@SQLITE
+def test_edit_the_customer_from_the_card(qtbot: Any, qloop: Any, api: Api, world: World, tmp_path: Path,
+                                         artifacts: Path) -> None:
+    """A customer's new mobile number: the refusal of a bad one is shown under the field; a good one is saved in
+    E.164, the card shows it and the grid's copy follows."""
+    import asyncio
+
+    from widgets.customer_editor import CustomerEditor
+
+    visit = world.schedule(world.cust1["id"], world.tech1["id"], start=at(9), hours=2)
+    c, _booking = board(qtbot, api, world, tmp_path)
+    try:
+        card, extra = open_card(c, qtbot, visit["id"])
+        fut = asyncio.ensure_future(extra.edit_customer())
+        qtbot.waitUntil(fut.done, timeout=5000)
+        dlg = fut.result()
+        assert isinstance(dlg, CustomerEditor)
+        assert (dlg.name.text(), dlg.phone.text()) == ("Ann Lee", "(512) 555-0199")  # shown as people type it
+        assert dlg.changes() == {}
+        dlg.phone.setText("call me")
+        dlg.save_btn.click()
+        qtbot.waitUntil(lambda: dlg.errors["phone"].isVisible(), timeout=5000)
+        assert "not a phone number" in dlg.errors["phone"].text() and dlg.isVisible()
+        assert dlg.status.text() == "Not saved: see the field marked in red."
+        dlg.phone.setFocus()
+        dlg.phone.selectAll()
+        qtbot.keyClicks(dlg.phone, "512-555-0142")  # typing over it clears the field's error
+        assert not dlg.errors["phone"].isVisibleTo(dlg)
+        assert dlg.changes() == {"phone": "512-555-0142"}
+        dlg.grab().save(str(artifacts / "customer_editor.png"))
+        with qtbot.waitSignal(dlg.saved, timeout=10000):
+            dlg.save_btn.click()
+        qtbot.waitUntil(lambda: card.data.get("customer_phone") == "+15125550142", timeout=5000)
+        assert "(512) 555-0142" in card.customer_box.text() and "Customer saved" in card.notice_text.text()
+        assert world.dispatcher.get(f"/api/v1/customers/{world.cust1['id']}").json()["phone"] == "+15125550142"
+        qtbot.waitUntil(lambda: c.model.appointment(visit["id"]).data.get("customer_phone")  # type: ignore
+                        == "+15125550142", timeout=5000)
+    finally:
+        c.close()

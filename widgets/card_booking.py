@@ -1,5 +1,5 @@
-"""What the board adds to an appointment card: Edit job…, Book follow-up… (from a paused visit), the job site's
-location state, and the conflict check before the card's reassign/reschedule is saved."""
+"""What the board adds to an appointment card: Edit job…, Edit customer…, Book follow-up… (from a paused visit),
+the job site's location state, and the conflict check before the card's reassign/reschedule is saved."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from models.timefmt import clock_time, parse_iso
 from services.api_client import ApiError
 from widgets.appointment_card import AppointmentCard
 from widgets.conflict_panel import ConflictPanel
+from widgets.customer_editor import CustomerEditor
 from widgets.follow_up import FollowUpDialog
 from widgets.job_editor import NO_LOCATION, JobEditor
 
@@ -32,7 +33,7 @@ class CardBooking(QObject):
         self.card, self.api = card, card.api
         self.technicians, self.company, self.tile_url = technicians, company, tile_url
         self.booked = booked or (lambda _a: None)
-        self.dialog: FollowUpDialog | JobEditor | None = None
+        self.dialog: FollowUpDialog | JobEditor | CustomerEditor | None = None
         self.checks = 0
         bar = QWidget()
         row = QHBoxLayout(bar)
@@ -40,11 +41,15 @@ class CardBooking(QObject):
         self.edit_btn = QPushButton("Edit job…")
         self.edit_btn.setToolTip("Service, description, internal notes, job site and its pin")
         self.edit_btn.clicked.connect(lambda: card.tasks.spawn(self.edit_job(), "open the job"))
+        self.customer_btn = QPushButton("Edit customer…")
+        self.customer_btn.setToolTip("The customer's name, mobile phone and email")
+        self.customer_btn.clicked.connect(lambda: card.tasks.spawn(self.edit_customer(), "open the customer"))
         self.follow_btn = QPushButton("Book follow-up…")
         self.follow_btn.setToolTip("A new visit on the same job, prefilled from this one")
         self.follow_btn.clicked.connect(self.book_follow_up)
         self.location = QLabel("", wordWrap=True)
         row.addWidget(self.edit_btn)
+        row.addWidget(self.customer_btn)
         row.addWidget(self.follow_btn)
         row.addWidget(self.location, 1)
         card.body.insertWidget(1, bar)
@@ -123,6 +128,23 @@ class CardBooking(QObject):
         dlg = JobEditor(self.api, job, services=services, tile_url=self.tile_url, parent=self.card)
         dlg.saved.connect(lambda _job: self.card.reload())
         dlg.saved.connect(lambda job: self.card.show_notice(f"Job saved: {job['service_type']}.", error=False))
+        self.dialog = dlg
+        dlg.open()
+        return dlg
+
+    async def edit_customer(self) -> CustomerEditor | None:
+        data = self.card.data
+        if not data.get("customer_id"):
+            return None
+        try:
+            customer = await self.api.customer(int(data["customer_id"]))
+        except ApiError as exc:
+            self.card.show_notice(f"Couldn't open the customer: {exc.message}")
+            return None
+        dlg = CustomerEditor(self.api, customer, country=str(self.company().get("country") or "US"),
+                             parent=self.card)
+        dlg.saved.connect(lambda _c: self.card.reload())
+        dlg.saved.connect(lambda c: self.card.show_notice(f"Customer saved: {c['name']}.", error=False))
         self.dialog = dlg
         dlg.open()
         return dlg
