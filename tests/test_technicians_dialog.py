@@ -75,7 +75,7 @@ def test_dispatcher_runs_the_team_from_the_console(qtbot, world: World, artifact
         form.phone.setText("+15125550111")
         assert form.changes() == {"phone": "+15125550111"}  # only what changed is sent
         form.save_btn.click()
-        spin_until(lambda: _row(dlg, "Marcus Reed")[1] == "+15125550111", 10, "the new phone")
+        spin_until(lambda: _row(dlg, "Marcus Reed")[1] == "(512) 555-0111", 10, "the new phone")
         assert world.field1.get("/api/v1/field/appointments").status_code == 200  # still signed in
 
         # Take Marcus off the team: confirmed, signed out at once; then brought back.

@@ -25,6 +25,7 @@ def shoot() -> int:
     p.add_argument("--size", default="1920x1080")
     p.add_argument("--tab", action="append", default=[], help="dock to raise before the shot (repeatable)")
     p.add_argument("--card", default="", help="also save the card of a completed appointment to this PNG")
+    p.add_argument("--team", default="", help="also save File → Technicians… to this PNG")
     ours, rest = p.parse_known_args()
     w, h = (int(x) for x in ours.size.split("x"))
     app = QApplication.instance() or QApplication(sys.argv[:1])
@@ -57,6 +58,7 @@ def shoot() -> int:
             card = win.open_card(done[0]) if done else None
             if card is not None:
                 card.resize(700, 1000)
+        team = win.open_technicians() if ours.team else None
 
         def save() -> None:
             win.grab().save(ours.out)
@@ -64,6 +66,9 @@ def shoot() -> int:
             if card is not None:
                 card.grab().save(ours.card)
                 print("saved", ours.card)
+            if team is not None:
+                team.grab().save(ours.team)
+                print("saved", ours.team)
             win.close()
 
         QTimer.singleShot(3000, save)

@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from models.phones import display
 from services.api_client import ApiClient, ApiError
 from widgets.row_table import Index, RowTableModel, pick_one_table
 from widgets.tasks import TaskSet
@@ -42,6 +43,8 @@ class TechniciansModel(RowTableModel):
     """One row per technician: active first, then by name."""
 
     HEADERS = HEADERS
+    #: Whose phone numbers are shown in national form (the company's country).
+    country = "US"
 
     @staticmethod
     def _key(t: dict[str, Any]) -> tuple[bool, str]:
@@ -70,7 +73,7 @@ class TechniciansModel(RowTableModel):
         t, col = self.rows[index.row()], index.column()
         active = t.get("active", True)
         if role == Qt.ItemDataRole.DisplayRole:
-            return [t.get("name", ""), t.get("phone") or "—", t.get("email") or "—",
+            return [t.get("name", ""), display(t.get("phone") or "", self.country) or "—", t.get("email") or "—",
                     "Can sign in" if t.get("can_sign_in") else "No sign-in",
                     vehicle_text(t) or "—", "Active" if active else "Off the team"][col]
         if role == Qt.ItemDataRole.ForegroundRole and not active:
@@ -97,6 +100,7 @@ class TechniciansDialog(QDialog):
                        "with a QR code instead.", wordWrap=True)
         root.addWidget(intro)
         self.model = TechniciansModel(self)
+        self.model.country = str(store.company.get("country") or "US")
         self.table = pick_one_table(self.model, stretch=2)
         self.table.selectionModel().selectionChanged.connect(lambda *_: self._enable())
         self.table.doubleClicked.connect(lambda *_: self.edit_selected())
