@@ -292,9 +292,9 @@ def test_skills_and_zones_filter_what_the_map_shows(qapp) -> None:  # type: igno
     assert set(diff.techs) == {1, 2} and set(diff.sites) == {1, 2, 3}
 
 
-def test_a_short_map_folds_its_key_and_a_click_opens_it(qtbot) -> None:  # type: ignore[no-untyped-def]
-    """In a short dock the key shrinks to its title line (with the late count) so the crew stays in view; clicking
-    it opens the whole key; a tall map shows the whole key."""
+def test_the_key_stays_clear_of_the_crew(qtbot) -> None:  # type: ignore[no-untyped-def]
+    """Fit to crew keeps every marker out from under the key. In a short dock the key shrinks to its title line
+    (with the late count) so the crew stays in view; clicking it opens the whole key; a tall map shows all of it."""
     from console.store import Store
     from widgets.schedule_model import ScheduleModel
 
@@ -308,8 +308,8 @@ def test_a_short_map_folds_its_key_and_a_click_opens_it(qtbot) -> None:  # type:
              for t in (1, 2, 3)]
     store.load(company=None, technicians=[{"id": t, "name": f"Tech {t}", "active": True} for t in (1, 2, 3)],
                day=store.today(), appointments=appts,
-               positions=[{"technician_id": t, "lat": 30.21, "lng": -97.71, "recorded_at": now.isoformat()}
-                          for t in (1, 2, 3)])
+               positions=[{"technician_id": t, "lat": lat, "lng": lng, "recorded_at": now.isoformat()}
+                          for t, lat, lng in ((1, 30.0, -98.0), (2, 30.3, -97.7), (3, 30.0, -97.7))])  # 2: NE corner
     m = CrewMap(None, store, tile_url="")  # type: ignore[arg-type]
     qtbot.addWidget(m)
     m.resize(700, 700)
@@ -319,6 +319,11 @@ def test_a_short_map_folds_its_key_and_a_click_opens_it(qtbot) -> None:  # type:
         m.start()
         _map_ready(m)
         assert wait_js(m.view.page(), shown_rows, lambda n: n == 9, 5) == 9
+        clear_of_key = """(function () { CrewPage.fit(); var l = document.getElementById('crew-legend');
+            var ids = Object.keys(CrewPage.techs); return ids.length === 3 && ids.every(function (id) {
+              var p = CrewPage.map.latLngToContainerPoint(CrewPage.techs[id].marker.getLatLng());
+              return p.x < l.offsetLeft - 8 || p.y > l.offsetTop + l.offsetHeight + 8; }); })()"""
+        assert js(m.view.page(), clear_of_key) is True  # Fit to crew keeps every marker out from under the key
         m.resize(700, 220)
         assert wait_js(m.view.page(), shown_rows, lambda n: n == 0, 5) == 0
         title = js(m.view.page(), "document.querySelector('#crew-legend .title').innerText")

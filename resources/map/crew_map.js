@@ -362,7 +362,12 @@
     var pts = Object.keys(P.techs).map(function (id) { return P.techs[id].marker.getLatLng(); });
     if (!pts.length) pts = Object.keys(P.sites).map(function (id) { return P.sites[id].marker.getLatLng(); });
     if (!pts.length) return false;
-    P.map.fitBounds(L.latLngBounds(pts).pad(0.08), { animate: false, maxZoom: 15 });
+    var legend = document.getElementById("crew-legend");
+    var right = legend ? legend.offsetWidth + 20 : 0;  // keep the crew clear of the key
+    if (right > P.map.getSize().x * 0.45) right = 0;
+    P.map.options.zoomSnap = 0.25;  // a fit uses the room there is (the +/- buttons still step whole levels)
+    P.map.fitBounds(L.latLngBounds(pts).pad(0.05), { animate: false, maxZoom: 15,
+      paddingTopLeft: [48, 16], paddingBottomRight: [right, 24] });
     return true;
   };
 
