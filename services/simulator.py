@@ -67,6 +67,16 @@ class SimTech:
     pending: list[dict[str, Any]] = field(default_factory=list)
 
 
+class SignedOut(Exception):
+    """The server no longer accepts a technician's sign-in."""
+
+
+def _signed_in(r: httpx.Response) -> httpx.Response:
+    if r.status_code == 401:
+        raise SignedOut(r.text[:200])
+    return r
+
+
 class Simulator:
     """Runs in a background thread; `url_getter()` gives the backend URL (empty until it is listening)."""
 
@@ -149,11 +159,16 @@ class Simulator:
     # -- behaviour ---------------------------------------------------------------------------------------
     def tick(self) -> None:
         real = self._on_real_phones()
-        for tech in self.techs:
+        for tech in list(self.techs):
             if self._stop.is_set():
                 return
             if tech.tech_id not in real:
-                self.step(tech)
+                try:
+                    self.step(tech)
+                except SignedOut:  # a new password, or taken off the team: that technician is not driven any more
+                    log.info("simulator: %s was signed out; no longer driving them", tech.email)
+                    self.techs.remove(tech)
+                    tech.client.close()
 
     def _on_real_phones(self) -> set[int]:
         """Technicians signed in to the field app on a real phone or browser are left to the person using it
@@ -176,14 +191,14 @@ class Simulator:
         tech.until = time.monotonic() + tech.rng.uniform(lo, hi) / self.speed
 
     def _post(self, tech: SimTech, path: str) -> dict[str, Any] | None:
-        r = tech.client.post(path)
+        r = _signed_in(tech.client.post(path))
         if r.status_code == 200:
             return r.json()
         log.info("simulator: %s %s → %s %s", tech.email, path, r.status_code, r.text[:200])
         return None
 
     def _next_job(self, tech: SimTech) -> dict[str, Any] | None:
-        jobs = tech.client.get("/api/v1/field/appointments").json()
+        jobs = _signed_in(tech.client.get("/api/v1/field/appointments")).json()
         order = {"en_route": 0, "arrived": 1, "in_progress": 2, "dispatched": 3, "scheduled": 4}
         live = [j for j in jobs if j["status"] in order and j.get("site_lat") is not None]
         live.sort(key=lambda j: (order[j["status"]] if order[j["status"]] < 3 else 3, j["window_start"]))
@@ -254,8 +269,9 @@ class Simulator:
                "accuracy_m": round(tech.rng.uniform(4, 12), 1), "recorded_at": datetime.now(UTC).isoformat(),
                "speed_mps": round(speed, 1)}
         tech.pending.append(fix)
-        r = tech.client.post("/api/v1/field/positions", json={"positions": tech.pending, "source": "simulator"},
-                             headers={"Idempotency-Key": uuid.uuid4().hex})
+        r = _signed_in(tech.client.post("/api/v1/field/positions",
+                                        json={"positions": tech.pending, "source": "simulator"},
+                                        headers={"Idempotency-Key": uuid.uuid4().hex}))
         if r.status_code == 200:
             self.positions_sent += len(tech.pending)
             tech.pending = []

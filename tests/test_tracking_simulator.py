@@ -61,6 +61,15 @@ def test_simulator_drives_demo_techs_through_the_field_api(sqlite_url: str) -> N
         assert not [c for c in field_changes() if c.actor_name == "Marcus Reed"]
         now = {p["technician_id"]: (p["lat"], p["lng"]) for p in disp.get("/api/v1/crew/positions").json()}
         assert now.get(marcus) == before.get(marcus)
+
+        # A dispatcher takes Elena off the team: the simulator stops driving her and goes on with the others.
+        elena = next(t["id"] for t in disp.get("/api/v1/technicians").json() if t["name"] == "Elena Torres")
+        assert disp.patch(f"/api/v1/technicians/{elena}", json={"active": False}).status_code == 200
+        wait_for(lambda: len(sim.techs) == 13 and all(t.tech_id != elena for t in sim.techs), timeout=30,
+                 interval=0.5)
+        errors, sent = sim.errors, sim.positions_sent
+        wait_for(lambda: sim.positions_sent > sent + 10, timeout=30, interval=0.5)
+        assert sim.errors == errors
     finally:
         phone.close()
         sim.stop()
