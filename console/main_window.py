@@ -320,7 +320,14 @@ class MainWindow(QMainWindow):
     def open_technicians(self) -> Any:
         from widgets.technicians_dialog import open_dialog
 
-        return open_dialog(self.api, self.live.store, parent=self)
+        dlg = open_dialog(self.api, self.live.store, parent=self)
+        dlg.pairPhoneRequested.connect(self.open_pair_phone)
+        hours = getattr(self, "availability", None)  # installed with the board (console/availability_menu.py)
+        if hours is not None:
+            dlg.hoursRequested.connect(hours.open_editor)
+        else:
+            dlg.hours_btn.hide()
+        return dlg
 
     def edit_technician(self, tech_id: int) -> Any:
         """The team list with this technician's form open (a row header's menu)."""

@@ -107,6 +107,9 @@ def test_shading_capacity_and_the_editor(qtbot: Any, qloop: Any, api: Api, world
         team = next(w for w in c.window.findChildren(QDialog) if w.windowTitle() == "Technicians")
         assert team.form is not None and team.form.name.text() == "Marcus Reed"
         team.form.reject()
+        team.hours_btn.click()  # the team list's Working hours… opens the same editor for the selected technician
+        assert hours.editor is not None and hours.editor.tech["id"] == marcus
+        hours.editor.close()
         team.close()
         act.trigger()
         ed = hours.editor

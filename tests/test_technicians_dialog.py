@@ -78,8 +78,13 @@ def test_dispatcher_runs_the_team_from_the_console(qtbot, world: World, artifact
         spin_until(lambda: _row(dlg, "Marcus Reed")[1] == "(512) 555-0111", 10, "the new phone")
         assert world.field1.get("/api/v1/field/appointments").status_code == 200  # still signed in
 
-        # Take Marcus off the team: confirmed, signed out at once; then brought back.
+        # Pair phone… for the selected technician goes to the console's own dialog.
         dlg.select(world.tech1["id"])
+        with qtbot.waitSignal(dlg.pairPhoneRequested, timeout=1000) as asked:
+            dlg.pair_btn.click()
+        assert asked.args == [world.tech1["id"]]
+
+        # Take Marcus off the team: confirmed, signed out at once; then brought back.
         assert dlg.active_btn.text() == "&Take off the team…"
         dlg.toggle_active()
         assert dlg.confirm is not None and "Marcus Reed" in dlg.confirm.text()
@@ -91,7 +96,7 @@ def test_dispatcher_runs_the_team_from_the_console(qtbot, world: World, artifact
         dlg.resize(900, 420)
         dlg.grab().save(str(artifacts / "technicians_dialog.png"))
         dlg.select(world.tech1["id"])
-        assert dlg.active_btn.text() == "&Bring back"
+        assert dlg.active_btn.text() == "&Bring back" and not dlg.pair_btn.isEnabled()
         dlg.toggle_active()
         spin_until(lambda: _row(dlg, "Marcus Reed")[5] == "Active", 10, "back on the team")
         assert world.api.login("marcus@example.com", "techpass1").get("/api/v1/field/appointments").status_code == 200

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
     QDialog,
@@ -84,7 +84,11 @@ class TechniciansModel(RowTableModel):
 
 
 class TechniciansDialog(QDialog):
-    """The team list with Add, Edit and Take off the team / Bring back."""
+    """The team list with Add, Edit and Take off the team / Bring back; Working hours… and Pair phone… open the
+    console's own dialogs for the selected technician."""
+
+    hoursRequested = Signal(int)
+    pairPhoneRequested = Signal(int)
 
     def __init__(self, api: ApiClient, store: Store, parent: QWidget | None = None):
         super().__init__(parent)
@@ -117,7 +121,13 @@ class TechniciansDialog(QDialog):
         self.edit_btn.clicked.connect(self.edit_selected)
         self.active_btn = QPushButton("&Take off the team…")
         self.active_btn.clicked.connect(self.toggle_active)
-        for b in (self.add_btn, self.edit_btn, self.active_btn):
+        self.hours_btn = QPushButton("Working &hours…")
+        self.hours_btn.setToolTip("Their working week and time off")
+        self.hours_btn.clicked.connect(lambda: self._for_selected(self.hoursRequested))
+        self.pair_btn = QPushButton("&Pair phone…")
+        self.pair_btn.setToolTip("Sign their phone in to the field app with a QR code; Traccar Client; devices")
+        self.pair_btn.clicked.connect(lambda: self._for_selected(self.pairPhoneRequested))
+        for b in (self.add_btn, self.edit_btn, self.active_btn, self.hours_btn, self.pair_btn):
             row.addWidget(b)
         row.addStretch(1)
         close = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
@@ -139,11 +149,18 @@ class TechniciansDialog(QDialog):
         t = self.selected()
         self.edit_btn.setEnabled(t is not None and not busy)
         self.active_btn.setEnabled(t is not None and not busy)
+        self.hours_btn.setEnabled(t is not None)
+        self.pair_btn.setEnabled(t is not None and t.get("active", True))
         self.active_btn.setText("&Take off the team…" if t is None or t.get("active", True) else "&Bring back")
 
     def selected(self) -> dict[str, Any] | None:
         rows = self.table.selectionModel().selectedRows()
         return self.model.rows[rows[0].row()] if rows else None
+
+    def _for_selected(self, signal: Any) -> None:
+        t = self.selected()
+        if t is not None:
+            signal.emit(int(t["id"]))
 
     def select(self, tech_id: int) -> None:
         row = self.model.row_of(tech_id)
