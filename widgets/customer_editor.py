@@ -18,13 +18,9 @@ class CustomerEditor(PatchForm):
     def __init__(self, api: ApiClient, customer: dict[str, Any], *, country: str = "US",
                  parent: QWidget | None = None):
         shown = {**customer, "phone": display(customer.get("phone") or "", country) if customer.get("phone") else ""}
-        super().__init__(api, shown, title=f"Edit customer — {customer.get('name')}", save_text="Save",
-                         parent=parent)
-        self.customer = customer
+        super().__init__(api, shown, lambda body: api.patch_customer(int(customer["id"]), **body),
+                         title=f"Edit customer — {customer.get('name')}", save_text="Save", parent=parent)
         self.name = self.line("name", "&Name", "As the portal, messages and the board show it", required=True)
         self.phone = self.line("phone", "&Mobile phone", "Text messages about their visits go here")
         self.email = self.line("email", "&Email", "Emails about their visits go here; a phone or an email is "
                                                   "needed")
-
-    async def send(self, body: dict[str, Any]) -> dict[str, Any]:
-        return await self.api.patch_customer(int(self.customer["id"]), **body)

@@ -3,6 +3,7 @@ new record), the server's refusal appears under the field it names, and the form
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from PySide6.QtCore import Signal
@@ -12,16 +13,19 @@ from services.api_client import ApiClient, ApiError
 from widgets.form_field import field_box
 from widgets.tasks import TaskSet
 
+Send = Callable[[dict[str, Any]], Awaitable[dict[str, Any]]]
+
 
 class PatchForm(QDialog):
-    """Subclasses add fields with `line`/`add`, may extend `values`, and implement `send`."""
+    """Subclasses add fields with `line`/`add` and may extend `values`; `send(body)` saves and returns the record
+    as the server answered."""
 
     saved = Signal(dict)
 
-    def __init__(self, api: ApiClient, record: dict[str, Any] | None, *, title: str, save_text: str,
+    def __init__(self, api: ApiClient, record: dict[str, Any] | None, send: Send, *, title: str, save_text: str,
                  parent: QWidget | None = None):
         super().__init__(parent)
-        self.api, self.record = api, record
+        self.api, self.record, self.send = api, record, send
         self.tasks = TaskSet(self._say)
         self.setWindowTitle(title)
         self.setMinimumWidth(460)
@@ -95,9 +99,6 @@ class PatchForm(QDialog):
                 first = first or self.fields[d["field"]]
         if first is not None:
             first.setFocus()
-
-    async def send(self, body: dict[str, Any]) -> dict[str, Any]:
-        raise NotImplementedError
 
     def refused(self, exc: ApiError) -> None:
         """Show a refusal: under the fields it names (subclasses add their own cases)."""

@@ -17,7 +17,7 @@ class TechnicianForm(PatchForm):
     """`tech` None: a new technician. `saved` carries the technician as the server answered."""
 
     def __init__(self, api: ApiClient, tech: dict[str, Any] | None = None, parent: QWidget | None = None):
-        super().__init__(api, tech, title=f"Edit {tech['name']}" if tech else "Add technician",
+        super().__init__(api, tech, self._send, title=f"Edit {tech['name']}" if tech else "Add technician",
                          save_text="Add technician" if tech is None else "Save", parent=parent)
         self.tech = tech
         self.name = self.line("name", "&Name", "First and last name, as customers see it", required=True)
@@ -52,7 +52,7 @@ class TechnicianForm(PatchForm):
         value = super().loaded(key)
         return (value or None) if key == "vehicle_year" else value
 
-    async def send(self, body: dict[str, Any]) -> dict[str, Any]:
+    async def _send(self, body: dict[str, Any]) -> dict[str, Any]:
         if self.tech is None:
             return await self.api.create_technician(**body)
         return await self.api.update_technician(int(self.tech["id"]), **body)
