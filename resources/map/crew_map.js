@@ -363,7 +363,7 @@
     if (!pts.length) pts = Object.keys(P.sites).map(function (id) { return P.sites[id].marker.getLatLng(); });
     if (!pts.length) return false;
     var legend = document.getElementById("crew-legend");
-    var right = legend ? legend.offsetWidth + 20 : 0;  // keep the crew clear of the key
+    var right = legend && legend.offsetHeight > 40 ? legend.offsetWidth + 20 : 0;  // clear of the key (unless folded)
     if (right > P.map.getSize().x * 0.45) right = 0;
     P.map.options.zoomSnap = 0.25;  // a fit uses the room there is (the +/- buttons still step whole levels)
     P.map.fitBounds(L.latLngBounds(pts).pad(0.05), { animate: false, maxZoom: 15,
