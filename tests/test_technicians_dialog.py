@@ -18,7 +18,7 @@ from tests.qt_loop import run, spin_until
 from widgets.schedule_model import ScheduleModel
 from widgets.technicians_dialog import TechniciansDialog
 
-pytestmark = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)  # the endpoint runs on both elsewhere
+SQLITE = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)  # the endpoints run on both elsewhere
 
 
 def _row(dlg: TechniciansDialog, name: str) -> list[Any]:
@@ -26,6 +26,7 @@ def _row(dlg: TechniciansDialog, name: str) -> list[Any]:
     return [dlg.model.index(r, c).data() for c in range(dlg.model.columnCount())]
 
 
+@SQLITE
 def test_dispatcher_runs_the_team_from_the_console(qtbot, world: World, artifacts: Path) -> None:  # type: ignore[no-untyped-def]
     api = client_for(world.dispatcher, world.api.url)
     live = LiveSync(api, ScheduleModel("America/Chicago"))
@@ -109,3 +110,18 @@ def test_dispatcher_runs_the_team_from_the_console(qtbot, world: World, artifact
         dlg.close()
         run(live.stop())
         run(api.aclose())
+
+
+def test_opened_before_the_first_load_it_fills_when_the_store_loads(qtbot) -> None:  # type: ignore[no-untyped-def]
+    from console.store import Store
+
+    store = Store(ScheduleModel("America/Chicago"))
+    dlg = TechniciansDialog(None, store)  # type: ignore[arg-type]  # nothing is sent in this test
+    qtbot.addWidget(dlg)
+    dlg.show()
+    assert dlg.empty.isVisible() and not dlg.table.isVisible()
+    store.load(company=None, technicians=[{"id": 1, "name": "Tyler Brooks", "phone": "+15125550100",
+                                           "active": True, "can_sign_in": False}],
+               day=store.today(), appointments=[], positions=[])
+    assert [t["name"] for t in dlg.model.rows] == ["Tyler Brooks"] and dlg.table.isVisible()
+    assert _row(dlg, "Tyler Brooks")[1:4] == ["(512) 555-0100", "—", "No sign-in"]

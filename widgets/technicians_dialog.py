@@ -100,8 +100,8 @@ class TechniciansDialog(QDialog):
         self.resize(900, 460)
         root = QVBoxLayout(self)
         intro = QLabel("Everyone who can be booked. A technician with an email and a field-app password signs in "
-                       "on their phone at /field to see their jobs; Pair phone… on the crew map signs a phone in "
-                       "with a QR code instead.", wordWrap=True)
+                       "on their phone at /field to see their jobs; Pair phone… signs a phone in with a QR code "
+                       "instead.", wordWrap=True)
         root.addWidget(intro)
         self.model = TechniciansModel(self)
         self.model.country = str(store.company.get("country") or "US")
@@ -136,6 +136,7 @@ class TechniciansDialog(QDialog):
         root.addLayout(row)
         self.model.set_rows(list(store.technicians.values()))
         store.technicianChanged.connect(self._on_changed)
+        store.reset.connect(self._on_reset)  # a full load (start-up, reconnect, Refresh)
         self._show_list()
 
     # --- state -----------------------------------------------------------------------------------------
@@ -170,6 +171,13 @@ class TechniciansDialog(QDialog):
     def _say(self, text: str, style: str = "") -> None:
         self.status.setStyleSheet(style)
         self.status.setText(text)
+
+    def _on_reset(self) -> None:
+        keep = (self.selected() or {}).get("id")
+        self.model.set_rows(list(self.store.technicians.values()))
+        if keep is not None:
+            self.select(int(keep))
+        self._show_list()
 
     def _on_changed(self, tech: dict[str, Any]) -> None:
         keep = (self.selected() or {}).get("id")
