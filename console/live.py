@@ -230,7 +230,11 @@ class LiveSync(QObject):
             self.request_day(self.model.day)
 
     async def _refresh_technician(self, tech_id: int) -> None:
-        self.store.upsert_technician(await self.client.technician(tech_id))
+        tech = await self.client.technician(tech_id)
+        self.store.upsert_technician(tech)
+        row = self.model.lane_row_for_tech(tech_id)
+        if not tech.get("active", True) and row is not None and not self.model.lanes[row].ids:
+            self.request_day(self.model.day)  # off the team with nothing this day: the day's board leaves them out
 
     async def _refresh_booking(self, request_id: int, *, new: bool) -> None:
         self.store.upsert_booking(await self.client.booking_request(request_id), new=new)

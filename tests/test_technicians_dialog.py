@@ -102,6 +102,12 @@ def test_dispatcher_runs_the_team_from_the_console(qtbot, world: World, artifact
         spin_until(lambda: _row(dlg, "Marcus Reed")[5] == "Active", 10, "back on the team")
         assert world.api.login("marcus@example.com", "techpass1").get("/api/v1/field/appointments").status_code == 200
 
+        # Nate, with nothing booked, leaves the team: his empty row leaves the board (Marcus kept his: a visit).
+        nate_id = next(t["id"] for t in dlg.model.rows if t["name"] == "Nate Sullivan")
+        run(api.update_technician(nate_id, active=False))
+        spin_until(lambda: live.model.lane_row_for_tech(nate_id) is None, 10, "Nate's empty row gone")
+        assert live.model.lane_row_for_tech(world.tech1["id"]) is not None
+
         # Another console renames Elena: the row follows through the event stream.
         r = world.dispatcher.patch(f"/api/v1/technicians/{world.tech2['id']}", json={"name": "Elena Torres-Ruiz"})
         assert r.status_code == 200
